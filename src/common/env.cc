@@ -1,0 +1,352 @@
+#include "common/env.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "common/strings.h"
+
+namespace dc {
+namespace {
+
+absl::Status PosixError(std::string_view op, const std::string& path, int err) {
+  std::string msg = absl::StrCat(AV(op), " ", path, ": ", std::strerror(err));
+  switch (err) {
+    case ENOENT:
+      return absl::NotFoundError(msg);
+    case ENOSPC:
+    case EDQUOT:
+      return absl::ResourceExhaustedError(msg);
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+// Owns a file descriptor; closes it on destruction.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { Reset(); }
+  int get() const { return fd_; }
+  int Release() {
+    int f = fd_;
+    fd_ = -1;
+    return f;
+  }
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
+  ~PosixWritableFile() override { (void)Close(); }
+
+  absl::Status Append(std::string_view data) override {
+    // Small appends are buffered; large ones go straight through.
+    if (buf_.size() + data.size() > kBufSize) {
+      absl::Status s = Flush();
+      if (!s.ok()) return s;
+      if (data.size() > kBufSize) {
+        s = WriteAll(data);
+        if (s.ok()) size_ += data.size();
+        return s;
+      }
+    }
+    buf_.append(data);
+    size_ += data.size();
+    return absl::OkStatus();
+  }
+  absl::Status Flush() override {
+    if (buf_.empty()) return absl::OkStatus();
+    absl::Status s = WriteAll(buf_);
+    buf_.clear();
+    return s;
+  }
+  absl::Status Sync() override {
+    absl::Status s = Flush();
+    if (!s.ok()) return s;
+    if (::fdatasync(fd_.get()) != 0) return PosixError("fdatasync", path_, errno);
+    return absl::OkStatus();
+  }
+  absl::Status Close() override {
+    if (fd_.get() < 0) return absl::OkStatus();
+    absl::Status s = Flush();
+    fd_.Reset();
+    return s;
+  }
+  uint64_t Size() const override { return size_; }
+
+ private:
+  static constexpr size_t kBufSize = 1 << 16;
+  absl::Status WriteAll(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_.get(), data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return PosixError("write", path_, errno);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return absl::OkStatus();
+  }
+  std::string path_;
+  Fd fd_;
+  uint64_t size_;
+  std::string buf_;
+};
+
+class MmapFile final : public RandomAccessFile {
+ public:
+  MmapFile(void* base, size_t size, std::string fallback)
+      : base_(base), size_(size), fallback_(std::move(fallback)) {}
+  ~MmapFile() override {
+    if (base_ != nullptr) ::munmap(base_, size_);
+  }
+  uint64_t Size() const override { return size_; }
+  std::string_view Contents() const override {
+    if (base_ == nullptr) return fallback_;
+    return {static_cast<const char*>(base_), size_};
+  }
+
+ private:
+  void* base_;
+  size_t size_;
+  std::string fallback_;
+};
+
+class PosixEnv final : public Env {
+ public:
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError("open", path, errno);
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, 0));
+  }
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError("open", path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int e = errno;
+      ::close(fd);
+      return PosixError("fstat", path, e);
+    }
+    return std::unique_ptr<WritableFile>(
+        new PosixWritableFile(path, fd, static_cast<uint64_t>(st.st_size)));
+  }
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) override {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return PosixError("open", path, errno);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return PosixError("fstat", path, errno);
+    size_t size = static_cast<size_t>(st.st_size);
+    if (size == 0) return std::unique_ptr<RandomAccessFile>(new MmapFile(nullptr, 0, ""));
+    void* base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd.get(), 0);
+    if (base == MAP_FAILED) return PosixError("mmap", path, errno);
+    return std::unique_ptr<RandomAccessFile>(new MmapFile(base, size, ""));
+  }
+  bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+  absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return PosixError("opendir", dir, errno);
+    std::vector<std::string> out;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string_view name(e->d_name);
+      if (name != "." && name != "..") out.emplace_back(name);
+    }
+    ::closedir(d);
+    return out;
+  }
+  absl::StatusOr<uint64_t> GetFileSize(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return PosixError("stat", path, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+  absl::Status RemoveFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return PosixError("unlink", path, errno);
+    return absl::OkStatus();
+  }
+  absl::Status RenameFile(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return PosixError("rename", from, errno);
+    return absl::OkStatus();
+  }
+  absl::Status TruncateFile(const std::string& path, uint64_t size) override {
+    if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) {
+      return PosixError("truncate", path, errno);
+    }
+    return absl::OkStatus();
+  }
+  absl::Status CreateDirs(const std::string& path) override {
+    std::string cur;
+    for (size_t i = 0; i <= path.size(); ++i) {
+      if (i == path.size() || (path[i] == '/' && i > 0)) {
+        cur = path.substr(0, i);
+        if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
+          return PosixError("mkdir", cur, errno);
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+  absl::Status SyncDir(const std::string& dir) override {
+    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0) return PosixError("open", dir, errno);
+    if (::fsync(fd.get()) != 0) return PosixError("fsync", dir, errno);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::shared_ptr<void>> LockFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError("open", path, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int e = errno;
+      ::close(fd);
+      if (e == EWOULDBLOCK) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(path, " is locked: another dualcarbon process uses this data directory"));
+      }
+      return PosixError("flock", path, e);
+    }
+    auto* holder = new Fd(fd);
+    return std::shared_ptr<void>(holder, [](void* p) { delete static_cast<Fd*>(p); });
+  }
+  int64_t NowNanos() override {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  int64_t MonotonicNanos() override {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+class FaultWritableFile final : public WritableFile {
+ public:
+  FaultWritableFile(FaultInjectionEnv* env, std::unique_ptr<WritableFile> base)
+      : env_(env), base_(std::move(base)) {}
+  absl::Status Append(std::string_view data) override {
+    size_t allowed = data.size();
+    absl::Status budget = env_->ConsumeBudget(data.size(), &allowed);
+    if (allowed > 0) {
+      absl::Status s = base_->Append(data.substr(0, allowed));
+      if (!s.ok()) return s;
+      s = base_->Flush();  // the short part really reaches the file, as a real short write does
+      if (!s.ok()) return s;
+    }
+    return budget;
+  }
+  absl::Status Flush() override { return base_->Flush(); }
+  absl::Status Sync() override {
+    if (env_->sync_fails()) return absl::InternalError("fdatasync: Input/output error (injected)");
+    return base_->Sync();
+  }
+  absl::Status Close() override { return base_->Close(); }
+  uint64_t Size() const override { return base_->Size(); }
+
+ private:
+  FaultInjectionEnv* env_;
+  std::unique_ptr<WritableFile> base_;
+};
+
+}  // namespace
+
+Env* Env::Default() {
+  static PosixEnv* env = new PosixEnv();
+  return env;
+}
+
+absl::StatusOr<std::string> ReadFileToString(Env* env, const std::string& path) {
+  auto f = env->NewRandomAccessFile(path);
+  if (!f.ok()) return f.status();
+  return std::string((*f)->Contents());
+}
+
+absl::Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data) {
+  std::string tmp = path + ".tmp";
+  auto f = env->NewWritableFile(tmp);
+  if (!f.ok()) return f.status();
+  absl::Status s = (*f)->Append(data);
+  if (s.ok()) s = (*f)->Sync();
+  if (s.ok()) s = (*f)->Close();
+  if (s.ok()) s = env->RenameFile(tmp, path);
+  if (s.ok()) {
+    size_t slash = path.find_last_of('/');
+    s = env->SyncDir(slash == std::string::npos ? "." : path.substr(0, slash));
+  }
+  if (!s.ok()) (void)env->RemoveFile(tmp);
+  return s;
+}
+
+void FaultInjectionEnv::SetWriteBudget(int64_t bytes) { budget_ = bytes; }
+void FaultInjectionEnv::SetSyncFails(bool fails) { sync_fails_ = fails; }
+void FaultInjectionEnv::SetOpenFails(bool fails) { open_fails_ = fails; }
+void FaultInjectionEnv::SetClockOffset(int64_t ns) { clock_offset_ = ns; }
+bool FaultInjectionEnv::sync_fails() const { return sync_fails_; }
+int64_t FaultInjectionEnv::NowNanos() { return base_->NowNanos() + clock_offset_; }
+
+absl::Status FaultInjectionEnv::ConsumeBudget(size_t want, size_t* allowed) {
+  int64_t b = budget_.load();
+  while (true) {
+    if (b < 0) {
+      *allowed = want;
+      return absl::OkStatus();
+    }
+    int64_t take = std::min<int64_t>(b, static_cast<int64_t>(want));
+    if (budget_.compare_exchange_weak(b, b - take)) {
+      *allowed = static_cast<size_t>(take);
+      if (take < static_cast<int64_t>(want)) {
+        return absl::ResourceExhaustedError("write: No space left on device (injected)");
+      }
+      return absl::OkStatus();
+    }
+  }
+}
+
+absl::StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
+    const std::string& path) {
+  if (open_fails_) return absl::InternalError(absl::StrCat("open ", path, ": injected failure"));
+  auto f = base_->NewWritableFile(path);
+  if (!f.ok()) return f.status();
+  return std::unique_ptr<WritableFile>(new FaultWritableFile(this, std::move(*f)));
+}
+
+absl::StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
+    const std::string& path) {
+  if (open_fails_) return absl::InternalError(absl::StrCat("open ", path, ": injected failure"));
+  auto f = base_->NewAppendableFile(path);
+  if (!f.ok()) return f.status();
+  return std::unique_ptr<WritableFile>(new FaultWritableFile(this, std::move(*f)));
+}
+
+absl::Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  if (open_fails_) return absl::InternalError(absl::StrCat("rename ", from, ": injected failure"));
+  return base_->RenameFile(from, to);
+}
+
+absl::Status FaultInjectionEnv::SyncDir(const std::string& dir) {
+  if (sync_fails_) return absl::InternalError(absl::StrCat("fsync ", dir, ": injected failure"));
+  return base_->SyncDir(dir);
+}
+
+}  // namespace dc

@@ -1,0 +1,48 @@
+// Blocks: a run of one series' points, time-sorted, compressed, with statistics.
+// Timestamps are delta-of-delta coded; values use the best of a decimal-aware scheme and
+// Gorilla XOR, chosen per block. Byte layout: docs/formats/segment.md ("Block").
+#ifndef DC_STORAGE_BLOCK_H_
+#define DC_STORAGE_BLOCK_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/sample.h"
+
+namespace dc {
+
+// Statistics of a block, kept in the segment index so that aggregates over long ranges read
+// these instead of decoding points. NaN values are excluded from min/max/sum (count includes
+// them); a block of only NaNs has min = +inf, max = -inf, sum = 0.
+struct BlockStats {
+  int64_t count = 0;
+  int64_t t_first = 0, t_last = 0;
+  double min = 0, max = 0, sum = 0;
+  double first = 0, last = 0;
+};
+
+BlockStats ComputeStats(std::span<const Sample> points);
+
+// Appends the encoded block to *out. REQUIRES: points sorted by strictly increasing t, size >= 1.
+void EncodeBlock(std::span<const Sample> points, std::string* out);
+
+// Decodes a block of `count` points (count comes from the index). Appends to *out.
+// Never reads outside `data`; corrupt input gives DataLossError, never a crash.
+absl::Status DecodeBlock(std::string_view data, int64_t count, std::vector<Sample>* out);
+
+// Compact encoding of stats for the segment index (varint/delta, ~20 bytes typical).
+void EncodeStats(const BlockStats& s, std::string* out);
+// Reads stats from *in and advances it; DataLossError on truncation.
+absl::Status DecodeStats(std::string_view* in, BlockStats* s);
+
+// Plain Gorilla XOR value coding (Pelkonen et al., VLDB 2015), kept for comparison in
+// benchmarks. Appends to *out; returns the number of bits written.
+size_t EncodeGorillaValues(std::span<const double> values, std::string* out);
+
+}  // namespace dc
+
+#endif  // DC_STORAGE_BLOCK_H_

@@ -1,0 +1,119 @@
+// The storage layer's public interface: the only header other layers include.
+// Start here: Store::Open, Write, Query. The embedded engine (WAL, head, compressed blocks,
+// segment files) is described in docs/formats/ and src/README.md.
+#ifndef DC_STORAGE_STORE_H_
+#define DC_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/counter.h"
+#include "common/env.h"
+#include "common/sample.h"
+#include "common/time.h"
+
+namespace dc {
+
+// When a WAL record must be on stable storage before Write() returns.
+struct FsyncPolicy {
+  enum class Mode { kAlways, kInterval, kOff };
+  Mode mode = Mode::kInterval;
+  int64_t interval_ms = 100;
+};
+// "always" | "interval:<ms>" | "off".
+absl::StatusOr<FsyncPolicy> ParseFsyncPolicy(std::string_view text);
+
+struct StoreOptions {
+  std::string dir;                // data directory; created if absent
+  Env* env = nullptr;             // nullptr = Env::Default()
+  FsyncPolicy fsync;              // default interval:100
+  int64_t partition_ns = kNanosPerDay;     // time span of one partition (segment files)
+  int64_t head_max_points = 4'000'000;     // flush head to segments past this many points
+  int64_t wal_segment_bytes = 64 << 20;    // rotate WAL files at this size
+  int block_min_points = 120;     // a block closes at an hour boundary once it has this many
+  int block_max_points = 8192;    // ... and unconditionally at this many
+  int64_t retention_ns = 0;       // drop partitions older than now - retention; 0 = keep all
+  bool background = true;         // background flush/compaction/fsync thread
+};
+
+enum class Agg { kSum, kMean, kMin, kMax, kCount, kFirst, kLast, kIncrease };
+// "sum" | "mean" | "min" | "max" | "count" | "first" | "last" | "increase".
+absl::StatusOr<Agg> ParseAgg(std::string_view text);
+std::string_view AggName(Agg agg);
+
+struct AggregateRequest {
+  std::string series;      // canonical key
+  int64_t start = 0;       // inclusive (with closed=left)
+  int64_t end = 0;         // exclusive (with closed=left)
+  Step step;               // REQUIRES: not raw
+  absl::TimeZone zone = absl::UTCTimeZone();
+  Agg agg = Agg::kSum;
+  // closed=right: a point stamped t belongs to the bucket (a, b] with a < t <= b, and the
+  // range is (start, end]; bucket times are reported as the bucket's end. For data stamped
+  // at the end of its interval (15-min kWh "ending at").
+  bool closed_right = false;
+  CounterOptions counter;  // for kIncrease
+};
+
+struct Bucket {
+  int64_t t;  // bucket start (closed=left) or end (closed=right)
+  double v;
+};
+
+struct StoreStats {
+  int64_t series = 0;
+  int64_t points = 0;          // in segments + head (duplicates not yet compacted count twice)
+  int64_t head_points = 0;
+  int64_t segments = 0;
+  int64_t partitions = 0;
+  int64_t bytes_on_disk = 0;   // WAL + segments
+  int64_t wal_bytes = 0;
+  int64_t wal_pending_bytes = 0;  // written but not yet fsynced
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Opens (creating if needed) the store in options.dir, replaying the WAL. A torn WAL tail is
+  // truncated and reported in recovery_report(), never fatal.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+
+  // Appends the batch. Returns once its WAL record is written under the fsync policy; from
+  // then on the points survive kill -9 (and, with fsync=always, power loss). Late and
+  // out-of-order points are normal; for an identical series and timestamp the last write wins.
+  // Thread-safe.
+  [[nodiscard]] virtual absl::Status Write(const PointBatch& batch) = 0;
+
+  // Points of `series` with start <= t < end, sorted by time, duplicates resolved.
+  virtual absl::StatusOr<std::vector<Sample>> QueryRaw(std::string_view series, int64_t start,
+                                                       int64_t end) = 0;
+  // Bucketed aggregate; buckets with no points are omitted (for count too).
+  virtual absl::StatusOr<std::vector<Bucket>> Aggregate(const AggregateRequest& req) = 0;
+
+  // Canonical keys of all series containing `match` (empty = all), sorted.
+  virtual std::vector<std::string> ListSeries(std::string_view match) = 0;
+
+  // Writes the head to segment files and trims the WAL.
+  [[nodiscard]] virtual absl::Status Flush() = 0;
+  // Merges overlapping segment files of each partition (last write wins).
+  [[nodiscard]] virtual absl::Status Compact() = 0;
+  // Drops whole partitions ending before `cutoff_ns`; returns how many.
+  virtual absl::StatusOr<int> DropPartitionsBefore(int64_t cutoff_ns) = 0;
+  // Makes all acknowledged writes durable (fsync), whatever the policy.
+  [[nodiscard]] virtual absl::Status Sync() = 0;
+
+  virtual StoreStats Stats() = 0;
+  // What recovery found at Open (torn tail truncated, records replayed); empty if clean.
+  virtual std::string recovery_report() const = 0;
+};
+
+}  // namespace dc
+
+#endif  // DC_STORAGE_STORE_H_
