@@ -1,0 +1,122 @@
+// Segment files: immutable files holding the compressed blocks of many series for one time
+// partition (e.g. one UTC day), written once and never modified. Several may exist for one
+// partition (late data) until compaction merges them; the one with the higher seq wins.
+// Byte layout and validation: docs/formats/segment.md; constants: segment_format.h.
+#ifndef DC_STORAGE_SEGMENT_H_
+#define DC_STORAGE_SEGMENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/env.h"
+#include "storage/block.h"
+
+namespace dc {
+
+struct SegmentMeta {
+  uint64_t seq = 0;  // unique, increasing: a higher seq was written later (last write wins)
+  int64_t partition_start = 0;  // ns, inclusive
+  int64_t partition_end = 0;    // ns, exclusive
+};
+
+struct BlockRef {
+  BlockStats stats;     // count, t_first, t_last, min, max, sum, first, last
+  uint64_t offset = 0;  // of the block bytes in the file
+  uint32_t length = 0;
+  uint32_t crc = 0;  // masked CRC32C of the block bytes
+};
+
+struct SeriesBlocks {
+  std::string key;               // canonical series key
+  std::vector<BlockRef> blocks;  // time-ordered, non-overlapping
+};
+
+// Writes one segment file. Not thread-safe. After the first error every later call returns
+// that error; the temp file is removed on error, by Abandon() and by the destructor.
+class SegmentWriter {
+ public:
+  // Writes to `path + ".tmp"`; Finish() syncs, renames to `path` and syncs the directory.
+  // REQUIRES: meta.partition_start < meta.partition_end.
+  static absl::StatusOr<std::unique_ptr<SegmentWriter>> Create(Env* env, const std::string& path,
+                                                               const SegmentMeta& meta);
+  ~SegmentWriter();
+  SegmentWriter(const SegmentWriter&) = delete;
+  SegmentWriter& operator=(const SegmentWriter&) = delete;
+
+  // REQUIRES: series in strictly ascending key order (byte-wise), non-empty keys; a series'
+  // blocks in time order and non-overlapping; stats.count >= 1; all timestamps inside the
+  // partition; encoded non-empty and < 4 GiB. A violation gives InvalidArgumentError and
+  // writes nothing (the writer stays usable).
+  [[nodiscard]] absl::Status AddBlock(std::string_view series, const BlockStats& stats,
+                                      std::string_view encoded);
+  // Writes index and footer, syncs, renames to `path`, syncs the directory. After an OK
+  // return the file is complete and durable; on error there is no file at `path`.
+  [[nodiscard]] absl::Status Finish();
+  // Removes the temp file (also done by the destructor if not finished).
+  void Abandon();
+  uint64_t bytes_written() const;
+
+ private:
+  SegmentWriter(Env* env, std::string path, const SegmentMeta& meta,
+                std::unique_ptr<WritableFile> file);
+  absl::Status Append(std::string_view data);
+  absl::Status Fail(absl::Status s);
+  void EndSeries();
+
+  Env* env_;
+  std::string path_;
+  std::string tmp_path_;
+  SegmentMeta meta_;
+  std::unique_ptr<WritableFile> file_;
+  absl::Status error_;
+  bool done_ = false;  // finished or abandoned
+  uint64_t offset_ = 0;
+  uint64_t series_count_ = 0;
+  std::string last_key_;
+  bool have_series_ = false;
+  std::vector<BlockRef> cur_blocks_;  // of series last_key_, not yet in index_
+  std::string prev_index_key_;
+  std::string index_;  // encoded series entries (without the leading series count)
+};
+
+// A read-only view of one segment file. Thread-safe after Open.
+class SegmentReader {
+ public:
+  // Maps the file (env->NewRandomAccessFile: Contents() is an mmap), checks magic, version,
+  // footer and index checksums, decodes the index into memory. Any inconsistency gives a
+  // DataLossError naming the file and what is wrong; never a crash, never a read outside the file.
+  static absl::StatusOr<std::unique_ptr<SegmentReader>> Open(Env* env, const std::string& path);
+
+  const std::string& path() const { return path_; }
+  const SegmentMeta& meta() const { return meta_; }
+  const std::vector<SeriesBlocks>& series() const { return series_; }  // sorted by key
+  const SeriesBlocks* Find(std::string_view key) const;  // binary search; nullptr if absent
+  // The block's bytes after verifying its CRC (DataLossError on mismatch, InvalidArgumentError
+  // if `ref` lies outside the file's block area). Valid as long as the reader lives.
+  absl::StatusOr<std::string_view> BlockData(const BlockRef& ref) const;
+  uint64_t file_size() const { return data_.size(); }
+  int64_t point_count() const { return point_count_; }  // sum of block counts
+
+ private:
+  SegmentReader() = default;
+  absl::Status Parse();
+  absl::Status ParseIndex(std::string_view index);
+  absl::Status Corrupt(std::string_view what) const;
+
+  std::string path_;
+  std::unique_ptr<RandomAccessFile> file_;
+  std::string_view data_;
+  uint64_t block_area_end_ = 0;  // == index offset
+  SegmentMeta meta_;
+  std::vector<SeriesBlocks> series_;
+  int64_t point_count_ = 0;
+};
+
+}  // namespace dc
+
+#endif  // DC_STORAGE_SEGMENT_H_
