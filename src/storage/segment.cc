@@ -193,12 +193,22 @@ absl::Status SegmentWriter::AddBlock(std::string_view series, const BlockStats& 
 }
 
 void SegmentWriter::EndSeries() {
-  size_t shared = 0;
-  size_t limit = std::min(prev_index_key_.size(), last_key_.size());
-  while (shared < limit && prev_index_key_[shared] == last_key_[shared]) ++shared;
-  PutVarint64(&index_, shared);
-  PutVarint64(&index_, last_key_.size() - shared);
-  index_.append(last_key_, shared, std::string::npos);
+  // The key is stored as the previous key's first `prefix` bytes + `middle` + its last
+  // `suffix` bytes: keys with sorted tags mostly differ in one tag value in the middle.
+  const std::string& prev = prev_index_key_;
+  const std::string& key = last_key_;
+  size_t limit = std::min(prev.size(), key.size());
+  size_t prefix = 0;
+  while (prefix < limit && prev[prefix] == key[prefix]) ++prefix;
+  size_t suffix = 0;
+  while (prefix + suffix < limit &&
+         prev[prev.size() - 1 - suffix] == key[key.size() - 1 - suffix]) {
+    ++suffix;
+  }
+  PutVarint64(&index_, prefix);
+  PutVarint64(&index_, suffix);
+  PutVarint64(&index_, key.size() - prefix - suffix);
+  index_.append(key, prefix, key.size() - prefix - suffix);
   PutVarint64(&index_, cur_blocks_.size());
   for (const BlockRef& b : cur_blocks_) {
     PutVarint64(&index_, b.length);
@@ -342,18 +352,19 @@ absl::Status SegmentReader::ParseIndex(std::string_view in) {
                                   i > 0 ? absl::StrCat(" (after ", Quote(prev_key), ")") : "", ": ",
                                   AV(what)));
     };
-    uint64_t shared = 0, unshared = 0;
-    if (!GetVarint64(&in, &shared) || !GetVarint64(&in, &unshared)) {
+    uint64_t prefix = 0, suffix = 0, middle = 0;
+    if (!GetVarint64(&in, &prefix) || !GetVarint64(&in, &suffix) || !GetVarint64(&in, &middle)) {
       return bad("truncated key lengths");
     }
-    if (shared > prev_key.size() || unshared > in.size()) {
-      return bad(absl::StrCat("key lengths ", shared, "+", unshared, " out of range"));
+    if (prefix > prev_key.size() || suffix > prev_key.size() - prefix || middle > in.size()) {
+      return bad(absl::StrCat("key lengths ", prefix, "+", middle, "+", suffix, " out of range"));
     }
     SeriesBlocks sb;
-    sb.key.reserve(shared + unshared);
-    sb.key.append(prev_key, 0, shared);
-    sb.key.append(in.substr(0, unshared));
-    in.remove_prefix(unshared);
+    sb.key.reserve(prefix + middle + suffix);
+    sb.key.append(prev_key, 0, prefix);
+    sb.key.append(in.substr(0, middle));
+    sb.key.append(prev_key, prev_key.size() - suffix, suffix);
+    in.remove_prefix(middle);
     if (sb.key.empty()) return bad("empty key");
     if (i > 0 && sb.key <= prev_key)
       return bad(absl::StrCat("key ", Quote(sb.key), " out of order"));

@@ -1,0 +1,668 @@
+#include "storage/segment.h"
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/crc32c.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/segment_format.h"
+
+namespace dc {
+namespace {
+
+namespace fmt = segment_format;
+using ::testing::HasSubstr;
+
+constexpr int64_t kDay = 86'400'000'000'000;
+constexpr int64_t kDayStart = 19'000 * kDay;  // a UTC midnight in 2022
+constexpr int64_t kSec = 1'000'000'000;
+
+SegmentMeta DayMeta(uint64_t seq = 7) { return SegmentMeta{seq, kDayStart, kDayStart + kDay}; }
+
+class SegmentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = absl::StrCat(::testing::TempDir(), "/segment_test_", getpid(), "_",
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE(env_->CreateDirs(dir_).ok());
+    path_ = dir_ + "/000001.seg";
+  }
+  void TearDown() override {
+    auto children = env_->GetChildren(dir_);
+    if (children.ok()) {
+      for (const auto& c : *children) (void)env_->RemoveFile(dir_ + "/" + c);
+    }
+    ::rmdir(dir_.c_str());
+  }
+  std::string ReadAll(const std::string& path) {
+    auto s = ReadFileToString(env_, path);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *s : "";
+  }
+  void WriteAll(const std::string& path, std::string_view data) {
+    ASSERT_TRUE(WriteFileAtomic(env_, path, data).ok());
+  }
+
+  Env* env_ = Env::Default();
+  std::string dir_;
+  std::string path_;
+};
+
+// Points of one block: `n` points every `step` ns from `t0`, meter-like values.
+std::vector<Sample> MakePoints(int64_t t0, int64_t step, int n, double base) {
+  std::vector<Sample> pts;
+  for (int i = 0; i < n; ++i) {
+    pts.push_back(Sample{t0 + i * step, base + 0.25 * i + (i % 7 == 0 ? 1.5 : 0.0)});
+  }
+  return pts;
+}
+
+std::string Key(int i) {
+  return absl::StrFormat("meter,area=rolling-mill,id=m%04d,site=plant-a energy_kwh", i);
+}
+
+// Stats for opaque test payloads (the segment layer does not look inside blocks).
+BlockStats FakeStats(int64_t count, int64_t t_first, int64_t t_last) {
+  BlockStats s;
+  s.count = count;
+  s.t_first = t_first;
+  s.t_last = t_last;
+  s.min = 1;
+  s.max = 2;
+  s.sum = 1.5 * static_cast<double>(count);
+  s.first = 1;
+  s.last = 2;
+  return s;
+}
+
+void ExpectStatsEq(const BlockStats& a, const BlockStats& b) {
+  EXPECT_EQ(a.count, b.count);
+  EXPECT_EQ(a.t_first, b.t_first);
+  EXPECT_EQ(a.t_last, b.t_last);
+  EXPECT_EQ(a.min, b.min);
+  EXPECT_EQ(a.max, b.max);
+  EXPECT_EQ(a.sum, b.sum);
+  EXPECT_EQ(a.first, b.first);
+  EXPECT_EQ(a.last, b.last);
+}
+
+// A small segment of opaque payloads: 3 series, 2 blocks each.
+void WriteSmall(Env* env, const std::string& path) {
+  auto w = SegmentWriter::Create(env, path, DayMeta());
+  ASSERT_TRUE(w.ok()) << w.status();
+  for (int s = 0; s < 3; ++s) {
+    for (int b = 0; b < 2; ++b) {
+      int64_t t0 = kDayStart + b * 3600 * kSec;
+      std::string payload = absl::StrCat("payload-", s, "-", b, std::string(5 + s + b, 'x'));
+      ASSERT_TRUE((*w)->AddBlock(Key(s), FakeStats(10, t0, t0 + 9 * kSec), payload).ok());
+    }
+  }
+  ASSERT_TRUE((*w)->Finish().ok());
+}
+
+TEST_F(SegmentTest, RoundTripWithRealBlocks) {
+  struct Expected {
+    std::string key;
+    std::vector<std::vector<Sample>> blocks;
+  };
+  std::vector<Expected> want;
+  std::mt19937 rng(42);
+  for (int s = 0; s < 300; ++s) {
+    Expected e{Key(s), {}};
+    int nblocks = 1 + static_cast<int>(rng() % 4);
+    int64_t t = kDayStart + static_cast<int64_t>(rng() % 1000) * kSec;
+    for (int b = 0; b < nblocks; ++b) {
+      int n = 1 + static_cast<int>(rng() % (s % 2 == 0 ? 300 : 20));
+      e.blocks.push_back(MakePoints(t, (s % 2 == 0 ? 1 : 900) * kSec, n, 1000.0 * s));
+      t = e.blocks.back().back().t + kSec;
+    }
+    want.push_back(std::move(e));
+  }
+
+  auto w = SegmentWriter::Create(env_, path_, DayMeta(42));
+  ASSERT_TRUE(w.ok()) << w.status();
+  int64_t points = 0;
+  for (const auto& e : want) {
+    for (const auto& pts : e.blocks) {
+      std::string enc;
+      EncodeBlock(pts, &enc);
+      ASSERT_TRUE((*w)->AddBlock(e.key, ComputeStats(pts), enc).ok());
+      points += static_cast<int64_t>(pts.size());
+    }
+  }
+  EXPECT_FALSE(env_->FileExists(path_)) << "visible before Finish";
+  EXPECT_TRUE(env_->FileExists(path_ + ".tmp"));
+  ASSERT_TRUE((*w)->Finish().ok());
+  EXPECT_TRUE(env_->FileExists(path_));
+  EXPECT_FALSE(env_->FileExists(path_ + ".tmp"));
+  uint64_t written = (*w)->bytes_written();
+
+  auto r = SegmentReader::Open(env_, path_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->file_size(), written);
+  EXPECT_EQ((*r)->meta().seq, 42u);
+  EXPECT_EQ((*r)->meta().partition_start, kDayStart);
+  EXPECT_EQ((*r)->meta().partition_end, kDayStart + kDay);
+  EXPECT_EQ((*r)->point_count(), points);
+  ASSERT_EQ((*r)->series().size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    const SeriesBlocks& sb = (*r)->series()[i];
+    ASSERT_EQ(sb.key, want[i].key);
+    ASSERT_EQ(sb.blocks.size(), want[i].blocks.size());
+    EXPECT_EQ((*r)->Find(want[i].key), &sb);
+    for (size_t b = 0; b < sb.blocks.size(); ++b) {
+      const auto& pts = want[i].blocks[b];
+      ExpectStatsEq(sb.blocks[b].stats, ComputeStats(pts));
+      auto data = (*r)->BlockData(sb.blocks[b]);
+      ASSERT_TRUE(data.ok()) << data.status();
+      std::vector<Sample> got;
+      ASSERT_TRUE(DecodeBlock(*data, sb.blocks[b].stats.count, &got).ok());
+      EXPECT_EQ(got, pts) << sb.key << " block " << b;
+    }
+  }
+  std::printf("segment: %zu series, %lld points, %llu bytes (%.3f bytes/point)\n", want.size(),
+              static_cast<long long>(points), static_cast<unsigned long long>(written),
+              static_cast<double>(written) / static_cast<double>(points));
+}
+
+TEST_F(SegmentTest, FindHitsAndMisses) {
+  auto w = SegmentWriter::Create(env_, path_, DayMeta());
+  ASSERT_TRUE(w.ok());
+  std::vector<std::string> keys = {"a", "ab", "abc", "b", "meter,id=1 v", "meter,id=10 v", "z"};
+  for (const auto& k : keys) {
+    ASSERT_TRUE((*w)->AddBlock(k, FakeStats(1, kDayStart, kDayStart), k).ok());
+  }
+  ASSERT_TRUE((*w)->Finish().ok());
+  auto r = SegmentReader::Open(env_, path_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (const auto& k : keys) {
+    const SeriesBlocks* sb = (*r)->Find(k);
+    ASSERT_NE(sb, nullptr) << k;
+    EXPECT_EQ(sb->key, k);
+    auto data = (*r)->BlockData(sb->blocks[0]);
+    ASSERT_TRUE(data.ok());
+    EXPECT_EQ(*data, k);
+  }
+  for (std::string_view miss : {"", "0", "aa", "abcd", "c", "meter,id=1", "meter,id=2 v", "zz"}) {
+    EXPECT_EQ((*r)->Find(miss), nullptr) << miss;
+  }
+}
+
+TEST_F(SegmentTest, EmptySegment) {
+  auto w = SegmentWriter::Create(env_, path_, DayMeta(3));
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Finish().ok());
+  EXPECT_EQ((*w)->bytes_written(), fmt::kMinFileSize);
+  auto r = SegmentReader::Open(env_, path_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE((*r)->series().empty());
+  EXPECT_EQ((*r)->point_count(), 0);
+  EXPECT_EQ((*r)->meta().seq, 3u);
+  EXPECT_EQ((*r)->Find("x"), nullptr);
+}
+
+TEST_F(SegmentTest, KeyCompressionKeepsIndexSmall) {
+  auto w = SegmentWriter::Create(env_, path_, DayMeta());
+  ASSERT_TRUE(w.ok());
+  const int kSeries = 1000;
+  size_t key_bytes = 0;
+  BlockStats stats = FakeStats(1, kDayStart, kDayStart);
+  for (int s = 0; s < kSeries; ++s) {
+    key_bytes += Key(s).size();
+    ASSERT_TRUE((*w)->AddBlock(Key(s), stats, "x").ok());
+  }
+  ASSERT_TRUE((*w)->Finish().ok());
+  std::string encoded_stats;
+  EncodeStats(stats, &encoded_stats);
+  uint64_t index_bytes = (*w)->bytes_written() - fmt::kHeaderSize - kSeries - fmt::kFooterSize;
+  // Per series: block count (1), length (1), CRC (4), stats; the rest is the key.
+  int64_t per_key = (static_cast<int64_t>(index_bytes) - 2 -
+                     kSeries * (6 + static_cast<int64_t>(encoded_stats.size()))) /
+                    kSeries;
+  std::printf("keys: %zu bytes raw, %lld bytes/key in the index\n", key_bytes,
+              static_cast<long long>(per_key));
+  // Keys are ~56 bytes and differ in a 1-2 digit middle: 3 lengths + the middle.
+  EXPECT_LE(per_key, 6);
+  auto r = SegmentReader::Open(env_, path_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (int s = 0; s < kSeries; ++s) ASSERT_EQ((*r)->series()[s].key, Key(s));
+}
+
+TEST_F(SegmentTest, BlockDataDetectsCorruptBlock) {
+  WriteSmall(env_, path_);
+  auto r0 = SegmentReader::Open(env_, path_);
+  ASSERT_TRUE(r0.ok()) << r0.status();
+  BlockRef victim = (*r0)->series()[1].blocks[1];
+  r0->reset();
+
+  std::string bytes = ReadAll(path_);
+  bytes[victim.offset + victim.length / 2] ^= 0x20;
+  WriteAll(path_, bytes);
+  auto r = SegmentReader::Open(env_, path_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (const auto& sb : (*r)->series()) {
+    for (const auto& ref : sb.blocks) {
+      auto data = (*r)->BlockData(ref);
+      if (ref.offset == victim.offset) {
+        EXPECT_TRUE(absl::IsDataLoss(data.status())) << data.status();
+        EXPECT_THAT(std::string(data.status().message()), HasSubstr("checksum mismatch"));
+        EXPECT_THAT(std::string(data.status().message()), HasSubstr(path_));
+      } else {
+        EXPECT_TRUE(data.ok()) << data.status();
+      }
+    }
+  }
+  // A ref that does not belong to the file is refused, not followed.
+  BlockRef outside = victim;
+  outside.offset = (*r)->file_size() - 2;
+  EXPECT_TRUE(absl::IsInvalidArgument((*r)->BlockData(outside).status()));
+  outside.offset = 0;
+  EXPECT_TRUE(absl::IsInvalidArgument((*r)->BlockData(outside).status()));
+  outside.offset = UINT64_MAX - 1;
+  EXPECT_TRUE(absl::IsInvalidArgument((*r)->BlockData(outside).status()));
+}
+
+TEST_F(SegmentTest, EveryTruncationIsDataLoss) {
+  WriteSmall(env_, path_);
+  std::string full = ReadAll(path_);
+  std::string cut = dir_ + "/cut.seg";
+  for (size_t len = 0; len < full.size(); ++len) {
+    WriteAll(cut, std::string_view(full).substr(0, len));
+    auto r = SegmentReader::Open(env_, cut);
+    ASSERT_FALSE(r.ok()) << "truncated to " << len << " of " << full.size();
+    EXPECT_TRUE(absl::IsDataLoss(r.status())) << len << ": " << r.status();
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(cut));
+  }
+  // Garbage appended is detected too.
+  WriteAll(cut, full + "x");
+  EXPECT_TRUE(absl::IsDataLoss(SegmentReader::Open(env_, cut).status()));
+}
+
+// Every single-byte change anywhere in the file is detected: by Open (header, index, footer)
+// or by BlockData for exactly the block holding the byte.
+TEST_F(SegmentTest, EveryByteFlipIsDetected) {
+  WriteSmall(env_, path_);
+  std::string full = ReadAll(path_);
+  std::vector<BlockRef> refs;
+  {
+    auto r = SegmentReader::Open(env_, path_);
+    ASSERT_TRUE(r.ok());
+    for (const auto& sb : (*r)->series())
+      refs.insert(refs.end(), sb.blocks.begin(), sb.blocks.end());
+  }
+  std::string flipped = dir_ + "/flip.seg";
+  for (size_t pos = 0; pos < full.size(); ++pos) {
+    for (uint8_t mask : {0x01, 0x80, 0xff}) {
+      std::string bytes = full;
+      bytes[pos] = static_cast<char>(bytes[pos] ^ mask);
+      WriteAll(flipped, bytes);
+      auto r = SegmentReader::Open(env_, flipped);
+      if (!r.ok()) {
+        EXPECT_TRUE(absl::IsDataLoss(r.status())) << pos << ": " << r.status();
+        continue;
+      }
+      int bad = 0;
+      for (const auto& sb : (*r)->series()) {
+        for (const auto& ref : sb.blocks) {
+          auto data = (*r)->BlockData(ref);
+          bool inside = pos >= ref.offset && pos < ref.offset + ref.length;
+          EXPECT_EQ(data.ok(), !inside) << pos;
+          if (!data.ok()) {
+            EXPECT_TRUE(absl::IsDataLoss(data.status()));
+            ++bad;
+          }
+        }
+      }
+      EXPECT_EQ(bad, 1) << "flip at " << pos << " mask " << int{mask} << " went unnoticed";
+    }
+  }
+}
+
+TEST_F(SegmentTest, RandomCorruptionNeverCrashes) {
+  WriteSmall(env_, path_);
+  std::string full = ReadAll(path_);
+  std::string bad_path = dir_ + "/bad.seg";
+  std::mt19937 rng(7);
+  int opened = 0;
+  for (int iter = 0; iter < 2000; ++iter) {
+    std::string bytes = full;
+    int n = 1 + static_cast<int>(rng() % 8);
+    for (int i = 0; i < n; ++i) bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    if (iter % 3 == 0) bytes.resize(rng() % bytes.size());
+    WriteAll(bad_path, bytes);
+    auto r = SegmentReader::Open(env_, bad_path);
+    if (!r.ok()) {
+      EXPECT_TRUE(absl::IsDataLoss(r.status())) << r.status();
+      continue;
+    }
+    ++opened;
+    for (const auto& sb : (*r)->series()) {
+      for (const auto& ref : sb.blocks) {
+        auto data = (*r)->BlockData(ref);
+        EXPECT_TRUE(data.ok() || absl::IsDataLoss(data.status())) << data.status();
+      }
+    }
+  }
+  // Only changes confined to block bytes (or no-op changes) let Open succeed.
+  EXPECT_LT(opened, 2000);
+}
+
+// --- Files whose checksums are right but whose index is inconsistent (a writer bug). ---
+
+struct RawBlock {
+  uint64_t length;
+  uint32_t crc;
+  BlockStats stats;
+};
+struct RawSeries {
+  uint64_t prefix;     // bytes shared with the previous key's start
+  uint64_t suffix;     // bytes shared with the previous key's end
+  std::string middle;  // the rest
+  std::vector<RawBlock> blocks;
+};
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+void PutFixed(std::string* out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+// Builds a file by hand from the format description, with valid checksums.
+std::string BuildRaw(const SegmentMeta& meta, std::string_view block_bytes,
+                     std::string_view index) {
+  std::string f(fmt::kMagic, 8);
+  PutFixed(&f, fmt::kVersion, 4);
+  PutFixed(&f, 0, 4);
+  f.append(block_bytes);
+  uint64_t index_offset = f.size();
+  f += index;
+  std::string footer;
+  PutFixed(&footer, meta.seq, 8);
+  PutFixed(&footer, static_cast<uint64_t>(meta.partition_start), 8);
+  PutFixed(&footer, static_cast<uint64_t>(meta.partition_end), 8);
+  PutFixed(&footer, index_offset, 8);
+  PutFixed(&footer, index.size(), 8);
+  PutFixed(&footer, crc32c::Mask(crc32c::Value(index)), 4);
+  PutFixed(&footer, crc32c::Mask(crc32c::Value(footer)), 4);
+  footer.append(fmt::kMagic, 8);
+  return f + footer;
+}
+
+std::string BuildFile(const SegmentMeta& meta, std::string_view block_bytes,
+                      const std::vector<RawSeries>& series, std::string_view index_tail = "") {
+  std::string index;
+  PutVarint(&index, series.size());
+  for (const auto& s : series) {
+    PutVarint(&index, s.prefix);
+    PutVarint(&index, s.suffix);
+    PutVarint(&index, s.middle.size());
+    index += s.middle;
+    PutVarint(&index, s.blocks.size());
+    for (const auto& b : s.blocks) {
+      PutVarint(&index, b.length);
+      PutFixed(&index, b.crc, 4);
+      EncodeStats(b.stats, &index);
+    }
+  }
+  index.append(index_tail);
+  return BuildRaw(meta, block_bytes, index);
+}
+
+TEST_F(SegmentTest, HandBuiltFileMatchesWriter) {
+  // The documented layout, built independently of SegmentWriter, reads back; and the writer
+  // produces exactly these bytes.
+  std::string blocks = "AAAABBB";
+  BlockStats s1 = FakeStats(4, kDayStart, kDayStart + 3);
+  BlockStats s2 = FakeStats(3, kDayStart + 10, kDayStart + 12);
+  uint32_t c1 = crc32c::Mask(crc32c::Value("AAAA"));
+  uint32_t c2 = crc32c::Mask(crc32c::Value("BBB"));
+  std::string built = BuildFile(
+      DayMeta(9), blocks, {{0, 0, "meter,id=a v", {{4, c1, s1}}}, {9, 2, "b", {{3, c2, s2}}}});
+  auto w = SegmentWriter::Create(env_, path_, DayMeta(9));
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->AddBlock("meter,id=a v", s1, "AAAA").ok());
+  ASSERT_TRUE((*w)->AddBlock("meter,id=b v", s2, "BBB").ok());
+  ASSERT_TRUE((*w)->Finish().ok());
+  EXPECT_EQ(ReadAll(path_), built);
+  auto r = SegmentReader::Open(env_, path_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ((*r)->series().size(), 2u);
+  EXPECT_EQ((*r)->series()[1].key, "meter,id=b v");
+  EXPECT_EQ((*r)->series()[1].blocks[0].offset, fmt::kHeaderSize + 4);
+  EXPECT_EQ((*r)->point_count(), 7);
+}
+
+TEST_F(SegmentTest, InconsistentIndexIsDataLoss) {
+  const std::string blocks = "AAAABBB";
+  const uint32_t c1 = crc32c::Mask(crc32c::Value("AAAA"));
+  const uint32_t c2 = crc32c::Mask(crc32c::Value("BBB"));
+  const BlockStats s1 = FakeStats(4, kDayStart, kDayStart + 3);
+  const BlockStats s2 = FakeStats(3, kDayStart + 10, kDayStart + 12);
+  struct Case {
+    std::string name;
+    std::string file;
+    std::string expect;  // in the message
+  };
+  BlockStats zero = s1;
+  zero.count = 0;
+  BlockStats backwards = s1;
+  backwards.t_first = kDayStart + 5;
+  BlockStats crowded = s1;
+  crowded.count = 5;  // 5 distinct ns timestamps cannot fit in [t, t+3]
+  BlockStats late = s2;
+  late.t_last = kDayStart + kDay;  // partition end is exclusive
+  BlockStats early = s1;
+  early.t_first = kDayStart - 1;
+  std::vector<Case> cases = {
+      {"out of order",
+       BuildFile(DayMeta(), blocks, {{0, 0, "b", {{4, c1, s1}}}, {0, 0, "a", {{3, c2, s2}}}}),
+       "out of order"},
+      {"duplicate key",
+       BuildFile(DayMeta(), blocks, {{0, 0, "a", {{4, c1, s1}}}, {1, 0, "", {{3, c2, s2}}}}),
+       "out of order"},
+      {"shared too long",
+       BuildFile(DayMeta(), blocks, {{0, 0, "a", {{4, c1, s1}}}, {1, 1, "b", {{3, c2, s2}}}}),
+       "out of range"},
+      {"empty key", BuildFile(DayMeta(), blocks, {{0, 0, "", {{4, c1, s1}, {3, c2, s2}}}}),
+       "empty key"},
+      {"no blocks", BuildFile(DayMeta(), "", {{0, 0, "a", {}}}), "block count"},
+      {"past block area", BuildFile(DayMeta(), blocks, {{0, 0, "a", {{4, c1, s1}, {4, c2, s2}}}}),
+       "exceeds the block area"},
+      {"zero length", BuildFile(DayMeta(), blocks, {{0, 0, "a", {{0, c1, s1}, {7, c2, s2}}}}),
+       "length 0"},
+      {"gap before index", BuildFile(DayMeta(), blocks, {{0, 0, "a", {{4, c1, s1}, {2, c2, s2}}}}),
+       "but the index starts"},
+      {"overlap", BuildFile(DayMeta(), blocks, {{0, 0, "a", {{4, c1, s2}, {3, c2, s1}}}}),
+       "overlaps"},
+      {"zero count", BuildFile(DayMeta(), blocks, {{0, 0, "a", {{4, c1, zero}, {3, c2, s2}}}}),
+       "< 1"},
+      {"t_first > t_last",
+       BuildFile(DayMeta(), blocks, {{0, 0, "a", {{4, c1, backwards}, {3, c2, s2}}}}), "t_first"},
+      {"too many points",
+       BuildFile(DayMeta(), blocks, {{0, 0, "a", {{4, c1, crowded}, {3, c2, s2}}}}), "cannot lie"},
+      {"after partition", BuildFile(DayMeta(), blocks, {{0, 0, "a", {{4, c1, s1}, {3, c2, late}}}}),
+       "outside the partition"},
+      {"before partition",
+       BuildFile(DayMeta(), blocks, {{0, 0, "a", {{4, c1, early}, {3, c2, s2}}}}),
+       "outside the partition"},
+      {"trailing", BuildFile(DayMeta(), blocks, {{0, 0, "a", {{4, c1, s1}, {3, c2, s2}}}}, "zz"),
+       "trailing"},
+      {"truncated block count",
+       BuildRaw(DayMeta(), "",
+                std::string("\x02\x00\x00\x01"
+                            "a",
+                            5)),
+       "truncated block count"},
+      {"truncated key", BuildRaw(DayMeta(), "", std::string("\x01\x00\x00", 3)),
+       "truncated key lengths"},
+      {"key past index",
+       BuildRaw(DayMeta(), "",
+                std::string("\x01\x00\x00\x05"
+                            "ab",
+                            6)),
+       "out of range"},
+      {"too many series", BuildRaw(DayMeta(), "", "\x05"), "cannot fit"},
+      {"bad varint", BuildRaw(DayMeta(), "", std::string(11, '\xff')), "bad series count"},
+      {"empty index", BuildRaw(DayMeta(), "A", ""), "does not end at the footer"},
+      {"empty partition", BuildFile(SegmentMeta{1, kDayStart, kDayStart}, "", {}),
+       "empty partition"},
+  };
+  // The control case is valid.
+  WriteAll(path_, BuildFile(DayMeta(), blocks, {{0, 0, "a", {{4, c1, s1}, {3, c2, s2}}}}));
+  ASSERT_TRUE(SegmentReader::Open(env_, path_).ok());
+  for (const auto& c : cases) {
+    WriteAll(path_, c.file);
+    auto r = SegmentReader::Open(env_, path_);
+    ASSERT_FALSE(r.ok()) << c.name;
+    EXPECT_TRUE(absl::IsDataLoss(r.status())) << c.name << ": " << r.status();
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(c.expect)) << c.name;
+  }
+}
+
+TEST_F(SegmentTest, HeaderAndFooterChecks) {
+  WriteSmall(env_, path_);
+  std::string full = ReadAll(path_);
+  auto open_with = [&](std::string bytes) {
+    WriteAll(path_, bytes);
+    return SegmentReader::Open(env_, path_).status();
+  };
+  std::string v2 = full;
+  v2[fmt::kHeaderVersionOffset] = 2;
+  EXPECT_THAT(std::string(open_with(v2).message()), HasSubstr("unsupported format version 2"));
+  std::string not_seg = full;
+  not_seg[0] = 'X';
+  EXPECT_THAT(std::string(open_with(not_seg).message()), HasSubstr("not a segment file"));
+  std::string footer_crc = full;
+  footer_crc[full.size() - fmt::kFooterSize + fmt::kFooterSeqOffset] ^= 1;
+  EXPECT_THAT(std::string(open_with(footer_crc).message()), HasSubstr("footer checksum"));
+  EXPECT_TRUE(absl::IsNotFound(SegmentReader::Open(env_, dir_ + "/absent.seg").status()));
+}
+
+// --- Writer misuse and failures ---
+
+TEST_F(SegmentTest, WriterRejectsMisuseAndStaysUsable) {
+  auto w = SegmentWriter::Create(env_, path_, DayMeta());
+  ASSERT_TRUE(w.ok());
+  BlockStats ok1 = FakeStats(2, kDayStart, kDayStart + 1);
+  BlockStats ok2 = FakeStats(2, kDayStart + 5, kDayStart + 6);
+  ASSERT_TRUE((*w)->AddBlock("m,id=b v", ok1, "b1").ok());
+  absl::Status s = (*w)->AddBlock("m,id=a v", ok1, "a1");
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("out of order"));
+  EXPECT_TRUE(absl::IsInvalidArgument((*w)->AddBlock("", ok1, "x")));
+  EXPECT_TRUE(absl::IsInvalidArgument((*w)->AddBlock("m,id=c v", ok1, "")));
+  EXPECT_TRUE(absl::IsInvalidArgument((*w)->AddBlock("m,id=b v", ok1, "dup")));  // overlaps
+  EXPECT_TRUE(
+      absl::IsInvalidArgument((*w)->AddBlock("m,id=c v", FakeStats(0, kDayStart, kDayStart), "x")));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      (*w)->AddBlock("m,id=c v", FakeStats(1, kDayStart + kDay, kDayStart + kDay), "x")));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      (*w)->AddBlock("m,id=c v", FakeStats(1, kDayStart - 1, kDayStart - 1), "x")));
+  ASSERT_TRUE((*w)->AddBlock("m,id=b v", ok2, "b2").ok());
+  ASSERT_TRUE((*w)->AddBlock("m,id=c v", ok1, "c1").ok());
+  s = (*w)->AddBlock("m,id=b v", FakeStats(1, kDayStart + 9, kDayStart + 9), "b3");
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << "a series may not come back";
+  ASSERT_TRUE((*w)->Finish().ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition((*w)->AddBlock("m,id=d v", ok1, "d")));
+  EXPECT_TRUE(absl::IsFailedPrecondition((*w)->Finish()));
+
+  auto r = SegmentReader::Open(env_, path_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ((*r)->series().size(), 2u);
+  EXPECT_EQ((*r)->series()[0].blocks.size(), 2u);
+  EXPECT_EQ((*r)->point_count(), 6);
+
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      SegmentWriter::Create(env_, dir_ + "/x.seg", SegmentMeta{1, 10, 10}).status()));
+}
+
+TEST_F(SegmentTest, AbandonAndDestructorRemoveTempFile) {
+  {
+    auto w = SegmentWriter::Create(env_, path_, DayMeta());
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->AddBlock("a", FakeStats(1, kDayStart, kDayStart), "x").ok());
+    EXPECT_TRUE(env_->FileExists(path_ + ".tmp"));
+    (*w)->Abandon();
+    EXPECT_FALSE(env_->FileExists(path_ + ".tmp"));
+    EXPECT_TRUE(absl::IsFailedPrecondition((*w)->Finish()));
+  }
+  {
+    auto w = SegmentWriter::Create(env_, path_, DayMeta());
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->AddBlock("a", FakeStats(1, kDayStart, kDayStart), "x").ok());
+  }
+  EXPECT_FALSE(env_->FileExists(path_ + ".tmp"));
+  EXPECT_FALSE(env_->FileExists(path_));
+}
+
+TEST_F(SegmentTest, SyncFailureLeavesNoFile) {
+  FaultInjectionEnv fenv(env_);
+  auto w = SegmentWriter::Create(&fenv, path_, DayMeta());
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->AddBlock("a", FakeStats(1, kDayStart, kDayStart), "x").ok());
+  fenv.SetSyncFails(true);
+  absl::Status s = (*w)->Finish();
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr(path_));
+  EXPECT_FALSE(env_->FileExists(path_)) << "renamed before a successful sync";
+  EXPECT_FALSE(env_->FileExists(path_ + ".tmp"));
+  EXPECT_EQ((*w)->Finish(), s) << "the error sticks";
+}
+
+TEST_F(SegmentTest, RenameFailureLeavesNoFile) {
+  FaultInjectionEnv fenv(env_);
+  auto w = SegmentWriter::Create(&fenv, path_, DayMeta());
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->AddBlock("a", FakeStats(1, kDayStart, kDayStart), "x").ok());
+  fenv.SetOpenFails(true);  // also makes RenameFile fail
+  EXPECT_FALSE((*w)->Finish().ok());
+  EXPECT_FALSE(env_->FileExists(path_));
+  EXPECT_FALSE(env_->FileExists(path_ + ".tmp"));
+}
+
+// Disk full at every possible byte: an error from Create, AddBlock or Finish, and no file.
+TEST_F(SegmentTest, DiskFullAtEveryPointLeavesNoFile) {
+  WriteSmall(env_, path_);
+  const uint64_t full_size = ReadAll(path_).size();
+  ASSERT_TRUE(env_->RemoveFile(path_).ok());
+  FaultInjectionEnv fenv(env_);
+  for (uint64_t budget = 0; budget < full_size; ++budget) {
+    fenv.SetWriteBudget(static_cast<int64_t>(budget));
+    absl::Status s;
+    auto w = SegmentWriter::Create(&fenv, path_, DayMeta());
+    if (!w.ok()) {
+      s = w.status();
+    } else {
+      for (int i = 0; i < 3 && s.ok(); ++i) {
+        for (int b = 0; b < 2 && s.ok(); ++b) {
+          int64_t t0 = kDayStart + b * 3600 * kSec;
+          std::string payload = absl::StrCat("payload-", i, "-", b, std::string(5 + i + b, 'x'));
+          s = (*w)->AddBlock(Key(i), FakeStats(10, t0, t0 + 9 * kSec), payload);
+        }
+      }
+      if (s.ok()) s = (*w)->Finish();
+    }
+    EXPECT_TRUE(absl::IsResourceExhausted(s)) << "budget " << budget << ": " << s;
+    EXPECT_FALSE(env_->FileExists(path_)) << budget;
+    EXPECT_FALSE(env_->FileExists(path_ + ".tmp")) << budget;
+  }
+  fenv.SetWriteBudget(static_cast<int64_t>(full_size));
+  WriteSmall(&fenv, path_);
+  EXPECT_TRUE(SegmentReader::Open(env_, path_).ok());
+}
+
+}  // namespace
+}  // namespace dc
