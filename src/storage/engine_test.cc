@@ -1,0 +1,315 @@
+// Engine tests: every aggregate against a naive reference on random data with late writes and
+// duplicates, across head, flushed segments, overlapping segments and compaction; persistence;
+// retention; fault injection.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "gtest/gtest.h"
+#include "storage/store.h"
+
+namespace dc {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string TempDir(const std::string& name) {
+  std::string d =
+      (fs::temp_directory_path() / ("dc_engine_" + name + "_" + std::to_string(getpid()))).string();
+  fs::remove_all(d);
+  return d;
+}
+
+StoreOptions Opts(const std::string& dir) {
+  StoreOptions o;
+  o.dir = dir;
+  o.fsync.mode = FsyncPolicy::Mode::kOff;
+  o.background = false;
+  o.head_max_points = 1 << 30;
+  return o;
+}
+
+// Reference model: last write wins per series and timestamp.
+using Model = std::map<std::string, std::map<int64_t, double>>;
+
+void WriteBoth(Store* s, Model* m, const std::string& key, int64_t t, double v) {
+  PointBatch b;
+  b.Add(key, t, v);
+  ASSERT_TRUE(s->Write(b).ok());
+  (*m)[key][t] = v;
+}
+
+struct NaiveAcc {
+  int64_t n = 0;
+  double sum = 0, mn = 0, mx = 0, first = 0, last = 0;
+};
+
+std::map<int64_t, NaiveAcc> NaiveBuckets(const std::map<int64_t, double>& pts,
+                                         const AggregateRequest& r) {
+  std::map<int64_t, NaiveAcc> out;
+  for (const auto& [t, v] : pts) {
+    bool in = r.closed_right ? (t > r.start && t <= r.end) : (t >= r.start && t < r.end);
+    if (!in) continue;
+    int64_t at = r.closed_right ? t - 1 : t;
+    int64_t b = BucketStart(at, r.step, r.zone);
+    if (r.closed_right) b = NextBucket(b, r.step, r.zone);
+    NaiveAcc& a = out[b];
+    if (a.n == 0) {
+      a.mn = a.mx = a.first = v;
+    }
+    a.mn = std::min(a.mn, v);
+    a.mx = std::max(a.mx, v);
+    a.last = v;  // map iterates in time order
+    a.sum += v;
+    ++a.n;
+  }
+  return out;
+}
+
+double NaiveValue(const NaiveAcc& a, Agg agg) {
+  switch (agg) {
+    case Agg::kSum:
+      return a.sum;
+    case Agg::kMean:
+      return a.sum / static_cast<double>(a.n);
+    case Agg::kMin:
+      return a.mn;
+    case Agg::kMax:
+      return a.mx;
+    case Agg::kCount:
+      return static_cast<double>(a.n);
+    case Agg::kFirst:
+      return a.first;
+    case Agg::kLast:
+      return a.last;
+    default:
+      return 0;
+  }
+}
+
+void CheckAgainstModel(Store* s, const Model& m, std::mt19937_64& rng, int rounds) {
+  const char* zones[] = {"UTC", "Asia/Shanghai", "Asia/Kolkata", "Europe/Berlin"};
+  const char* steps[] = {"1m", "15m", "1h", "1d", "1w", "1mo"};
+  const Agg aggs[] = {Agg::kSum,   Agg::kMean,  Agg::kMin, Agg::kMax,
+                      Agg::kCount, Agg::kFirst, Agg::kLast};
+  for (int round = 0; round < rounds; ++round) {
+    auto it = m.begin();
+    std::advance(it, static_cast<long>(rng() % m.size()));
+    const auto& [key, pts] = *it;
+    int64_t t0 = pts.begin()->first, t1 = pts.rbegin()->first;
+    AggregateRequest r;
+    r.series = key;
+    r.start = t0 - kNanosPerHour + static_cast<int64_t>(rng() % (2 * kNanosPerHour));
+    r.end = t1 + kNanosPerHour - static_cast<int64_t>(rng() % (2 * kNanosPerHour));
+    if (r.end <= r.start) r.end = r.start + kNanosPerDay;
+    r.step = *ParseStep(steps[rng() % 6]);
+    r.zone = *LoadZone(zones[rng() % 4]);
+    r.agg = aggs[rng() % 7];
+    r.closed_right = rng() % 2;
+    auto got = s->Aggregate(r);
+    ASSERT_TRUE(got.ok()) << got.status();
+    auto want = NaiveBuckets(pts, r);
+    ASSERT_EQ(got->size(), want.size()) << key << " agg=" << AggName(r.agg);
+    size_t i = 0;
+    for (const auto& [bt, acc] : want) {
+      const Bucket& b = (*got)[i++];
+      EXPECT_EQ(b.t, bt);
+      double w = NaiveValue(acc, r.agg);
+      EXPECT_NEAR(b.v, w, 1e-9 * std::max(1.0, std::fabs(w))) << key << " " << AggName(r.agg);
+    }
+    // Raw range.
+    auto raw = s->QueryRaw(key, r.start, r.end);
+    ASSERT_TRUE(raw.ok());
+    auto lo = pts.lower_bound(r.start), hi = pts.lower_bound(r.end);
+    ASSERT_EQ(raw->size(), static_cast<size_t>(std::distance(lo, hi)));
+    size_t k = 0;
+    for (auto p = lo; p != hi; ++p, ++k) {
+      ASSERT_EQ((*raw)[k].t, p->first);
+      ASSERT_EQ((*raw)[k].v, p->second);
+    }
+  }
+}
+
+TEST(Engine, AggregatesMatchNaiveAcrossHeadSegmentsAndCompaction) {
+  std::string dir = TempDir("agg");
+  auto store = Store::Open(Opts(dir));
+  ASSERT_TRUE(store.ok()) << store.status();
+  Store* s = store->get();
+  std::mt19937_64 rng(42);
+  Model m;
+  const int64_t base = 1735689600LL * kNanosPerSecond;  // 2025-01-01T00:00Z
+  std::vector<std::string> keys = {"meter,id=a value", "meter,id=b value", "gauge,id=c kw"};
+  for (int phase = 0; phase < 4; ++phase) {
+    for (int i = 0; i < 4000; ++i) {
+      const auto& key = keys[rng() % keys.size()];
+      // Mostly 1-minute data over ~10 days; some late and duplicate timestamps.
+      int64_t t = base + static_cast<int64_t>(rng() % (10 * 1440)) * kNanosPerMinute;
+      double v = static_cast<double>(static_cast<int64_t>(rng() % 100000)) / 100.0;
+      WriteBoth(s, &m, key, t, v);
+    }
+    CheckAgainstModel(s, m, rng, 40);
+    ASSERT_TRUE(s->Flush().ok());  // leaves several overlapping segments per partition
+    CheckAgainstModel(s, m, rng, 40);
+  }
+  ASSERT_TRUE(s->Compact().ok());
+  CheckAgainstModel(s, m, rng, 60);
+  // Reopen: everything is still there.
+  store->reset();
+  store = Store::Open(Opts(dir));
+  ASSERT_TRUE(store.ok()) << store.status();
+  CheckAgainstModel(store->get(), m, rng, 60);
+  store = decltype(store)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
+TEST(Engine, ReopenKeepsEverythingAndListsSeries) {
+  std::string dir = TempDir("replay");
+  Model m;
+  std::mt19937_64 rng(1);
+  {
+    auto store = Store::Open(Opts(dir));
+    ASSERT_TRUE(store.ok());
+    for (int i = 0; i < 1000; ++i) {
+      WriteBoth(store->get(), &m, "x,id=" + std::to_string(i % 7) + " value",
+                static_cast<int64_t>(rng() % 100000) * kNanosPerSecond, static_cast<double>(i));
+    }
+  }
+  auto store = Store::Open(Opts(dir));
+  ASSERT_TRUE(store.ok());
+  CheckAgainstModel(store->get(), m, rng, 30);
+  EXPECT_EQ(store->get()->ListSeries("x,").size(), 7u);
+  EXPECT_EQ(store->get()->ListSeries("id=3").size(), 1u);
+  store = decltype(store)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
+TEST(Engine, IncreaseHandlesResetsAndRolloverAcrossBuckets) {
+  std::string dir = TempDir("increase");
+  auto store = Store::Open(Opts(dir));
+  ASSERT_TRUE(store.ok());
+  PointBatch b;
+  const std::string key = "meter,id=grid value";
+  // 15-minute register readings over 2 days, 10 kWh per interval, rollover at 1000.
+  double reg = 900;
+  const int64_t base = 1735689600LL * kNanosPerSecond;
+  for (int i = 0; i <= 2 * 96; ++i) {
+    b.Add(key, base + i * 15 * kNanosPerMinute, reg);
+    reg += 10;
+    if (reg >= 1000) reg -= 1000;
+  }
+  ASSERT_TRUE((*store)->Write(b).ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+  AggregateRequest r;
+  r.series = key;
+  r.start = base;
+  r.end = base + 2 * kNanosPerDay;
+  r.step = *ParseStep("1d");
+  r.agg = Agg::kIncrease;
+  r.counter.rollover = 1000;
+  auto got = (*store)->Aggregate(r);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_NEAR((*got)[0].v, 960, 1e-9);
+  EXPECT_NEAR((*got)[1].v, 960, 1e-9);
+  // Half-day window starting mid-interval: interpolated at the bounds.
+  r.start = base + 7 * kNanosPerMinute + 30 * kNanosPerSecond;  // halfway into 1st interval
+  r.end = base + kNanosPerDay;
+  auto half = (*store)->Aggregate(r);
+  ASSERT_TRUE(half.ok());
+  ASSERT_EQ(half->size(), 1u);
+  EXPECT_NEAR((*half)[0].v, 955, 1e-9);
+  store = decltype(store)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
+TEST(Engine, RetentionDropsWholePartitions) {
+  std::string dir = TempDir("retention");
+  auto store = Store::Open(Opts(dir));
+  ASSERT_TRUE(store.ok());
+  PointBatch b;
+  for (int d = 0; d < 10; ++d) b.Add("m value", d * kNanosPerDay + kNanosPerHour, d);
+  ASSERT_TRUE((*store)->Write(b).ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+  auto dropped = (*store)->DropPartitionsBefore(5 * kNanosPerDay);
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_EQ(*dropped, 5);
+  auto raw = (*store)->QueryRaw("m value", INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(raw.ok());
+  ASSERT_EQ(raw->size(), 5u);
+  EXPECT_EQ(raw->front().v, 5);
+  store = decltype(store)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
+TEST(Engine, NonFiniteValuesRejectedGoodOnesKept) {
+  std::string dir = TempDir("nonfinite");
+  auto store = Store::Open(Opts(dir));
+  ASSERT_TRUE(store.ok());
+  PointBatch b;
+  b.Add("m value", 1, 1.5);
+  b.Add("m value", 2, std::nan(""));
+  b.Add("m value", 3, INFINITY);
+  b.Add("m value", 4, 2.5);
+  absl::Status s = (*store)->Write(b);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("2 of 4"), std::string::npos) << s;
+  auto raw = (*store)->QueryRaw("m value", 0, 10);
+  ASSERT_TRUE(raw.ok());
+  ASSERT_EQ(raw->size(), 2u);
+  store = decltype(store)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
+TEST(Engine, DiskFullGivesErrorsNotCorruption) {
+  std::string dir = TempDir("diskfull");
+  FaultInjectionEnv env(Env::Default());
+  StoreOptions o = Opts(dir);
+  o.env = &env;
+  Model m;
+  {
+    auto store = Store::Open(o);
+    ASSERT_TRUE(store.ok());
+    for (int i = 0; i < 100; ++i) WriteBoth(store->get(), &m, "m value", i * kNanosPerSecond, i);
+    env.SetWriteBudget(200);
+    int failures = 0;
+    for (int i = 100; i < 200; ++i) {
+      PointBatch b;
+      b.Add("m value", i * kNanosPerSecond, i);
+      absl::Status s = (*store)->Write(b);
+      if (s.ok()) {
+        m["m value"][i * kNanosPerSecond] = i;
+      } else {
+        ++failures;
+      }
+    }
+    EXPECT_GT(failures, 0);
+    // Flush fails too while the disk is full, and must not lose the head.
+    EXPECT_FALSE((*store)->Flush().ok());
+    env.SetWriteBudget(-1);
+    ASSERT_TRUE((*store)->Flush().ok());
+  }
+  auto store = Store::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto raw = (*store)->QueryRaw("m value", 0, INT64_MAX);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(raw->size(), m["m value"].size());
+  store = decltype(store)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
+TEST(Engine, SecondOpenOfSameDirectoryIsRefused) {
+  std::string dir = TempDir("lock");
+  auto a = Store::Open(Opts(dir));
+  ASSERT_TRUE(a.ok());
+  auto b = Store::Open(Opts(dir));
+  EXPECT_FALSE(b.ok());
+  a = decltype(a)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace dc
