@@ -16,7 +16,7 @@
 namespace dc::bench {
 
 struct Args {
-  double scale = 1.0;           // multiply workload sizes (quick runs: 0.05)
+  double scale = 1.0;  // multiply workload sizes (quick runs: 0.05)
   std::string work_dir = "/tmp/dualcarbon-bench";
   std::map<std::string, std::string> extra;  // --key value pairs not known to main
   std::string Get(const std::string& k, const std::string& def) const {
@@ -40,8 +40,8 @@ struct Registrar {
   }
 };
 
-#define DC_BENCH(name, description)                                                  \
-  static int dc_bench_##name(const ::dc::bench::Args& args);                         \
+#define DC_BENCH(name, description)                                                       \
+  static int dc_bench_##name(const ::dc::bench::Args& args);                              \
   static ::dc::bench::Registrar dc_bench_reg_##name(#name, description, dc_bench_##name); \
   static int dc_bench_##name(const ::dc::bench::Args& args)
 

@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   }
   if (names.empty() || names[0] == "list") {
     std::printf("usage: dualcarbon_bench [--scale X] [--work-dir DIR] WORKLOAD...\n\n");
-    for (const auto& [name, w] : Registry()) std::printf("  %-24s %s\n", name.c_str(), w.description.c_str());
+    for (const auto& [name, w] : Registry())
+      std::printf("  %-24s %s\n", name.c_str(), w.description.c_str());
     return names.empty() ? 2 : 0;
   }
   int rc = 0;

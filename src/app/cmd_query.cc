@@ -1,16 +1,112 @@
-// Placeholder until the subcommand is built; replaced by its owner.
+// dualcarbon query: raw points or bucketed aggregates of one or more series, from the store.
 #include <iostream>
 
+#include "absl/strings/str_format.h"
 #include "app/commands.h"
+#include "app/store_flags.h"
+#include "common/time.h"
 
 namespace dc::app {
+namespace {
+
+struct QueryFlags {
+  StoreFlags store;
+  std::vector<std::string> series;
+  std::string start, end, step = "raw", agg = "mean", tz = "UTC", closed = "left", format = "csv";
+  double rollover = 0;
+};
+
+void Print(const std::string& format, const std::string& series,
+           const std::vector<std::pair<int64_t, double>>& pts, const absl::TimeZone& zone,
+           bool* first_json) {
+  if (format == "csv") {
+    for (const auto& [t, v] : pts) {
+      std::cout << series << "," << FormatTime(t, zone) << "," << absl::StrFormat("%.17g", v)
+                << "\n";
+    }
+    return;
+  }
+  std::cout << (*first_json ? "" : ",") << "{\"series\":\"";
+  for (char c : series) {
+    if (c == '"' || c == '\\') std::cout << '\\';
+    std::cout << c;
+  }
+  std::cout << "\",\"points\":[";
+  for (size_t i = 0; i < pts.size(); ++i) {
+    std::cout << (i ? "," : "") << "[\"" << FormatTime(pts[i].first, zone) << "\","
+              << absl::StrFormat("%.17g", pts[i].second) << "]";
+  }
+  std::cout << "]}";
+  *first_json = false;
+}
+
+void Run(const QueryFlags& f) {
+  auto zone = LoadZone(f.tz);
+  if (!zone.ok()) Fail("query", zone.status(), kExitUsage);
+  auto start = ParseTime(f.start, *zone);
+  if (!start.ok()) Fail("query", start.status(), kExitUsage);
+  auto end = ParseTime(f.end, *zone);
+  if (!end.ok()) Fail("query", end.status(), kExitUsage);
+  auto step = ParseStep(f.step);
+  if (!step.ok()) Fail("query", step.status(), kExitUsage);
+  auto agg = ParseAgg(f.agg);
+  if (!agg.ok()) Fail("query", agg.status(), kExitUsage);
+  if (f.closed != "left" && f.closed != "right") {
+    Fail("query", absl::InvalidArgumentError("--closed must be left or right"), kExitUsage);
+  }
+  if (f.format != "csv" && f.format != "json") {
+    Fail("query", absl::InvalidArgumentError("--format must be csv or json"), kExitUsage);
+  }
+  auto store = f.store.Open(false);
+  if (!store.ok()) Fail("query", store.status());
+  bool first = true;
+  if (f.format == "json") std::cout << "{\"results\":[";
+  for (const auto& s : f.series) {
+    std::vector<std::pair<int64_t, double>> pts;
+    if (step->unit == Step::Unit::kRaw) {
+      auto raw = (*store)->QueryRaw(s, *start, *end);
+      if (!raw.ok()) Fail("query", raw.status());
+      for (const auto& p : *raw) pts.emplace_back(p.t, p.v);
+    } else {
+      AggregateRequest r;
+      r.series = s;
+      r.start = *start;
+      r.end = *end;
+      r.step = *step;
+      r.zone = *zone;
+      r.agg = *agg;
+      r.closed_right = f.closed == "right";
+      r.counter.rollover = f.rollover;
+      auto b = (*store)->Aggregate(r);
+      if (!b.ok()) Fail("query", b.status());
+      for (const auto& x : *b) pts.emplace_back(x.t, x.v);
+    }
+    Print(f.format, s, pts, *zone, &first);
+  }
+  if (f.format == "json") std::cout << "]}\n";
+}
+
+}  // namespace
 
 void RegisterQuery(CLI::App& app) {
-  auto* cmd = app.add_subcommand("query", "(not built yet)");
-  cmd->callback([] {
-    std::cerr << "dualcarbon query: not built yet\n";
-    throw CLI::RuntimeError(kExitFailure);
-  });
+  auto f = std::make_shared<QueryFlags>();
+  auto* cmd = app.add_subcommand("query", "query raw points or bucketed aggregates");
+  f->store.Add(cmd, false);
+  cmd->add_option("--series", f->series, "series key, e.g. 'meter,id=grid-in value' (repeatable)")
+      ->required();
+  cmd->add_option("--start", f->start, "start (RFC 3339, or local time in --tz)")->required();
+  cmd->add_option("--end", f->end, "end (exclusive with --closed left)")->required();
+  cmd->add_option("--step", f->step, "raw | <n>s|m|h fixed | <n>d|w|mo|y calendar")
+      ->capture_default_str();
+  cmd->add_option("--agg", f->agg, "sum|mean|min|max|count|first|last|increase")
+      ->capture_default_str();
+  cmd->add_option("--tz", f->tz, "IANA time zone for calendar buckets and output")
+      ->capture_default_str();
+  cmd->add_option("--closed", f->closed, "left: [a,b) | right: (a,b] for end-stamped data")
+      ->capture_default_str();
+  cmd->add_option("--rollover", f->rollover, "counter rollover value for increase (0: none)");
+  cmd->add_option("--format", f->format, "csv | json")->capture_default_str();
+  cmd->callback([f] { Run(*f); });
 }
 
 }  // namespace dc::app

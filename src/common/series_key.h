@@ -16,7 +16,7 @@ namespace dc {
 struct SeriesKeyParts {
   std::string measurement;
   std::vector<std::pair<std::string, std::string>> tags;  // unescaped
-  std::string field;                                       // unescaped
+  std::string field;                                      // unescaped
 };
 
 // Parses a key as written by a person: tags in any order, field optional (default "value").

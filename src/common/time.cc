@@ -39,8 +39,8 @@ absl::StatusOr<absl::TimeZone> LoadZone(std::string_view name) {
   absl::TimeZone tz;
   if (name.empty() || name == "UTC" || name == "Z") return absl::UTCTimeZone();
   if (!absl::LoadTimeZone(std::string(name), &tz)) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown time zone \"", AV(name),
-                                                   "\" (expected an IANA name like Asia/Shanghai)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown time zone \"", AV(name), "\" (expected an IANA name like Asia/Shanghai)"));
   }
   return tz;
 }
@@ -81,7 +81,8 @@ absl::StatusOr<int64_t> ParseTime(std::string_view text, const absl::TimeZone& z
   for (const char* f : kLocalFormats) {
     if (absl::ParseTime(f, s, zone, &t, &err)) return ToNanos(t);
   }
-  return TimeError(text, "not ISO 8601 (expected e.g. 2025-03-01 00:15 or 2025-03-01T00:15:00+08:00)");
+  return TimeError(text,
+                   "not ISO 8601 (expected e.g. 2025-03-01 00:15 or 2025-03-01T00:15:00+08:00)");
 }
 
 std::string FormatTime(int64_t t_ns, const absl::TimeZone& zone) {
@@ -99,7 +100,8 @@ absl::StatusOr<Step> ParseStep(std::string_view text) {
   if (i > 0 && !absl::SimpleAtoi(AV(text.substr(0, i)), &n)) n = 0;
   std::string_view unit = text.substr(i);
   if (n <= 0 || n > 1'000'000) {
-    return absl::InvalidArgumentError(absl::StrCat("step \"", AV(text), "\": count must be 1..1000000"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("step \"", AV(text), "\": count must be 1..1000000"));
   }
   struct FixedUnit {
     std::string_view name;
@@ -124,8 +126,9 @@ absl::StatusOr<Step> ParseStep(std::string_view text) {
   } else if (unit == "y") {
     step.unit = Step::Unit::kYear;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "step \"", AV(text), "\": unknown unit (expected raw, <n>s, <n>m, <n>h, <n>d, <n>w, <n>mo, <n>y)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("step \"", AV(text),
+                     "\": unknown unit (expected raw, <n>s, <n>m, <n>h, <n>d, <n>w, <n>mo, <n>y)"));
   }
   return step;
 }
