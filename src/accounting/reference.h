@@ -1,0 +1,135 @@
+// The reference library: versioned tables of coefficients and factors (GB/T 2589-2020, the
+// national guidelines' fuel defaults, MEE/NBS grid factors, GWP sets, 标杆/基准 benchmarks,
+// process factors, CBAM values), loaded from the repository's reference/ directory. Every value
+// carries its unit, source and confidence. Start here: Reference::Load, Find/Get, List.
+//
+// Keys (dot-separated, first segment = table):
+//   tce.<carrier>                     GB/T 2589 coefficient as published (kgce/kWh, kgce/kg, ...)
+//   fuel.<A|B|C>.<carrier>.<ncv|cc|of> fuel defaults (GJ/t or GJ/10^4Nm3; tC/TJ; fraction)
+//   grid.<region>.<year>              electricity CO2 factor, tCO2/MWh
+//   gwp.<SAR|AR4|AR5|AR6>.<gas>       GWP100
+//   benchmark.<key>.<benchmark|baseline>
+//   process.<key>                     process factors (see reference/process_factor_keys.csv)
+//   energy.gj_per_tce, coal_rate.<year>, cbam.default.<country>.<cn code>.<direct|indirect>,
+//   cbam.const.<parameter>, media.<medium>
+#ifndef DC_ACCOUNTING_REFERENCE_H_
+#define DC_ACCOUNTING_REFERENCE_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace dc::accounting {
+
+enum class Confidence { kHigh, kMedium, kLow };
+
+// "high" | "medium" | "low" from a table's confidence text ("medium-high" -> medium,
+// "low-medium" -> low, "memory"/"unverified" -> low).
+Confidence ParseConfidence(std::string_view text);
+std::string_view ConfidenceName(Confidence c);
+
+struct RefValue {
+  std::string key;
+  std::string table;  // file the value comes from
+  double value = 0;   // numeric value (NaN when the value is text only)
+  std::string text;   // the value as written in the table
+  std::string unit;
+  std::string source;
+  std::string confidence;  // as written in the table
+  Confidence level = Confidence::kHigh;
+  std::string note;
+  bool numeric() const { return value == value; }
+};
+
+enum class CarrierClass {
+  kElectricity,
+  kHeat,
+  kSteam,
+  kHotWater,
+  kSolid,
+  kLiquid,
+  kGas,
+  kMedium,
+  kProduct
+};
+
+struct Carrier {
+  std::string key, name_cn, name_en;
+  CarrierClass cls = CarrierClass::kProduct;
+  std::string base_unit;                              // "" for product (any unit)
+  std::vector<std::pair<std::string, double>> units;  // unit -> multiplier to base; empty = any
+  // How energy (tce) is computed without a measured NCV: "gbt2589" | "gbt2589_upper" |
+  // "default_ncv" | "heat" | "media" | "none".
+  std::string tce_rule;
+  std::string tce_key;      // reference key of the coefficient ("tce.<key>"), if any
+  double tce_per_base = 0;  // tce per base unit from that coefficient
+  std::string fuel_item;    // name in the fuel-defaults table ("" = no defaults)
+  std::string note;
+
+  bool is_fuel() const {
+    return cls == CarrierClass::kSolid || cls == CarrierClass::kLiquid || cls == CarrierClass::kGas;
+  }
+  bool is_heat() const {
+    return cls == CarrierClass::kHeat || cls == CarrierClass::kSteam ||
+           cls == CarrierClass::kHotWater;
+  }
+  // Multiplier from `unit` to the base unit; the error names the allowed units.
+  absl::StatusOr<double> ToBase(std::string_view unit) const;
+  std::string UnitList() const;
+};
+
+class Reference {
+ public:
+  // Loads every table from `dir` (a copy of the repository's reference/ folder).
+  static absl::StatusOr<Reference> Load(const std::string& dir);
+  // Where to look when no --reference is given: $DC_REFERENCE_DIR, then <exe dir>/../reference,
+  // <exe dir>/../../reference, ../share/dualcarbon/reference, then $DC_SOURCE_DIR/reference.
+  static std::string DefaultDir(std::string_view argv0);
+
+  const std::string& version() const { return version_; }
+  const std::string& dir() const { return dir_; }
+
+  const RefValue* Find(std::string_view key) const;
+  // Like Find; the error names the key and the reference version ("missing factor").
+  absl::StatusOr<const RefValue*> Get(std::string_view key) const;
+  // Values whose key starts with `prefix` (a table name or "table.sub"), sorted by key.
+  std::vector<const RefValue*> List(std::string_view prefix) const;
+  std::vector<std::string> Tables() const;
+
+  const Carrier* FindCarrier(std::string_view key) const;
+  std::string CarrierKeys() const;  // "electricity, heat, ..." sorted
+
+  // Canonical region key for a key or Chinese name ("east_china", "华东"); "" if unknown.
+  std::string RegionKey(std::string_view region) const;
+  std::string RegionKeys() const;
+  // Grid factor for the region in `year` (0 = newest year available for that region).
+  absl::StatusOr<const RefValue*> GridFactor(std::string_view region, int year) const;
+
+  // Adds or replaces a value (used by the loader and by tests).
+  void Put(RefValue v);
+
+ private:
+  absl::Status LoadCarriers(const std::string& dir);
+  absl::Status LoadGbt2589(const std::string& dir);
+  absl::Status LoadFuelDefaults(const std::string& dir);
+  absl::Status LoadGrid(const std::string& dir);
+  absl::Status LoadGwp(const std::string& dir);
+  absl::Status LoadProcess(const std::string& dir);
+  absl::Status LoadBenchmarks(const std::string& dir);
+  absl::Status LoadMisc(const std::string& dir);
+  absl::Status LoadCbam(const std::string& dir);
+
+  std::string version_, dir_;
+  std::map<std::string, RefValue, std::less<>> values_;
+  std::map<std::string, Carrier, std::less<>> carriers_;
+  std::map<std::string, std::string, std::less<>> regions_;  // alias -> key
+};
+
+}  // namespace dc::accounting
+
+#endif  // DC_ACCOUNTING_REFERENCE_H_

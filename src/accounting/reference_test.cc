@@ -1,0 +1,125 @@
+#include "accounting/reference.h"
+
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "accounting/csv.h"
+#include "gtest/gtest.h"
+
+namespace dc::accounting {
+namespace {
+
+const Reference& Ref() {
+  static const Reference* ref = [] {
+    auto r = Reference::Load(DC_SOURCE_DIR "/reference");
+    EXPECT_TRUE(r.ok()) << r.status();
+    return new Reference(std::move(*r));
+  }();
+  return *ref;
+}
+
+TEST(Csv, QuotesEscapesAndLineNumbers) {
+  auto rows = ParseCsv("a,b\n\"x, y\",\"he said \"\"hi\"\"\"\r\n\n\"multi\nline\",z\n", "t.csv");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[1].fields[0], "x, y");
+  EXPECT_EQ((*rows)[1].fields[1], "he said \"hi\"");
+  EXPECT_EQ((*rows)[1].line, 2);
+  EXPECT_EQ((*rows)[2].line, 4);
+  EXPECT_EQ((*rows)[2].fields[0], "multi\nline");
+  EXPECT_FALSE(ParseCsv("a,\"b\n", "t.csv").ok());
+}
+
+TEST(Reference, VersionMatchesReadme) {
+  EXPECT_EQ(Ref().version(), "dc-ref-2026.11");
+  auto readme = ReadTextFile(DC_SOURCE_DIR "/reference/README.md");
+  ASSERT_TRUE(readme.ok());
+  EXPECT_TRUE(absl::StrContains(*readme, Ref().version()));
+}
+
+TEST(Reference, Gbt2589Coefficients) {
+  const Carrier* e = Ref().FindCarrier("electricity");
+  ASSERT_NE(e, nullptr);
+  EXPECT_DOUBLE_EQ(e->tce_per_base, 0.1229e-3);
+  EXPECT_DOUBLE_EQ(*e->ToBase("MWh"), 1000);
+  EXPECT_FALSE(e->ToBase("kW").ok());
+  EXPECT_DOUBLE_EQ(Ref().FindCarrier("heat")->tce_per_base, 0.03412);
+  EXPECT_DOUBLE_EQ(Ref().FindCarrier("natural_gas")->tce_per_base, 1.2143e-3);
+  EXPECT_DOUBLE_EQ(Ref().FindCarrier("coke")->tce_per_base, 0.9714);
+  EXPECT_DOUBLE_EQ(Ref().FindCarrier("lpg")->tce_per_base, 1.7143);  // not the 0.7143 typo
+  EXPECT_DOUBLE_EQ(Ref().FindCarrier("kerosene")->tce_per_base, 1.4714);
+  EXPECT_DOUBLE_EQ(Ref().FindCarrier("coke_oven_gas")->tce_per_base, 0.6143e-3);
+  EXPECT_DOUBLE_EQ(Ref().FindCarrier("fresh_water")->tce_per_base, 0.0857e-3);
+  EXPECT_EQ(Ref().FindCarrier("bituminous_coal")->tce_rule, "default_ncv");
+  EXPECT_EQ(Ref().FindCarrier("coal"), nullptr);
+  const RefValue* v = Ref().Find("tce.electricity");
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->unit, "kgce/kWh");
+  EXPECT_TRUE(absl::StrContains(v->source, "GB/T 2589-2020"));
+  EXPECT_EQ(v->level, Confidence::kHigh);
+}
+
+TEST(Reference, FuelDefaultsVariants) {
+  EXPECT_DOUBLE_EQ((*Ref().Get("fuel.A.bituminous_coal.ncv"))->value, 19.57);
+  EXPECT_DOUBLE_EQ((*Ref().Get("fuel.A.bituminous_coal.cc"))->value, 26.1);
+  EXPECT_DOUBLE_EQ((*Ref().Get("fuel.A.bituminous_coal.of"))->value, 0.93);
+  EXPECT_DOUBLE_EQ((*Ref().Get("fuel.B.anthracite.ncv"))->value, 24.515);
+  EXPECT_DOUBLE_EQ((*Ref().Get("fuel.C.anthracite.ncv"))->value, 22.867);
+  EXPECT_EQ((*Ref().Get("fuel.C.anthracite.ncv"))->level, Confidence::kLow);
+  EXPECT_FALSE(Ref().Get("fuel.C.anthracite.of").ok());  // not given in variant C
+  EXPECT_DOUBLE_EQ((*Ref().Get("fuel.A.natural_gas.ncv"))->value, 389.31);
+  EXPECT_EQ((*Ref().Get("fuel.A.natural_gas.ncv"))->unit, "GJ/10^4Nm3");
+  EXPECT_DOUBLE_EQ((*Ref().Get("fuel.C.kerosene.ncv"))->value, 43.07);
+  EXPECT_FALSE(Ref().Get("fuel.A.raw_coal.ncv").ok());
+}
+
+TEST(Reference, GridFactors) {
+  EXPECT_DOUBLE_EQ((*Ref().GridFactor("national", 2022))->value, 0.5366);
+  EXPECT_DOUBLE_EQ((*Ref().GridFactor("national", 2021))->value, 0.5568);
+  EXPECT_DOUBLE_EQ((*Ref().GridFactor("national", 0))->value, 0.5306);  // newest: 2023
+  EXPECT_DOUBLE_EQ((*Ref().GridFactor("华东", 2022))->value, 0.5617);
+  EXPECT_DOUBLE_EQ((*Ref().GridFactor("east_china", 2022))->value, 0.5617);
+  EXPECT_DOUBLE_EQ((*Ref().GridFactor("shandong", 2021))->value, 0.6838);
+  auto bad = Ref().GridFactor("mars", 0);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_TRUE(absl::StrContains(bad.status().message(), "east_china"));
+  EXPECT_FALSE(Ref().GridFactor("national", 2019).ok());
+}
+
+TEST(Reference, GwpProcessBenchmarks) {
+  EXPECT_DOUBLE_EQ((*Ref().Get("gwp.AR5.CF4"))->value, 6630);
+  EXPECT_DOUBLE_EQ((*Ref().Get("gwp.SAR.C2F6"))->value, 9200);
+  EXPECT_EQ((*Ref().Get("gwp.AR6.SF6"))->level, Confidence::kLow);
+  EXPECT_EQ((*Ref().Get("gwp.AR5.SF6"))->level, Confidence::kHigh);
+  EXPECT_DOUBLE_EQ((*Ref().Get("process.heat.purchased_ef"))->value, 0.11);
+  EXPECT_DOUBLE_EQ((*Ref().Get("process.steam.reference_enthalpy"))->value, 83.74);
+  EXPECT_DOUBLE_EQ((*Ref().Get("process.aluminium.anode_sulfur"))->value, 0.02);
+  EXPECT_DOUBLE_EQ((*Ref().Get("process.steel.dolomite"))->value, 0.471);
+  EXPECT_DOUBLE_EQ((*Ref().Get("process.carbonate.dolomite"))->value, 0.477);
+  EXPECT_DOUBLE_EQ((*Ref().Get("benchmark.cement_clinker.benchmark"))->value, 100);
+  EXPECT_DOUBLE_EQ((*Ref().Get("benchmark.cement_clinker.baseline"))->value, 117);
+  EXPECT_DOUBLE_EQ((*Ref().Get("benchmark.steel_bof.benchmark"))->value, -30);
+  EXPECT_DOUBLE_EQ((*Ref().Get("energy.gj_per_tce"))->value, 29.3076);
+  EXPECT_DOUBLE_EQ((*Ref().Get("coal_rate.2022"))->value, 300.7);
+  EXPECT_DOUBLE_EQ((*Ref().Get("cbam.definitive.China.7208.direct"))->value, 3.19);
+  EXPECT_FALSE(Ref().List("cbam.const").empty());
+}
+
+TEST(Reference, EveryValueHasSourceAndConfidence) {
+  for (const std::string& table : Ref().Tables()) {
+    for (const RefValue* v : Ref().List(table)) {
+      EXPECT_FALSE(v->source.empty()) << v->key;
+      EXPECT_FALSE(v->confidence.empty()) << v->key;
+      EXPECT_FALSE(v->table.empty()) << v->key;
+    }
+  }
+}
+
+TEST(Reference, MissingDirectoryIsAClearError) {
+  auto r = Reference::Load("/nonexistent/ref");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "/nonexistent/ref"));
+}
+
+}  // namespace
+}  // namespace dc::accounting
