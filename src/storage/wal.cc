@@ -1,0 +1,663 @@
+#include "storage/wal.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "common/crc32c.h"
+#include "common/strings.h"
+#include "storage/wal_format.h"
+
+namespace dc {
+
+// ---------------------------------------------------------------------------------------------
+// Fsync policy
+// ---------------------------------------------------------------------------------------------
+
+absl::StatusOr<FsyncPolicy> ParseFsyncPolicy(std::string_view text) {
+  FsyncPolicy p;
+  if (text == "always") {
+    p.mode = FsyncPolicy::Mode::kAlways;
+    return p;
+  }
+  if (text == "off") {
+    p.mode = FsyncPolicy::Mode::kOff;
+    return p;
+  }
+  constexpr std::string_view kInterval = "interval:";
+  int64_t ms = 0;
+  if (text.substr(0, kInterval.size()) == kInterval &&
+      absl::SimpleAtoi(AV(text.substr(kInterval.size())), &ms) && ms >= 1 && ms <= 60000) {
+    p.mode = FsyncPolicy::Mode::kInterval;
+    p.interval_ms = ms;
+    return p;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "fsync policy \"", AV(text),
+      "\" is not valid: expected \"always\", \"interval:<ms>\" with ms in 1..60000, or \"off\""));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte format (wal_format.h)
+// ---------------------------------------------------------------------------------------------
+
+namespace wal {
+namespace {
+
+char* PutVarint64(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1)); }
+
+uint32_t MaskedCrc(const char* p, size_t n) { return crc32c::Mask(crc32c::Extend(0, p, n)); }
+
+// Bounds-checked reader over a payload; every failure names the offset.
+class Reader {
+ public:
+  explicit Reader(std::string_view s) : s_(s) {}
+  size_t pos() const { return pos_; }
+  size_t left() const { return s_.size() - pos_; }
+  bool Varint(uint64_t* v) {
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64 && pos_ < s_.size(); shift += 7) {
+      uint8_t b = static_cast<uint8_t>(s_[pos_++]);
+      if (shift == 63 && b > 1) return false;  // more than 64 bits
+      r |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (b < 0x80) {
+        *v = r;
+        return true;
+      }
+    }
+    return false;
+  }
+  std::string_view Bytes(size_t n) {
+    std::string_view out = s_.substr(pos_, n);
+    pos_ += n;
+    return out;
+  }
+
+ private:
+  std::string_view s_;
+  size_t pos_ = 0;
+};
+
+absl::Status Malformed(const Reader& r, std::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("wal payload: ", AV(what), " at payload offset ", r.pos()));
+}
+
+}  // namespace
+
+std::string EncodeFileHeader(uint64_t file_no) {
+  std::string h(kFileHeaderSize, '\0');
+  std::memcpy(h.data(), kMagic, sizeof(kMagic));
+  PutFixed32(h.data() + 8, kVersion);
+  PutFixed64(h.data() + 12, file_no);
+  PutFixed32(h.data() + kFileHeaderCrcOffset, MaskedCrc(h.data(), kFileHeaderCrcOffset));
+  return h;
+}
+
+absl::Status DecodeFileHeader(std::string_view header, uint64_t* file_no) {
+  if (std::memcmp(header.data(), kMagic, sizeof(kMagic)) != 0) {
+    return absl::DataLossError("not a WAL file (bad magic)");
+  }
+  if (GetFixed32(header.data() + kFileHeaderCrcOffset) !=
+      MaskedCrc(header.data(), kFileHeaderCrcOffset)) {
+    return absl::DataLossError("file header checksum mismatch");
+  }
+  uint32_t version = GetFixed32(header.data() + 8);
+  if (version != kVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "WAL format version ", version, " is not supported (this build reads ", kVersion, ")"));
+  }
+  *file_no = GetFixed64(header.data() + 12);
+  return absl::OkStatus();
+}
+
+size_t MaxPayloadSize(const PointBatch& batch) {
+  size_t n = 1 + 10 + 10;  // type, key count, row count
+  for (const std::string& k : batch.keys()) n += 10 + k.size();
+  return n + batch.size() * (10 + 10 + 8);  // tag, time delta, value
+}
+
+size_t EncodePayload(const PointBatch& batch, char* out) {
+  char* p = out;
+  *p++ = static_cast<char>(kTypePointBatch);
+  p = PutVarint64(p, batch.keys().size());
+  for (const std::string& k : batch.keys()) {
+    p = PutVarint64(p, k.size());
+    std::memcpy(p, k.data(), k.size());
+    p += k.size();
+  }
+  p = PutVarint64(p, batch.size());
+  uint64_t prev = 0;
+  for (const PointBatch::Row& r : batch.rows()) {
+    p = PutVarint64(p, (static_cast<uint64_t>(r.series) << 2) | static_cast<uint8_t>(r.q));
+    uint64_t t = static_cast<uint64_t>(r.t);
+    p = PutVarint64(p, ZigZag(static_cast<int64_t>(t - prev)));  // wraps, never overflows
+    prev = t;
+    PutFixed64(p, std::bit_cast<uint64_t>(r.v));
+    p += 8;
+  }
+  return static_cast<size_t>(p - out);
+}
+
+absl::Status DecodePayload(std::string_view payload, PointBatch* batch) {
+  batch->Clear();
+  Reader r(payload);
+  if (r.left() == 0) return Malformed(r, "empty payload");
+  uint8_t type = static_cast<uint8_t>(r.Bytes(1)[0]);
+  if (type != kTypePointBatch) return Malformed(r, absl::StrCat("unknown record type ", type));
+  uint64_t nkeys = 0;
+  if (!r.Varint(&nkeys) || nkeys > r.left()) return Malformed(r, "bad series key count");
+  std::vector<uint32_t> ids;  // payload key index -> batch key index (duplicates collapse)
+  ids.reserve(nkeys);
+  for (uint64_t i = 0; i < nkeys; ++i) {
+    uint64_t len = 0;
+    if (!r.Varint(&len) || len > r.left()) {
+      batch->Clear();
+      return Malformed(r, absl::StrCat("bad length of series key ", i));
+    }
+    ids.push_back(batch->Series(r.Bytes(len)));
+  }
+  uint64_t nrows = 0;
+  if (!r.Varint(&nrows) || nrows > r.left() / 10) {  // a row takes at least 10 bytes
+    batch->Clear();
+    return Malformed(r, "bad row count");
+  }
+  batch->Reserve(nrows);
+  uint64_t t = 0;
+  for (uint64_t i = 0; i < nrows; ++i) {
+    uint64_t tag = 0, delta = 0;
+    if (!r.Varint(&tag) || !r.Varint(&delta) || r.left() < 8) {
+      batch->Clear();
+      return Malformed(r, absl::StrCat("truncated row ", i));
+    }
+    uint64_t series = tag >> 2, q = tag & 3;
+    if (series >= ids.size() || q > static_cast<uint8_t>(Quality::kBad)) {
+      batch->Clear();
+      return Malformed(r, absl::StrCat("row ", i, " has series ", series, " of ", ids.size(),
+                                       " or quality ", q));
+    }
+    t += static_cast<uint64_t>(UnZigZag(delta));
+    double v = std::bit_cast<double>(GetFixed64(r.Bytes(8).data()));
+    batch->Add(ids[series], static_cast<int64_t>(t), v, static_cast<Quality>(q));
+  }
+  if (r.left() != 0) {
+    batch->Clear();
+    return Malformed(r, absl::StrCat(r.left(), " trailing bytes"));
+  }
+  return absl::OkStatus();
+}
+
+void FillRecordHeader(char* rec, uint32_t payload_len) {
+  PutFixed32(rec, payload_len);
+  PutFixed32(rec + 4, MaskedCrc(rec + kRecordHeaderSize, payload_len));
+  PutFixed32(rec + kRecordHeaderCrcOffset, MaskedCrc(rec, kRecordHeaderCrcOffset));
+}
+
+bool RecordHeaderValid(const char* p, uint32_t* payload_len) {
+  if (GetFixed32(p + kRecordHeaderCrcOffset) != MaskedCrc(p, kRecordHeaderCrcOffset)) return false;
+  *payload_len = GetFixed32(p);
+  return *payload_len >= 1 && *payload_len <= kMaxPayloadBytes;
+}
+
+bool PayloadCrcValid(const char* header, std::string_view payload) {
+  return GetFixed32(header + 4) == MaskedCrc(payload.data(), payload.size());
+}
+
+}  // namespace wal
+
+// ---------------------------------------------------------------------------------------------
+// Recovery
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+bool AllZero(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
+}
+
+// True if an intact record (valid header and payload CRC) starts anywhere in data[from, end).
+bool IntactRecordAfter(std::string_view data, size_t from) {
+  for (size_t p = from; p + wal::kRecordHeaderSize <= data.size(); ++p) {
+    uint32_t len = 0;
+    if (!wal::RecordHeaderValid(data.data() + p, &len)) continue;
+    if (len > data.size() - p - wal::kRecordHeaderSize) continue;
+    if (wal::PayloadCrcValid(data.data() + p, data.substr(p + wal::kRecordHeaderSize, len))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Why the record at `pos` cannot be replayed, or "" if it is intact (then *batch holds it and
+// *next is the offset after it).
+std::string CheckRecord(std::string_view data, size_t pos, PointBatch* batch, size_t* next) {
+  std::string_view rest = data.substr(pos);
+  if (rest.size() < wal::kRecordHeaderSize) return "short record header";
+  uint32_t len = 0;
+  if (!wal::RecordHeaderValid(rest.data(), &len)) return "corrupt record header";
+  if (len > rest.size() - wal::kRecordHeaderSize) {
+    return absl::StrCat("short payload (", rest.size() - wal::kRecordHeaderSize, " of ", len,
+                        " bytes)");
+  }
+  std::string_view payload = rest.substr(wal::kRecordHeaderSize, len);
+  if (!wal::PayloadCrcValid(rest.data(), payload)) return "payload checksum mismatch";
+  absl::Status s = wal::DecodePayload(payload, batch);
+  if (!s.ok()) return std::string(s.message());
+  *next = pos + wal::kRecordHeaderSize + len;
+  return "";
+}
+
+absl::Status Annotate(const absl::Status& s, std::string_view context) {
+  return absl::Status(s.code(), absl::StrCat(AV(context), ": ", s.message()));
+}
+
+}  // namespace
+
+std::string WalRecoveryReport::ToString() const {
+  std::string out = absl::StrCat("wal recovery: ", files, " files, ", records, " records, ", points,
+                                 " points replayed");
+  if (truncated_bytes > 0) absl::StrAppend(&out, "; ", truncated_bytes, " bytes truncated");
+  if (problems.empty()) return out + "; clean";
+  return absl::StrCat(out, "; ", absl::StrJoin(problems, "; "));
+}
+
+std::string Wal::FilePath(uint64_t file_no) const {
+  return absl::StrFormat("%s/%06d.wal", opt_.dir, file_no);
+}
+
+// Replays one file. Sets *size to the bytes it keeps on disk, or -1 if it was removed.
+absl::Status Wal::RecoverFile(uint64_t no, const ReplayFn& replay, PointBatch* batch,
+                              WalRecoveryReport* report, int64_t* size) {
+  const std::string path = FilePath(no);
+  auto file = opt_.env->NewRandomAccessFile(path);
+  if (!file.ok()) return Annotate(file.status(), "wal recovery");
+  std::string_view data = (*file)->Contents();
+  *size = static_cast<int64_t>(data.size());
+  std::string expected = wal::EncodeFileHeader(no);
+  if (AllZero(data) || (data.size() < wal::kFileHeaderSize &&
+                        std::string_view(expected).substr(0, data.size()) == data)) {
+    // Created but its header never reached the disk (or preallocated zeros): holds nothing.
+    file->reset();
+    absl::Status s = opt_.env->RemoveFile(path);
+    if (!s.ok()) return Annotate(s, "wal recovery: removing empty file");
+    report->truncated_bytes += *size;
+    report->problems.push_back(
+        absl::StrCat(path, ": empty, zeros or torn header (", *size, " bytes), removed"));
+    *size = -1;
+    return absl::OkStatus();
+  }
+  uint64_t header_no = 0;
+  absl::Status hs = data.size() < wal::kFileHeaderSize
+                        ? absl::DataLossError("shorter than a file header")
+                        : wal::DecodeFileHeader(data, &header_no);
+  if (!hs.ok()) {
+    report->problems.push_back(absl::StrCat(path, ": ", hs.message(), "; skipped, left on disk"));
+    return absl::OkStatus();
+  }
+  if (header_no != no) {
+    report->problems.push_back(
+        absl::StrCat(path, ": header says file ", header_no, "; replayed anyway"));
+  }
+  ++report->files;
+  size_t pos = wal::kFileHeaderSize;
+  std::string why;
+  while (pos < data.size()) {
+    size_t next = 0;
+    why = CheckRecord(data, pos, batch, &next);
+    if (!why.empty()) break;
+    absl::Status s = replay(no, *batch);
+    if (!s.ok()) return Annotate(s, absl::StrCat("wal replay of ", path, " at offset ", pos));
+    ++report->records;
+    report->points += static_cast<int64_t>(batch->size());
+    pos = next;
+  }
+  if (pos >= data.size()) return absl::OkStatus();
+  const size_t bad = data.size() - pos;
+  if (!AllZero(data.substr(pos)) && IntactRecordAfter(data, pos + 1)) {
+    report->problems.push_back(absl::StrCat(path, ": corruption at offset ", pos, " (", why,
+                                            "); skipped the remaining ", bad,
+                                            " bytes of this file, left on disk"));
+    return absl::OkStatus();
+  }
+  file->reset();  // unmap before truncating
+  absl::Status s = opt_.env->TruncateFile(path, pos);
+  if (!s.ok()) {
+    report->problems.push_back(absl::StrCat(path, ": torn tail at offset ", pos, " (", why,
+                                            "), could not truncate: ", s.message()));
+    return absl::OkStatus();
+  }
+  report->truncated_bytes += static_cast<int64_t>(bad);
+  report->problems.push_back(
+      absl::StrCat(path, ": torn tail at offset ", pos, " (", why, "), ", bad, " bytes truncated"));
+  *size = static_cast<int64_t>(pos);
+  return absl::OkStatus();
+}
+
+absl::Status Wal::Recover(const ReplayFn& replay, WalRecoveryReport* report) {
+  auto children = opt_.env->GetChildren(opt_.dir);
+  if (!children.ok()) return Annotate(children.status(), "wal recovery");
+  std::vector<uint64_t> numbers;
+  for (const std::string& name : *children) {
+    uint64_t no = 0;
+    std::string_view n(name);
+    if (n.size() < 5 || n.substr(n.size() - 4) != ".wal") continue;
+    if (!absl::SimpleAtoi(AV(n.substr(0, n.size() - 4)), &no) ||
+        absl::StrFormat("%06d.wal", no) != name) {
+      report->problems.push_back(absl::StrCat(opt_.dir, "/", name, ": unexpected name, ignored"));
+      continue;
+    }
+    numbers.push_back(no);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  PointBatch batch;
+  absl::MutexLock l(&mu_);
+  for (uint64_t no : numbers) {
+    int64_t size = 0;
+    absl::Status s = RecoverFile(no, replay, &batch, report, &size);
+    if (!s.ok()) return s;
+    cur_no_ = no + 1;
+    if (size < 0) continue;
+    files_[no] = size;
+    written_lsn_ += static_cast<uint64_t>(size);
+    // Replayed records may still be only in the page cache: the first sync covers them.
+    auto handle = opt_.env->NewAppendableFile(FilePath(no));
+    if (!handle.ok()) return Annotate(handle.status(), "wal recovery");
+    unsynced_[no] = ClosedFile{std::move(*handle), written_lsn_};
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+// ---------------------------------------------------------------------------------------------
+
+struct Wal::OpenFile {
+  uint64_t no = 0;
+  std::string path;
+  std::unique_ptr<WritableFile> writer;
+  // A second handle on the same file used only for fdatasync, so a sync can run without the
+  // mutex while appends go on through `writer` (WritableFile is not thread-safe).
+  std::shared_ptr<WritableFile> sync_handle;
+  uint64_t size = 0;  // bytes of the header and intact records
+};
+
+Wal::Wal(const WalOptions& opt) : opt_(opt) {}
+
+absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const WalOptions& opt, const ReplayFn& replay,
+                                               WalRecoveryReport* report) {
+  if (opt.env == nullptr) return absl::InvalidArgumentError("wal: WalOptions.env is null");
+  if (opt.dir.empty()) return absl::InvalidArgumentError("wal: WalOptions.dir is empty");
+  WalRecoveryReport local;
+  if (report == nullptr) report = &local;
+  *report = WalRecoveryReport();
+  absl::Status s = opt.env->CreateDirs(opt.dir);
+  if (!s.ok()) return Annotate(s, "wal: creating the directory");
+  auto lock = opt.env->LockFile(opt.dir + "/LOCK");
+  if (!lock.ok()) return Annotate(lock.status(), "wal");
+  std::unique_ptr<Wal> w(new Wal(opt));
+  w->lock_ = std::move(*lock);
+  s = w->Recover(replay, report);
+  if (!s.ok()) return s;
+  if (opt.policy.mode == FsyncPolicy::Mode::kInterval) {
+    w->syncer_ = std::thread([p = w.get()] { p->SyncerLoop(); });
+  }
+  return w;
+}
+
+Wal::~Wal() {
+  {
+    absl::MutexLock l(&mu_);
+    stop_ = true;
+  }
+  if (syncer_.joinable()) syncer_.join();
+  if (opt_.policy.mode != FsyncPolicy::Mode::kOff) (void)Sync();  // best effort
+  absl::MutexLock l(&mu_);
+  if (file_ != nullptr) (void)file_->writer->Close();  // data was flushed at each Append
+}
+
+absl::Status Wal::OpenNewFileLocked() {
+  const uint64_t no = cur_no_;
+  const std::string path = FilePath(no);
+  const std::string header = wal::EncodeFileHeader(no);
+  auto file = std::make_unique<OpenFile>();
+  file->no = no;
+  file->path = path;
+  absl::Status s;
+  auto writer = opt_.env->NewWritableFile(path);
+  if (writer.ok()) {
+    file->writer = std::move(*writer);
+    s = file->writer->Append(header);
+    if (s.ok()) s = file->writer->Flush();
+    if (s.ok()) {
+      auto sync = opt_.env->NewAppendableFile(path);
+      if (sync.ok()) file->sync_handle = std::move(*sync);
+      s = sync.status();
+    }
+  } else {
+    s = writer.status();
+  }
+  if (!s.ok()) {
+    file.reset();
+    // A partial header is recognised and removed by recovery, but try to leave nothing behind.
+    if (opt_.env->FileExists(path) && !opt_.env->RemoveFile(path).ok()) ++cur_no_;
+    return Annotate(s, absl::StrCat("wal: starting ", path));
+  }
+  file->size = header.size();
+  files_[no] = static_cast<int64_t>(header.size());
+  written_lsn_ += header.size();
+  dir_dirty_ = true;
+  file_ = std::move(file);
+  return absl::OkStatus();
+}
+
+void Wal::CloseCurrentLocked() {
+  if (file_ == nullptr) return;
+  (void)file_->writer->Close();  // everything was flushed by Append; nothing can be lost here
+  unsynced_[file_->no] = ClosedFile{std::move(file_->sync_handle), written_lsn_};
+  file_.reset();
+  ++cur_no_;
+}
+
+absl::Status Wal::HandleWriteErrorLocked(absl::Status error) {
+  OpenFile& f = *file_;
+  const std::string context = absl::StrCat("wal append to ", f.path);
+  (void)f.writer->Close();  // the failed bytes were dropped from its buffer
+  f.writer.reset();
+  absl::Status t = opt_.env->TruncateFile(f.path, f.size);
+  if (t.ok()) {
+    auto w = opt_.env->NewAppendableFile(f.path);
+    if (w.ok() && (*w)->Size() == f.size) {
+      f.writer = std::move(*w);
+      return Annotate(error, absl::StrCat(context, " (truncated back to offset ", f.size, ")"));
+    }
+    t = w.ok() ? absl::DataLossError("size after truncation differs") : w.status();
+  }
+  // Cannot restore the file: abandon it (recovery sees a torn tail there) and use a new one.
+  unsynced_[f.no] = ClosedFile{std::move(f.sync_handle), written_lsn_};
+  file_.reset();
+  ++cur_no_;
+  return Annotate(error, absl::StrCat(context, " (could not truncate: ", t.message(),
+                                      "; next record goes to a new file)"));
+}
+
+absl::StatusOr<uint64_t> Wal::Append(const PointBatch& batch) {
+  if (batch.empty()) {
+    absl::MutexLock l(&mu_);
+    return written_lsn_;
+  }
+  const size_t bound = wal::kRecordHeaderSize + wal::MaxPayloadSize(batch);
+  if (bound > wal::kRecordHeaderSize + wal::kMaxPayloadBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("wal: a batch of ", batch.size(), " points with ", batch.keys().size(),
+                     " series may exceed one WAL record (1 GiB); split it"));
+  }
+  // Encoded outside the mutex into a per-thread buffer that only grows (no allocation per call).
+  thread_local std::string buf;
+  if (buf.size() < bound) buf.resize(bound);
+  const size_t n = wal::EncodePayload(batch, buf.data() + wal::kRecordHeaderSize);
+  wal::FillRecordHeader(buf.data(), static_cast<uint32_t>(n));
+  const std::string_view rec(buf.data(), wal::kRecordHeaderSize + n);
+
+  absl::StatusOr<uint64_t> result;
+  {
+    absl::MutexLock l(&mu_);
+    if (file_ != nullptr && file_->size > wal::kFileHeaderSize &&
+        file_->size + rec.size() > static_cast<uint64_t>(opt_.file_bytes)) {
+      CloseCurrentLocked();
+    }
+    absl::Status s = file_ == nullptr ? OpenNewFileLocked() : absl::OkStatus();
+    if (s.ok()) s = file_->writer->Append(rec);
+    if (s.ok()) s = file_->writer->Flush();
+    if (!s.ok()) {
+      result = file_ == nullptr ? s : HandleWriteErrorLocked(s);
+    } else {
+      file_->size += rec.size();
+      files_[file_->no] = static_cast<int64_t>(file_->size);
+      written_lsn_ += rec.size();
+      appends_.fetch_add(1);
+      result = written_lsn_;
+    }
+  }
+  if (buf.size() > (16u << 20)) std::string().swap(buf);  // do not pin a huge one-off buffer
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Syncing
+// ---------------------------------------------------------------------------------------------
+
+absl::Status Wal::SyncUpTo(uint64_t lsn) {
+  absl::MutexLock l(&mu_);
+  lsn = std::min(lsn, written_lsn_);
+  while (true) {
+    if (!sync_error_.ok() && lsn <= poisoned_lsn_) return sync_error_;
+    if (synced_lsn_ >= lsn) return absl::OkStatus();
+    if (syncing_) {  // someone else syncs; their fsync may cover us
+      sync_done_.Wait(&mu_);
+      continue;
+    }
+    syncing_ = true;
+    const uint64_t target = written_lsn_;
+    std::vector<std::pair<uint64_t, std::shared_ptr<WritableFile>>> handles;
+    for (auto& [no, closed] : unsynced_) handles.emplace_back(no, closed.sync_handle);
+    if (file_ != nullptr) handles.emplace_back(file_->no, file_->sync_handle);
+    const bool sync_dir = dir_dirty_;
+    dir_dirty_ = false;
+    mu_.Unlock();
+    absl::Status s;
+    if (sync_dir) s = opt_.env->SyncDir(opt_.dir);
+    for (auto& [no, h] : handles) {
+      if (!s.ok()) break;
+      sync_calls_.fetch_add(1);
+      s = h->Sync();
+      if (!s.ok()) s = Annotate(s, absl::StrCat("wal fdatasync of ", FilePath(no)));
+    }
+    mu_.Lock();
+    syncing_ = false;
+    sync_done_.SignalAll();
+    if (!s.ok()) {
+      // The kernel may have dropped the dirty pages: never report these records durable.
+      poisoned_lsn_ = std::max(poisoned_lsn_, target);
+      sync_error_ = s;
+      if (sync_dir) dir_dirty_ = true;
+      return s;
+    }
+    synced_lsn_ = std::max(synced_lsn_, target);
+    for (auto& [no, h] : handles) {
+      auto it = unsynced_.find(no);
+      if (it != unsynced_.end() && it->second.end_lsn <= target) unsynced_.erase(it);
+    }
+  }
+}
+
+absl::Status Wal::Sync() {
+  uint64_t lsn;
+  {
+    absl::MutexLock l(&mu_);
+    lsn = written_lsn_;
+  }
+  return SyncUpTo(lsn);
+}
+
+void Wal::SyncerLoop() {
+  const absl::Duration period = absl::Milliseconds(opt_.policy.interval_ms);
+  absl::MutexLock l(&mu_);
+  while (!stop_) {
+    mu_.AwaitWithTimeout(absl::Condition(&stop_), period);
+    if (stop_ || written_lsn_ <= synced_lsn_ || syncing_) continue;
+    const uint64_t target = written_lsn_;
+    mu_.Unlock();
+    absl::Status s = SyncUpTo(target);
+    mu_.Lock();
+    if (!s.ok() && background_error_.ok()) background_error_ = s;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+// ---------------------------------------------------------------------------------------------
+
+absl::StatusOr<uint64_t> Wal::Rotate() {
+  absl::MutexLock l(&mu_);
+  CloseCurrentLocked();
+  return cur_no_;
+}
+
+absl::Status Wal::RemoveFilesBefore(uint64_t file_no) {
+  absl::MutexLock l(&mu_);
+  absl::Status first_error;
+  for (auto it = files_.begin(); it != files_.end() && it->first < file_no;) {
+    if (file_ != nullptr && it->first == file_->no) break;
+    absl::Status s = opt_.env->RemoveFile(FilePath(it->first));
+    if (!s.ok() && !absl::IsNotFound(s)) {
+      first_error.Update(Annotate(s, "wal"));
+      ++it;
+      continue;
+    }
+    unsynced_.erase(it->first);
+    it = files_.erase(it);
+  }
+  return first_error;
+}
+
+uint64_t Wal::current_file() const {
+  absl::MutexLock l(&mu_);
+  return cur_no_;
+}
+
+int64_t Wal::pending_bytes() const {
+  absl::MutexLock l(&mu_);
+  return static_cast<int64_t>(written_lsn_ - synced_lsn_);
+}
+
+int64_t Wal::total_bytes() const {
+  absl::MutexLock l(&mu_);
+  int64_t total = 0;
+  for (const auto& [no, size] : files_) total += size;
+  return total;
+}
+
+absl::Status Wal::background_error() const {
+  absl::MutexLock l(&mu_);
+  return background_error_;
+}
+
+}  // namespace dc
