@@ -80,7 +80,11 @@ std::string CheckBlock(const BlockStats& s, const SegmentMeta& meta, const Block
   if (static_cast<uint64_t>(s.count - 1) > span) {
     return absl::StrCat(s.count, " points cannot lie in [", s.t_first, ", ", s.t_last, "]");
   }
-  if (s.t_first < meta.partition_start || s.t_last >= meta.partition_end) {
+  // partition_end is exclusive, except that INT64_MAX stands for "to the end of time".
+  bool after_end = meta.partition_end == std::numeric_limits<int64_t>::max()
+                       ? false
+                       : s.t_last >= meta.partition_end;
+  if (s.t_first < meta.partition_start || after_end) {
     return absl::StrCat("time range [", s.t_first, ", ", s.t_last, "] is outside the partition [",
                         meta.partition_start, ", ", meta.partition_end, ")");
   }

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -47,8 +49,12 @@ class SegmentTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.status();
     return s.ok() ? *s : "";
   }
+  // Plain write, no fsync: the tests rewrite files thousands of times.
   void WriteAll(const std::string& path, std::string_view data) {
-    ASSERT_TRUE(WriteFileAtomic(env_, path, data).ok());
+    auto f = env_->NewWritableFile(path);
+    ASSERT_TRUE(f.ok()) << f.status();
+    ASSERT_TRUE((*f)->Append(data).ok());
+    ASSERT_TRUE((*f)->Close().ok());
   }
 
   Env* env_ = Env::Default();
@@ -589,6 +595,18 @@ TEST_F(SegmentTest, WriterRejectsMisuseAndStaysUsable) {
       SegmentWriter::Create(env_, dir_ + "/x.seg", SegmentMeta{1, 10, 10}).status()));
 }
 
+TEST_F(SegmentTest, LastPartitionIncludesInt64Max) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  SegmentMeta meta{1, kMax - kDay, kMax};
+  auto w = SegmentWriter::Create(env_, path_, meta);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->AddBlock("a", FakeStats(2, kMax - 1, kMax), "x").ok());
+  ASSERT_TRUE((*w)->Finish().ok());
+  auto r = SegmentReader::Open(env_, path_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->series()[0].blocks[0].stats.t_last, kMax);
+}
+
 TEST_F(SegmentTest, AbandonAndDestructorRemoveTempFile) {
   {
     auto w = SegmentWriter::Create(env_, path_, DayMeta());
@@ -662,6 +680,43 @@ TEST_F(SegmentTest, DiskFullAtEveryPointLeavesNoFile) {
   fenv.SetWriteBudget(static_cast<int64_t>(full_size));
   WriteSmall(&fenv, path_);
   EXPECT_TRUE(SegmentReader::Open(env_, path_).ok());
+}
+
+// Regenerates the fuzz seed corpus (src/storage/fuzz/segment/) when the block or segment
+// format changes: DC_WRITE_SEGMENT_SEEDS=src/storage/fuzz/segment bin/storage_segment_test
+TEST_F(SegmentTest, WriteFuzzSeeds) {
+  const char* out = std::getenv("DC_WRITE_SEGMENT_SEEDS");
+  if (out == nullptr) GTEST_SKIP() << "set DC_WRITE_SEGMENT_SEEDS=<dir> to write the seeds";
+  struct Seed {
+    std::string name;
+    std::vector<std::pair<std::string, std::vector<std::vector<Sample>>>> series;
+  };
+  std::vector<Seed> seeds = {
+      {"empty.seg", {}},
+      {"quarter_hour.seg",
+       {{"meter,id=grid-in,site=a energy_kwh", {MakePoints(kDayStart, 900 * kSec, 96, 1200.5)}},
+        {"meter,id=kiln-1,site=a energy_kwh",
+         {MakePoints(kDayStart, 900 * kSec, 48, 80.25),
+          MakePoints(kDayStart + 12 * 3600 * kSec, 900 * kSec, 48, 95.75)}}}},
+      {"one_hertz.seg",
+       {{"cems,id=stack-1,site=a so2_mg_m3", {MakePoints(kDayStart, kSec, 60, 12.5)}},
+        {"cems,id=stack-2,site=a so2_mg_m3", {MakePoints(kDayStart + kSec, kSec, 30, 7.0)}},
+        {"gauge,id=p1,site=b kw", {MakePoints(kDayStart, kSec, 1, 415.0)}}}},
+  };
+  for (const Seed& seed : seeds) {
+    std::string path = absl::StrCat(out, "/", seed.name);
+    auto w = SegmentWriter::Create(env_, path, DayMeta(1));
+    ASSERT_TRUE(w.ok()) << w.status();
+    for (const auto& [key, blocks] : seed.series) {
+      for (const auto& pts : blocks) {
+        std::string enc;
+        EncodeBlock(pts, &enc);
+        ASSERT_TRUE((*w)->AddBlock(key, ComputeStats(pts), enc).ok());
+      }
+    }
+    ASSERT_TRUE((*w)->Finish().ok());
+    ASSERT_TRUE(SegmentReader::Open(env_, path).ok());
+  }
 }
 
 }  // namespace
