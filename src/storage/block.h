@@ -1,6 +1,7 @@
 // Blocks: a run of one series' points, time-sorted, compressed, with statistics.
 // Timestamps are delta-of-delta coded; values use the best of a decimal-aware scheme and
-// Gorilla XOR, chosen per block. Byte layout: docs/formats/segment.md ("Block").
+// Gorilla XOR, chosen per block. Byte layout: docs/formats/block.md.
+// All functions are thread-safe (encoders keep per-thread scratch buffers).
 #ifndef DC_STORAGE_BLOCK_H_
 #define DC_STORAGE_BLOCK_H_
 
@@ -18,6 +19,9 @@ namespace dc {
 // Statistics of a block, kept in the segment index so that aggregates over long ranges read
 // these instead of decoding points. NaN values are excluded from min/max/sum (count includes
 // them); a block of only NaNs has min = +inf, max = -inf, sum = 0.
+// first/last are the values of the first/last point as stored (NaN if that point is NaN).
+// ±inf take part in min/max/sum like any number. Between equal values (0.0 and -0.0) min and
+// max keep the earlier point's. sum adds the non-NaN values in point order.
 struct BlockStats {
   int64_t count = 0;
   int64_t t_first = 0, t_last = 0;
@@ -25,16 +29,24 @@ struct BlockStats {
   double first = 0, last = 0;
 };
 
+// An empty span gives count 0, t_first = t_last = 0, min = +inf, max = -inf, sum = 0,
+// first = last = NaN.
 BlockStats ComputeStats(std::span<const Sample> points);
 
-// Appends the encoded block to *out. REQUIRES: points sorted by strictly increasing t, size >= 1.
+// Appends the encoded block to *out. REQUIRES: points sorted by strictly increasing t,
+// size >= 1, every q a valid Quality. Every value (NaN payloads, -0.0, ±inf, denormals)
+// and timestamp (INT64_MIN..INT64_MAX) round-trips bit-exactly.
 void EncodeBlock(std::span<const Sample> points, std::string* out);
 
 // Decodes a block of `count` points (count comes from the index). Appends to *out.
-// Never reads outside `data`; corrupt input gives DataLossError, never a crash.
+// `data` must be exactly the bytes EncodeBlock appended (trailing bytes are an error).
+// Never reads outside `data`; corrupt input gives DataLossError (with the reason and byte
+// offset), never a crash, and leaves *out as it was. Decoded timestamps are checked to be
+// strictly increasing.
 absl::Status DecodeBlock(std::string_view data, int64_t count, std::vector<Sample>* out);
 
 // Compact encoding of stats for the segment index (varint/delta, ~20 bytes typical).
+// Round-trips every field bit-exactly.
 void EncodeStats(const BlockStats& s, std::string* out);
 // Reads stats from *in and advances it; DataLossError on truncation.
 absl::Status DecodeStats(std::string_view* in, BlockStats* s);

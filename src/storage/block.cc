@@ -1,0 +1,913 @@
+// Block and stats codecs. Byte layout and every constant: docs/formats/block.md.
+#include "storage/block.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace dc {
+namespace {
+
+// ---- Format constants (docs/formats/block.md) ----------------------------------------
+// Block header byte.
+constexpr uint8_t kCodecMask = 0x03;    // bits 0-1: value codec
+constexpr uint8_t kCodecDecimal = 0;    //   integers m with v = m / 10^e, FOR-packed
+constexpr uint8_t kCodecGorilla = 1;    //   Gorilla XOR bit stream
+constexpr uint8_t kFlagQuality = 0x04;  // bit 2: a quality run-length section follows
+constexpr uint8_t kFlagRegular = 0x08;  // bit 3: no timestamp dod stream (all dod = 0)
+constexpr uint8_t kHeaderReserved = 0xF0;
+// Decimal parameter byte: bits 0-4 exponent e, bits 5-6 difference order.
+constexpr uint8_t kExpMask = 0x1F;
+constexpr int kOrderShift = 5;
+constexpr int kMaxExp = 18;
+constexpr int kMaxOrder = 2;
+// Integer streams: groups of kGroup values, header byte = width | kGroupNewBase.
+constexpr int kGroup = 32;
+constexpr uint8_t kGroupNewBase = 0x80;
+constexpr uint8_t kGroupWidthMask = 0x7F;
+// Scaled varints: byte = k (0..kMaxScale) | kScaleNegative, then varint(|x| / 10^k).
+constexpr int kMaxScale = 19;
+constexpr uint8_t kScaleNegative = 0x80;
+constexpr uint8_t kScaleMask = 0x1F;
+// Stats: field order and masks.
+enum StatField { kFirst = 0, kLast, kMin, kMax, kSum, kNumStatFields };
+constexpr uint8_t kAllFieldsRaw = (1 << kNumStatFields) - 1;
+constexpr uint8_t kStatsHasCorrections = 0x80;  // in the exponent byte
+
+constexpr double kPow10d[kMaxExp + 1] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
+                                         1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+constexpr uint64_t kPow10u[kMaxScale + 1] = {1ull,
+                                             10ull,
+                                             100ull,
+                                             1000ull,
+                                             10000ull,
+                                             100000ull,
+                                             1000000ull,
+                                             10000000ull,
+                                             100000000ull,
+                                             1000000000ull,
+                                             10000000000ull,
+                                             100000000000ull,
+                                             1000000000000ull,
+                                             10000000000000ull,
+                                             100000000000000ull,
+                                             1000000000000000ull,
+                                             10000000000000000ull,
+                                             100000000000000000ull,
+                                             1000000000000000000ull,
+                                             10000000000000000000ull};
+
+// ---- Small helpers ---------------------------------------------------------------------
+inline uint64_t Bits(double v) { return std::bit_cast<uint64_t>(v); }
+inline double FromBits(uint64_t b) { return std::bit_cast<double>(b); }
+inline uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline int64_t UnZigZag(uint64_t u) { return static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1)); }
+inline int64_t WrapSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+inline int64_t WrapAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+inline int BitWidth(uint64_t u) { return u == 0 ? 0 : 64 - std::countl_zero(u); }
+inline int VarintLen(uint64_t u) { return u == 0 ? 1 : (BitWidth(u) + 6) / 7; }
+inline size_t PackedBytes(size_t cnt, int w) { return (cnt * static_cast<size_t>(w) + 7) / 8; }
+inline uint64_t Load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;  // little-endian host (x86-64, aarch64)
+}
+inline void Store64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
+
+// Divides by 10^k with a constant divisor per case (multiply-shift, not a division).
+inline uint64_t DivPow10(uint64_t u, int k) {
+  switch (k) {
+    case 0:
+      return u;
+    case 3:
+      return u / 1000ull;
+    case 6:
+      return u / 1000000ull;
+    case 9:
+      return u / 1000000000ull;
+    default:
+      return u / kPow10u[k];
+  }
+}
+inline int TrailingDecimalZeros(uint64_t u) {
+  if (u == 0) return kMaxScale;
+  int k = 0;
+  while (k < kMaxScale && u % kPow10u[k + 1] == 0) ++k;
+  return k;
+}
+
+// v == m / 10^e exactly (bit for bit, as DecodeBlock computes it)? Sets *m.
+inline bool DecimalExact(double v, int e, int64_t* m) {
+  double x = v * kPow10d[e];
+  if (!(std::fabs(x) <= 4.0e18)) return false;  // also rejects NaN
+  int64_t r = static_cast<int64_t>(x < 0 ? x - 0.5 : x + 0.5);
+  *m = r;
+  return Bits(static_cast<double>(r) / kPow10d[e]) == Bits(v);
+}
+
+// Output buffer over a std::string: grows geometrically, written through raw pointers.
+class Sink {
+ public:
+  explicit Sink(std::string* s) : s_(s), pos_(s->size()) {}
+  ~Sink() { s_->resize(pos_); }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+
+  uint8_t* Raw(size_t k) {
+    if (s_->size() < pos_ + k) s_->resize(std::max(pos_ + k, s_->size() * 2 + 64));
+    uint8_t* p = reinterpret_cast<uint8_t*>(s_->data()) + pos_;
+    pos_ += k;
+    return p;
+  }
+  void Byte(uint8_t b) { *Raw(1) = b; }
+  void Varint(uint64_t u) {
+    uint8_t* p = Raw(10);
+    int n = 0;
+    while (u >= 0x80) {
+      p[n++] = static_cast<uint8_t>(u | 0x80);
+      u >>= 7;
+    }
+    p[n++] = static_cast<uint8_t>(u);
+    pos_ -= 10 - n;
+  }
+  void Fixed64(uint64_t u) { Store64(Raw(8), u); }
+  // k = number of trailing decimal zeros removed; sign kept in the scale byte.
+  void Scaled(uint64_t magnitude, bool negative) {
+    int k = TrailingDecimalZeros(magnitude);
+    if (magnitude == 0) k = 0;
+    Byte(static_cast<uint8_t>(k | (negative ? kScaleNegative : 0)));
+    Varint(magnitude / kPow10u[k]);
+  }
+  void ScaledSigned(int64_t v) {
+    uint64_t mag = v < 0 ? ~static_cast<uint64_t>(v) + 1 : static_cast<uint64_t>(v);
+    Scaled(mag, v < 0);
+  }
+  size_t pos() const { return pos_; }
+  void Truncate(size_t pos) { pos_ = pos; }
+  uint8_t* At(size_t pos) { return reinterpret_cast<uint8_t*>(s_->data()) + pos; }
+
+ private:
+  std::string* s_;
+  size_t pos_;
+};
+
+// Bounds-checked input. Every getter returns false instead of reading past the end.
+struct Source {
+  const uint8_t* begin;
+  const uint8_t* p;
+  const uint8_t* end;
+  explicit Source(std::string_view d)
+      : begin(reinterpret_cast<const uint8_t*>(d.data())), p(begin), end(begin + d.size()) {}
+  size_t offset() const { return static_cast<size_t>(p - begin); }
+  size_t left() const { return static_cast<size_t>(end - p); }
+  bool Byte(uint8_t* b) {
+    if (p == end) return false;
+    *b = *p++;
+    return true;
+  }
+  bool Varint(uint64_t* u) {
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p == end) return false;
+      uint8_t b = *p++;
+      if (shift == 63 && b > 1) return false;  // more than 64 bits
+      r |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (b < 0x80) {
+        *u = r;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool Fixed64(uint64_t* u) {
+    if (left() < 8) return false;
+    *u = Load64(p);
+    p += 8;
+    return true;
+  }
+  bool Scaled(uint64_t* magnitude, bool* negative) {
+    uint8_t b;
+    uint64_t q;
+    if (!Byte(&b) || (b & ~(kScaleMask | kScaleNegative)) || (b & kScaleMask) > kMaxScale ||
+        !Varint(&q))
+      return false;
+    uint64_t f = kPow10u[b & kScaleMask];
+    if (q > std::numeric_limits<uint64_t>::max() / f) return false;
+    *magnitude = q * f;
+    *negative = (b & kScaleNegative) != 0;
+    return true;
+  }
+  bool ScaledSigned(int64_t* v) {
+    uint64_t mag;
+    bool neg;
+    if (!Scaled(&mag, &neg)) return false;
+    if (neg ? mag > (1ull << 63) : mag >= (1ull << 63)) return false;
+    *v = static_cast<int64_t>(neg ? ~mag + 1 : mag);
+    return true;
+  }
+};
+
+absl::Status Corrupt(std::string_view what, const Source& src) {
+  return absl::DataLossError(absl::StrCat("corrupt block: ", AV(what), " at byte ", src.offset()));
+}
+
+// Per-thread scratch, reused across calls (no per-point allocation).
+struct Scratch {
+  std::vector<int64_t> a, b, c;
+  void Reserve(size_t n) {
+    if (a.size() < n) {
+      a.resize(n);
+      b.resize(n);
+      c.resize(n);
+    }
+  }
+};
+Scratch& ThreadScratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+// ---- Integer streams: frame-of-reference bit packing in groups of kGroup -------------
+struct GroupPlan {
+  int width;
+  bool new_base;
+  int64_t base;
+};
+
+inline GroupPlan PlanGroup(const int64_t* y, size_t cnt, int64_t prev_base) {
+  int64_t lo = y[0], hi = y[0];
+  for (size_t j = 1; j < cnt; ++j) {
+    lo = std::min(lo, y[j]);
+    hi = std::max(hi, y[j]);
+  }
+  int w_new = BitWidth(static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo));
+  size_t bytes_new = VarintLen(ZigZag(WrapSub(lo, prev_base))) + PackedBytes(cnt, w_new);
+  if (prev_base <= lo) {
+    int w_keep = BitWidth(static_cast<uint64_t>(hi) - static_cast<uint64_t>(prev_base));
+    if (PackedBytes(cnt, w_keep) <= bytes_new) return {w_keep, false, prev_base};
+  }
+  return {w_new, true, lo};
+}
+
+size_t StreamBytes(const int64_t* x, size_t m) {
+  size_t total = 0;
+  int64_t base = 0;
+  for (size_t g = 0; g < m; g += kGroup) {
+    size_t cnt = std::min<size_t>(kGroup, m - g);
+    GroupPlan p = PlanGroup(x + g, cnt, base);
+    total += 1 + PackedBytes(cnt, p.width);
+    if (p.new_base) total += VarintLen(ZigZag(WrapSub(p.base, base)));
+    base = p.base;
+  }
+  return total;
+}
+
+void Pack(const int64_t* y, size_t cnt, int64_t base, int w, uint8_t* dst) {
+  if (w == 0) return;
+  uint64_t acc = 0;
+  int used = 0;
+  for (size_t j = 0; j < cnt; ++j) {
+    uint64_t u = static_cast<uint64_t>(y[j]) - static_cast<uint64_t>(base);
+    acc |= u << used;
+    int total = used + w;
+    if (total >= 64) {
+      Store64(dst, acc);
+      dst += 8;
+      acc = used == 0 ? 0 : u >> (64 - used);
+      used = total - 64;
+    } else {
+      used = total;
+    }
+  }
+  for (int b = 0; b < used; b += 8) *dst++ = static_cast<uint8_t>(acc >> b);
+}
+
+void PutStream(const int64_t* x, size_t m, Sink* out) {
+  int64_t base = 0;
+  for (size_t g = 0; g < m; g += kGroup) {
+    size_t cnt = std::min<size_t>(kGroup, m - g);
+    GroupPlan p = PlanGroup(x + g, cnt, base);
+    out->Byte(static_cast<uint8_t>(p.width | (p.new_base ? kGroupNewBase : 0)));
+    if (p.new_base) out->Varint(ZigZag(WrapSub(p.base, base)));
+    base = p.base;
+    Pack(x + g, cnt, base, p.width, out->Raw(PackedBytes(cnt, p.width)));
+  }
+}
+
+// Unpacks `cnt` values of width w (<= 56) from p; 8 bytes must be readable at every
+// byte offset the loop touches.
+inline void UnpackNarrow(const uint8_t* p, size_t cnt, int w, int64_t base, int64_t* dst) {
+  const uint64_t mask = (uint64_t{1} << w) - 1;
+  size_t bit = 0;
+  for (size_t j = 0; j < cnt; ++j, bit += w) {
+    uint64_t u = (Load64(p + (bit >> 3)) >> (bit & 7)) & mask;
+    dst[j] = WrapAdd(base, static_cast<int64_t>(u));
+  }
+}
+// Any width 1..64; 9 bytes must be readable at every byte offset touched.
+inline void UnpackWide(const uint8_t* p, size_t cnt, int w, int64_t base, int64_t* dst) {
+  const uint64_t mask = w == 64 ? ~uint64_t{0} : (uint64_t{1} << w) - 1;
+  size_t bit = 0;
+  for (size_t j = 0; j < cnt; ++j, bit += w) {
+    const uint8_t* q = p + (bit >> 3);
+    int s = static_cast<int>(bit & 7);
+    uint64_t u = Load64(q) >> s;
+    if (s + w > 64) u |= static_cast<uint64_t>(q[8]) << (64 - s);
+    dst[j] = WrapAdd(base, static_cast<int64_t>(u & mask));
+  }
+}
+
+// Reads one group of `cnt` values into dst. *base carries the frame between groups.
+bool GetGroup(Source* src, size_t cnt, int64_t* base, int64_t* dst) {
+  uint8_t h;
+  if (!src->Byte(&h)) return false;
+  int w = h & kGroupWidthMask;
+  if (w > 64) return false;
+  if (h & kGroupNewBase) {
+    uint64_t zz;
+    if (!src->Varint(&zz)) return false;
+    *base = WrapAdd(*base, UnZigZag(zz));
+  }
+  size_t bytes = PackedBytes(cnt, w);
+  if (src->left() < bytes) return false;
+  if (w == 0) {
+    std::fill(dst, dst + cnt, *base);
+    return true;
+  }
+  const uint8_t* p = src->p;
+  src->p += bytes;
+  if (w <= 56 && src->left() >= 8) {  // at least 8 slack bytes after the group
+    UnpackNarrow(p, cnt, w, *base, dst);
+    return true;
+  }
+  uint8_t tmp[kGroup * 8 + 16] = {};
+  std::memcpy(tmp, p, bytes);
+  UnpackWide(tmp, cnt, w, *base, dst);
+  return true;
+}
+
+// ---- Gorilla XOR (MSB-first bit stream) ------------------------------------------------
+class BitWriter {
+ public:
+  explicit BitWriter(Sink* out) : out_(out) {}
+  void Put(uint64_t v, int n) {  // 1 <= n <= 64, v < 2^n
+    int room = 64 - fill_;
+    if (n < room) {
+      acc_ |= v << (room - n);
+      fill_ += n;
+    } else {
+      int rest = n - room;
+      acc_ |= rest == 0 ? v : v >> rest;
+      Store64(out_->Raw(8), __builtin_bswap64(acc_));
+      acc_ = rest == 0 ? 0 : v << (64 - rest);
+      fill_ = rest;
+    }
+    bits_ += n;
+  }
+  void Finish() {
+    for (int b = 0; b < fill_; b += 8) out_->Byte(static_cast<uint8_t>(acc_ >> (56 - b)));
+    acc_ = 0;
+    fill_ = 0;
+  }
+  size_t bits() const { return bits_; }
+
+ private:
+  Sink* out_;
+  uint64_t acc_ = 0;
+  int fill_ = 0;
+  size_t bits_ = 0;
+};
+
+// Counts bits only (to compare codecs without writing).
+class BitCounter {
+ public:
+  void Put(uint64_t, int n) { bits_ += n; }
+  size_t bits() const { return bits_; }
+
+ private:
+  size_t bits_ = 0;
+};
+
+class BitReader {
+ public:
+  BitReader(const uint8_t* p, size_t nbytes) : p_(p), nbits_(nbytes * 8) {}
+  bool Get(int n, uint64_t* v) {  // 1 <= n <= 64
+    if (n > static_cast<int64_t>(nbits_ - pos_)) return false;
+    size_t byte = pos_ >> 3;
+    int s = static_cast<int>(pos_ & 7);
+    uint8_t buf[9];
+    const uint8_t* q = p_ + byte;
+    if ((nbits_ >> 3) - byte < 9) {
+      std::memset(buf, 0, sizeof buf);
+      std::memcpy(buf, q, (nbits_ >> 3) - byte);
+      q = buf;
+    }
+    unsigned __int128 w = (static_cast<unsigned __int128>(__builtin_bswap64(Load64(q))) << 64) |
+                          (static_cast<unsigned __int128>(q[8]) << 56);
+    *v = static_cast<uint64_t>((w << s) >> (128 - n));
+    pos_ += n;
+    return true;
+  }
+  bool Bit(uint64_t* v) { return Get(1, v); }
+  size_t bytes_used() const { return (pos_ + 7) / 8; }
+
+ private:
+  const uint8_t* p_;
+  size_t nbits_;
+  size_t pos_ = 0;
+};
+
+template <typename Writer, typename Get>
+void GorillaEncode(size_t n, Get get, Writer* w) {
+  uint64_t prev = Bits(get(0));
+  w->Put(prev, 64);
+  int lead = -1, trail = 0;  // lead < 0: no window yet
+  for (size_t i = 1; i < n; ++i) {
+    uint64_t cur = Bits(get(i));
+    uint64_t x = cur ^ prev;
+    prev = cur;
+    if (x == 0) {
+      w->Put(0, 1);
+      continue;
+    }
+    int l = std::min(std::countl_zero(x), 31), t = std::countr_zero(x);
+    if (lead >= 0 && l >= lead && t >= trail) {
+      w->Put(0b10, 2);
+      w->Put(x >> trail, 64 - lead - trail);
+    } else {
+      int len = 64 - l - t;
+      w->Put(0b11, 2);
+      w->Put(static_cast<uint64_t>(l), 5);
+      w->Put(static_cast<uint64_t>(len & 63), 6);  // 64 is written as 0
+      w->Put(x >> t, len);
+      lead = l;
+      trail = t;
+    }
+  }
+}
+
+// Decodes n values into out[i].v; *used = bytes consumed.
+bool GorillaDecode(const uint8_t* p, size_t nbytes, size_t n, Sample* out, size_t* used) {
+  BitReader r(p, nbytes);
+  uint64_t prev, b;
+  if (!r.Get(64, &prev)) return false;
+  out[0].v = FromBits(prev);
+  int lead = -1, trail = 0;
+  for (size_t i = 1; i < n; ++i) {
+    if (!r.Bit(&b)) return false;
+    if (b) {
+      if (!r.Bit(&b)) return false;
+      if (b) {
+        uint64_t l, len;
+        if (!r.Get(5, &l) || !r.Get(6, &len)) return false;
+        if (len == 0) len = 64;
+        if (l + len > 64) return false;
+        lead = static_cast<int>(l);
+        trail = static_cast<int>(64 - l - len);
+      } else if (lead < 0) {
+        return false;
+      }
+      uint64_t x;
+      if (!r.Get(64 - lead - trail, &x)) return false;
+      prev ^= x << trail;
+    }
+    out[i].v = FromBits(prev);
+  }
+  *used = r.bytes_used();
+  return true;
+}
+
+// ---- Timestamps --------------------------------------------------------------------------
+// Writes t0, the delta scale and first delta, and the dod stream; returns the regular flag.
+bool PutTimestamps(std::span<const Sample> pts, Scratch* sc, Sink* out) {
+  size_t n = pts.size();
+  out->ScaledSigned(pts[0].t);
+  if (n < 2) return true;
+  auto delta = [&](size_t i) {
+    return static_cast<uint64_t>(pts[i].t) - static_cast<uint64_t>(pts[i - 1].t);
+  };
+  int k = TrailingDecimalZeros(delta(1));
+  for (size_t i = 2; i < n && k > 0; ++i) {
+    uint64_t d = delta(i);
+    if (d != delta(i - 1)) {
+      while (k > 0 && d % kPow10u[k] != 0) --k;
+    }
+  }
+  uint64_t prev = DivPow10(delta(1), k);
+  out->Byte(static_cast<uint8_t>(k));
+  out->Varint(prev);
+  int64_t* dod = sc->a.data();
+  uint64_t any = 0;
+  for (size_t i = 2; i < n; ++i) {
+    uint64_t d = delta(i);
+    uint64_t q = d == delta(i - 1) ? prev : DivPow10(d, k);
+    dod[i - 2] = static_cast<int64_t>(q - prev);
+    any |= q - prev;
+    prev = q;
+  }
+  if (any == 0) return true;
+  PutStream(dod, n - 2, out);
+  return false;
+}
+
+absl::Status GetTimestamps(Source* src, bool regular, size_t n, Sample* out) {
+  int64_t t;
+  if (!src->ScaledSigned(&t)) return Corrupt("first timestamp", *src);
+  out[0].t = t;
+  if (n < 2) return absl::OkStatus();
+  uint8_t k;
+  uint64_t d;
+  if (!src->Byte(&k) || k > kMaxScale) return Corrupt("timestamp scale", *src);
+  if (!src->Varint(&d)) return Corrupt("first timestamp delta", *src);
+  const uint64_t scale = kPow10u[k];
+  uint64_t bad = 0;
+  uint64_t cur = static_cast<uint64_t>(t);
+  if (regular) {
+    uint64_t step = d * scale;
+    for (size_t i = 1; i < n; ++i) {
+      uint64_t next = cur + step;
+      bad |= static_cast<int64_t>(next) <= static_cast<int64_t>(cur);
+      out[i].t = static_cast<int64_t>(next);
+      cur = next;
+    }
+  } else {
+    out[1].t = static_cast<int64_t>(cur + d * scale);
+    bad |= out[1].t <= t;
+    cur = static_cast<uint64_t>(out[1].t);
+    int64_t base = 0, buf[kGroup];
+    for (size_t g = 2; g < n; g += kGroup) {
+      size_t cnt = std::min<size_t>(kGroup, n - g);
+      if (!GetGroup(src, cnt, &base, buf)) return Corrupt("timestamp group", *src);
+      for (size_t j = 0; j < cnt; ++j) {
+        d += static_cast<uint64_t>(buf[j]);
+        uint64_t next = cur + d * scale;
+        bad |= static_cast<int64_t>(next) <= static_cast<int64_t>(cur);
+        out[g + j].t = static_cast<int64_t>(next);
+        cur = next;
+      }
+    }
+  }
+  if (bad) return Corrupt("timestamps not strictly increasing", *src);
+  return absl::OkStatus();
+}
+
+// ---- Decimal values --------------------------------------------------------------------
+// Finds the smallest e such that every value is m / 10^e exactly; fills m. False if none.
+bool FindDecimal(std::span<const Sample> pts, int64_t* m, int* exp) {
+  int e = 0;
+  size_t last_raise = 0;
+  for (size_t i = 0; i < pts.size(); ++i) {
+    while (!DecimalExact(pts[i].v, e, &m[i])) {
+      if (++e > kMaxExp) return false;
+      last_raise = i;
+    }
+  }
+  for (size_t i = 0; i < last_raise; ++i) {
+    if (!DecimalExact(pts[i].v, e, &m[i])) return false;
+  }
+  *exp = e;
+  return true;
+}
+
+// Writes the decimal section with the difference order (0, 1, 2) that takes the fewest
+// bytes; returns its size.
+size_t PutDecimal(const int64_t* m, size_t n, int e, Scratch* sc, Sink* out) {
+  int64_t* d1 = sc->b.data();
+  int64_t* d2 = sc->c.data();
+  for (size_t i = 1; i < n; ++i) d1[i - 1] = WrapSub(m[i], m[i - 1]);
+  for (size_t i = 2; i < n; ++i) d2[i - 2] = WrapSub(d1[i - 1], d1[i - 2]);
+  size_t best = StreamBytes(m, n);
+  int order = 0;
+  if (n >= 2) {
+    size_t s1 = VarintLen(ZigZag(m[0])) + StreamBytes(d1, n - 1);
+    if (s1 < best) best = s1, order = 1;
+  }
+  if (n >= 3) {
+    size_t s2 = VarintLen(ZigZag(m[0])) + VarintLen(ZigZag(d1[0])) + StreamBytes(d2, n - 2);
+    if (s2 < best) best = s2, order = 2;
+  }
+  out->Byte(static_cast<uint8_t>(e | (order << kOrderShift)));
+  if (order == 0) {
+    PutStream(m, n, out);
+  } else if (order == 1) {
+    out->Varint(ZigZag(m[0]));
+    PutStream(d1, n - 1, out);
+  } else {
+    out->Varint(ZigZag(m[0]));
+    out->Varint(ZigZag(d1[0]));
+    PutStream(d2, n - 2, out);
+  }
+  return best + 1;
+}
+
+absl::Status GetDecimal(Source* src, size_t n, Sample* out) {
+  uint8_t pb;
+  if (!src->Byte(&pb)) return Corrupt("decimal parameters", *src);
+  int e = pb & kExpMask, order = pb >> kOrderShift;
+  if (e > kMaxExp || order > kMaxOrder || (order >= 1 && n < 2) || (order == 2 && n < 3))
+    return Corrupt("decimal parameters", *src);
+  const double p10 = kPow10d[e];
+  uint64_t acc = 0, d = 0, zz;
+  size_t start = 0;
+  if (order >= 1) {
+    if (!src->Varint(&zz)) return Corrupt("first value", *src);
+    acc = static_cast<uint64_t>(UnZigZag(zz));
+    out[0].v = static_cast<double>(static_cast<int64_t>(acc)) / p10;
+    start = 1;
+  }
+  if (order == 2) {
+    if (!src->Varint(&zz)) return Corrupt("first value delta", *src);
+    d = static_cast<uint64_t>(UnZigZag(zz));
+    acc += d;
+    out[1].v = static_cast<double>(static_cast<int64_t>(acc)) / p10;
+    start = 2;
+  }
+  int64_t base = 0, buf[kGroup];
+  for (size_t g = start; g < n; g += kGroup) {
+    size_t cnt = std::min<size_t>(kGroup, n - g);
+    if (!GetGroup(src, cnt, &base, buf)) return Corrupt("value group", *src);
+    Sample* o = out + g;
+    if (order == 0) {
+      for (size_t j = 0; j < cnt; ++j) o[j].v = static_cast<double>(buf[j]) / p10;
+    } else if (order == 1) {
+      for (size_t j = 0; j < cnt; ++j) {
+        acc += static_cast<uint64_t>(buf[j]);
+        o[j].v = static_cast<double>(static_cast<int64_t>(acc)) / p10;
+      }
+    } else {
+      for (size_t j = 0; j < cnt; ++j) {
+        d += static_cast<uint64_t>(buf[j]);
+        acc += d;
+        o[j].v = static_cast<double>(static_cast<int64_t>(acc)) / p10;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// ---- Quality -----------------------------------------------------------------------------
+// Runs: varint(run_length << 2 | quality), covering exactly n points.
+void PutQuality(std::span<const Sample> pts, Sink* out) {
+  size_t i = 0, n = pts.size();
+  while (i < n) {
+    size_t j = i + 1;
+    while (j < n && pts[j].q == pts[i].q) ++j;
+    out->Varint((static_cast<uint64_t>(j - i) << 2) | (static_cast<uint8_t>(pts[i].q) & 3));
+    i = j;
+  }
+}
+
+absl::Status GetQuality(Source* src, size_t n, Sample* out) {
+  size_t i = 0;
+  while (i < n) {
+    uint64_t u;
+    if (!src->Varint(&u)) return Corrupt("quality run", *src);
+    uint64_t q = u & 3, run = u >> 2;
+    if (q > static_cast<uint64_t>(Quality::kBad)) return Corrupt("quality value", *src);
+    if (run == 0 || run > n - i) return Corrupt("quality run length", *src);
+    for (size_t j = 0; j < run; ++j) out[i + j].q = static_cast<Quality>(q);
+    i += run;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecodeInto(std::string_view data, size_t n, Sample* out) {
+  Source src(data);
+  uint8_t h;
+  if (!src.Byte(&h)) return Corrupt("missing header", src);
+  if (h & kHeaderReserved) return Corrupt("reserved header bits set", src);
+  uint8_t codec = h & kCodecMask;
+  if (codec != kCodecDecimal && codec != kCodecGorilla) return Corrupt("unknown codec", src);
+  absl::Status st = GetTimestamps(&src, (h & kFlagRegular) != 0, n, out);
+  if (!st.ok()) return st;
+  if (codec == kCodecDecimal) {
+    st = GetDecimal(&src, n, out);
+    if (!st.ok()) return st;
+  } else {
+    size_t used = 0;
+    if (!GorillaDecode(src.p, src.left(), n, out, &used)) return Corrupt("gorilla values", src);
+    src.p += used;
+  }
+  if (h & kFlagQuality) {
+    st = GetQuality(&src, n, out);
+    if (!st.ok()) return st;
+  }
+  if (src.left() != 0) return Corrupt(absl::StrCat(src.left(), " trailing bytes"), src);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// ---- Blocks ------------------------------------------------------------------------------
+void EncodeBlock(std::span<const Sample> points, std::string* out) {
+  const size_t n = points.size();
+  if (n == 0) return;
+  Scratch& sc = ThreadScratch();
+  sc.Reserve(n);
+  Sink sink(out);
+  const size_t header_pos = sink.pos();
+  sink.Byte(0);
+  uint8_t header = PutTimestamps(points, &sc, &sink) ? kFlagRegular : 0;
+
+  // Values: decimal if every value is m / 10^e; Gorilla when that fails or is bigger.
+  const size_t values_pos = sink.pos();
+  int e = 0;
+  auto get = [&](size_t i) { return points[i].v; };
+  size_t gorilla_bytes = 0;
+  bool decimal = FindDecimal(points, sc.a.data(), &e);
+  if (decimal) {
+    size_t dec_bytes = PutDecimal(sc.a.data(), n, e, &sc, &sink);
+    BitCounter counter;
+    // Gorilla needs >= 1 bit per value after the first 64 bits: skip it when it cannot win.
+    if (dec_bytes > 8 + (n - 1) / 8) {
+      GorillaEncode(n, get, &counter);
+      gorilla_bytes = (counter.bits() + 7) / 8;
+      decimal = dec_bytes <= gorilla_bytes;
+    }
+    if (!decimal) sink.Truncate(values_pos);
+  }
+  if (!decimal) {
+    BitWriter w(&sink);
+    GorillaEncode(n, get, &w);
+    w.Finish();
+    header |= kCodecGorilla;
+  }
+  bool all_good = std::all_of(points.begin(), points.end(),
+                              [](const Sample& s) { return s.q == Quality::kGood; });
+  if (!all_good) {
+    header |= kFlagQuality;
+    PutQuality(points, &sink);
+  }
+  *sink.At(header_pos) = header;
+}
+
+absl::Status DecodeBlock(std::string_view data, int64_t count, std::vector<Sample>* out) {
+  if (count < 1) return absl::DataLossError(absl::StrCat("corrupt block: count ", count));
+  // Every codec spends at least one byte per kGroup points: a larger count is corruption
+  // (and must not make us allocate).
+  if (static_cast<uint64_t>(count) > (data.size() + 1) * kGroup) {
+    return absl::DataLossError(
+        absl::StrCat("corrupt block: count ", count, " too large for ", data.size(), " bytes"));
+  }
+  const size_t old = out->size(), n = static_cast<size_t>(count);
+  out->resize(old + n);
+  absl::Status st = DecodeInto(data, n, out->data() + old);
+  if (!st.ok()) out->resize(old);
+  return st;
+}
+
+// ---- Stats -------------------------------------------------------------------------------
+BlockStats ComputeStats(std::span<const Sample> points) {
+  BlockStats s;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  s.count = static_cast<int64_t>(points.size());
+  s.min = std::numeric_limits<double>::infinity();
+  s.max = -s.min;
+  s.sum = 0;
+  s.first = s.last = nan;
+  if (points.empty()) return s;
+  s.t_first = points.front().t;
+  s.t_last = points.back().t;
+  s.first = points.front().v;
+  s.last = points.back().v;
+  for (const Sample& p : points) {
+    double v = p.v;
+    if (v != v) continue;
+    if (v < s.min) s.min = v;
+    if (v > s.max) s.max = v;
+    s.sum += v;
+  }
+  return s;
+}
+
+void EncodeStats(const BlockStats& s, std::string* out) {
+  Sink sink(out);
+  sink.Varint(static_cast<uint64_t>(s.count));
+  sink.ScaledSigned(s.t_first);
+  sink.Scaled(static_cast<uint64_t>(s.t_last) - static_cast<uint64_t>(s.t_first), false);
+  const double f[kNumStatFields] = {s.first, s.last, s.min, s.max, s.sum};
+  // Exponent: the smallest that makes every exactly-decimal sample field exact.
+  int e = 0;
+  for (int i = 0; i < kSum; ++i) {
+    int64_t m;
+    int k = e;
+    while (k <= kMaxExp && !DecimalExact(f[i], k, &m)) ++k;
+    if (k <= kMaxExp) e = k;
+  }
+  // Each field: m at exponent e plus a correction in units in the last place, or raw.
+  int64_t m[kNumStatFields] = {}, corr[kNumStatFields] = {};
+  uint8_t raw = 0, has_corr = 0;
+  for (int i = 0; i < kNumStatFields; ++i) {
+    double x = f[i] * kPow10d[e];
+    if (!(std::fabs(x) <= 4.0e18)) {
+      raw |= 1 << i;
+      continue;
+    }
+    DecimalExact(f[i], e, &m[i]);
+    corr[i] = WrapSub(static_cast<int64_t>(Bits(f[i])),
+                      static_cast<int64_t>(Bits(static_cast<double>(m[i]) / kPow10d[e])));
+    int64_t ref = (i == kFirst || i == kSum || (raw & 1)) ? 0 : m[kFirst];
+    int cost = VarintLen(ZigZag(WrapSub(m[i], ref))) + (corr[i] ? VarintLen(ZigZag(corr[i])) : 0);
+    if (cost >= 8) {
+      raw |= 1 << i;
+      continue;
+    }
+    if (corr[i]) has_corr |= 1 << i;
+  }
+  sink.Byte(raw);
+  if (raw == kAllFieldsRaw) {
+    for (double v : f) sink.Fixed64(Bits(v));
+    return;
+  }
+  sink.Byte(static_cast<uint8_t>(e | (has_corr ? kStatsHasCorrections : 0)));
+  if (has_corr) sink.Byte(has_corr);
+  for (int i = 0; i < kNumStatFields; ++i) {
+    if (raw & (1 << i)) {
+      sink.Fixed64(Bits(f[i]));
+      continue;
+    }
+    int64_t ref = (i == kFirst || i == kSum || (raw & 1)) ? 0 : m[kFirst];
+    sink.Varint(ZigZag(WrapSub(m[i], ref)));
+    if (has_corr & (1 << i)) sink.Varint(ZigZag(corr[i]));
+  }
+}
+
+absl::Status DecodeStats(std::string_view* in, BlockStats* s) {
+  Source src(*in);
+  auto fail = [&](std::string_view what) {
+    return absl::DataLossError(
+        absl::StrCat("corrupt block stats: ", AV(what), " at byte ", src.offset()));
+  };
+  uint64_t count, span;
+  bool neg;
+  BlockStats r;
+  if (!src.Varint(&count) || count > static_cast<uint64_t>(INT64_MAX)) return fail("count");
+  if (!src.ScaledSigned(&r.t_first)) return fail("first timestamp");
+  if (!src.Scaled(&span, &neg) || neg) return fail("time span");
+  r.count = static_cast<int64_t>(count);
+  r.t_last = static_cast<int64_t>(static_cast<uint64_t>(r.t_first) + span);
+  uint8_t raw, eb, has_corr = 0;
+  if (!src.Byte(&raw) || raw > kAllFieldsRaw) return fail("field modes");
+  int e = 0;
+  if (raw != kAllFieldsRaw) {
+    if (!src.Byte(&eb) || (eb & ~(kExpMask | kStatsHasCorrections)) || (eb & kExpMask) > kMaxExp)
+      return fail("exponent");
+    e = eb & kExpMask;
+    if (eb & kStatsHasCorrections) {
+      if (!src.Byte(&has_corr) || has_corr == 0 || has_corr > kAllFieldsRaw || (has_corr & raw))
+        return fail("correction mask");
+    }
+  }
+  double f[kNumStatFields];
+  int64_t m_first = 0;
+  for (int i = 0; i < kNumStatFields; ++i) {
+    uint64_t u;
+    if (raw & (1 << i)) {
+      if (!src.Fixed64(&u)) return fail("raw field");
+      f[i] = FromBits(u);
+      continue;
+    }
+    if (!src.Varint(&u)) return fail("decimal field");
+    int64_t ref = (i == kFirst || i == kSum || (raw & 1)) ? 0 : m_first;
+    int64_t m = WrapAdd(ref, UnZigZag(u));
+    if (i == kFirst) m_first = m;
+    uint64_t bits = Bits(static_cast<double>(m) / kPow10d[e]);
+    if (has_corr & (1 << i)) {
+      if (!src.Varint(&u)) return fail("field correction");
+      bits += static_cast<uint64_t>(UnZigZag(u));
+    }
+    f[i] = FromBits(bits);
+  }
+  r.first = f[kFirst];
+  r.last = f[kLast];
+  r.min = f[kMin];
+  r.max = f[kMax];
+  r.sum = f[kSum];
+  *s = r;
+  in->remove_prefix(src.offset());
+  return absl::OkStatus();
+}
+
+// ---- Plain Gorilla ------------------------------------------------------------------------
+size_t EncodeGorillaValues(std::span<const double> values, std::string* out) {
+  if (values.empty()) return 0;
+  Sink sink(out);
+  BitWriter w(&sink);
+  GorillaEncode(
+      values.size(), [&](size_t i) { return values[i]; }, &w);
+  w.Finish();
+  return w.bits();
+}
+
+}  // namespace dc
