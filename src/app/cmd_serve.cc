@@ -1,16 +1,126 @@
-// Placeholder until the subcommand is built; replaced by its owner.
+// dualcarbon serve: the HTTP server on the embedded store.
+#include <cstdio>
 #include <iostream>
+#include <memory>
+#include <string>
 
 #include "app/commands.h"
+#include "server/config.h"
+#include "server/params.h"
+#include "server/server.h"
+#include "server/tokens.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+#include "storage/store.h"
 
 namespace dc::app {
+namespace {
+
+struct ServeFlags {
+  std::string config;
+  std::string data_dir;
+  std::string listen;
+  bool no_auth = false;
+  std::string fsync;
+  std::string retention;
+  int threads = -1;
+  std::string log_level;
+};
+
+[[noreturn]] void Fail(const absl::Status& s, int code = kExitFailure) {
+  std::cerr << "dualcarbon serve: " << s.message() << "\n";
+  throw CLI::RuntimeError(code);
+}
+
+// Defaults, then the config file, then the flags given on the command line.
+server::ServeConfig BuildConfig(const ServeFlags& f) {
+  server::ServeConfig cfg;
+  if (!f.config.empty()) {
+    absl::Status s = server::LoadConfigFile(f.config, &cfg);
+    if (!s.ok()) Fail(s, kExitUsage);
+  }
+  if (!f.data_dir.empty()) cfg.data_dir = f.data_dir;
+  if (!f.listen.empty()) cfg.http.listen = f.listen;
+  if (f.no_auth) cfg.http.auth = false;
+  if (!f.fsync.empty()) cfg.fsync = f.fsync;
+  if (!f.retention.empty()) cfg.retention = f.retention;
+  if (f.threads >= 0) cfg.http.threads = f.threads;
+  if (!f.log_level.empty()) cfg.log_level = f.log_level;
+  if (cfg.data_dir.empty()) {
+    Fail(absl::InvalidArgumentError("--data-dir (or data_dir in the config file) is required"),
+         kExitUsage);
+  }
+  return cfg;
+}
+
+// At first start (no token yet) an admin token is created and printed once.
+std::unique_ptr<server::TokenStore> OpenTokens(const std::string& dir) {
+  auto tokens = server::TokenStore::Open(dir);
+  if (!tokens.ok()) Fail(tokens.status());
+  if ((*tokens)->empty()) {
+    auto token = (*tokens)->Create(server::Role::kAdmin, "initial admin", "");
+    if (!token.ok()) Fail(token.status());
+    std::cout << "admin token (shown once, keep it safe): " << *token << std::endl;
+    spdlog::warn("no token existed: created an admin token (printed once on stdout)");
+  }
+  return std::move(*tokens);
+}
+
+void Serve(const ServeFlags& flags) {
+  server::ServeConfig cfg = BuildConfig(flags);
+  spdlog::set_default_logger(spdlog::stderr_color_mt("dualcarbon"));
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+
+  auto addr = server::ParseListen(cfg.http.listen);
+  if (!addr.ok()) Fail(addr.status(), kExitUsage);
+  if (!cfg.http.auth && !server::IsLoopback(addr->host)) {
+    Fail(absl::FailedPreconditionError("--no-auth is refused unless --listen is a loopback address "
+                                       "(127.0.0.1, ::1, localhost)"),
+         kExitUsage);
+  }
+  StoreOptions so;
+  so.dir = cfg.data_dir;
+  auto fsync = ParseFsyncPolicy(cfg.fsync);
+  if (!fsync.ok()) Fail(fsync.status(), kExitUsage);
+  so.fsync = *fsync;
+  auto retention = server::ParseDurationNs(cfg.retention);
+  if (!retention.ok()) Fail(retention.status(), kExitUsage);
+  so.retention_ns = *retention;
+
+  std::unique_ptr<server::TokenStore> tokens;
+  if (cfg.http.auth) tokens = OpenTokens(cfg.data_dir);
+  auto store = Store::Open(so);
+  if (!store.ok()) Fail(store.status());
+  if (std::string r = (*store)->recovery_report(); !r.empty()) spdlog::warn("recovery: {}", r);
+
+  auto srv = server::Server::Start(**store, tokens.get(), cfg.http);
+  if (!srv.ok()) Fail(srv.status());
+  spdlog::info("serving {} on http://{} (auth {}, fsync {})", cfg.data_dir, (*srv)->address(),
+               cfg.http.auth ? "on" : "OFF", cfg.fsync);
+  std::cout << "listening on http://" << (*srv)->address() << std::endl;
+  absl::Status s = (*srv)->Wait();
+  srv->reset();
+  store->reset();
+  if (!s.ok()) Fail(s);
+  spdlog::info("stopped cleanly");
+}
+
+}  // namespace
 
 void RegisterServe(CLI::App& app) {
-  auto* cmd = app.add_subcommand("serve", "(not built yet)");
-  cmd->callback([] {
-    std::cerr << "dualcarbon serve: not built yet\n";
-    throw CLI::RuntimeError(kExitFailure);
-  });
+  auto flags = std::make_shared<ServeFlags>();
+  auto* cmd =
+      app.add_subcommand("serve", "Run the HTTP server (InfluxDB-compatible write, query API)");
+  cmd->add_option("--config", flags->config, "TOML config file (see dualcarbon.example.toml)");
+  cmd->add_option("--data-dir", flags->data_dir, "data directory (store, tokens)");
+  cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:8086)");
+  cmd->add_flag("--no-auth", flags->no_auth, "no tokens required (loopback addresses only)");
+  cmd->add_option("--fsync", flags->fsync, "WAL fsync policy: always | interval:MS | off");
+  cmd->add_option("--retention", flags->retention,
+                  "drop data older than this (30d, 52w; 0 = keep)");
+  cmd->add_option("--threads", flags->threads, "worker threads (0 = hardware concurrency)");
+  cmd->add_option("--log-level", flags->log_level, "trace | debug | info | warn | error | off");
+  cmd->callback([flags] { Serve(*flags); });
 }
 
 }  // namespace dc::app

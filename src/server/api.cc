@@ -1,0 +1,406 @@
+#include "server/api.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/env.h"
+#include "common/strings.h"
+#include "ingest/line_protocol.h"
+#include "nlohmann/json.hpp"
+#include "server/body_codecs.h"
+
+namespace dc::server {
+namespace {
+
+using nlohmann::json;
+
+void AppendDouble(double v, std::string* out) {
+  if (!std::isfinite(v)) {
+    out->append("null");
+    return;
+  }
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, r.ptr);
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  out->append(json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+void AppendCsvField(std::string_view s, std::string* out) {
+  out->push_back('"');
+  for (char c : s) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
+  auto it =
+      std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                  [](char a, char b) { return absl::ascii_tolower(a) == absl::ascii_tolower(b); });
+  return it != haystack.end();
+}
+
+bool IsJson(std::string_view content_type) {
+  return absl::StartsWithIgnoreCase(AV(content_type), "application/json");
+}
+
+// The write error message: InfluxDB's "partial write" / "unable to parse" wording (Telegraf keys
+// on it to drop rather than retry a batch), then where each reported line went wrong.
+std::string WriteErrorMessage(const LpResult& r, size_t good_lines, size_t max_reported) {
+  std::string msg;
+  if (r.points > 0) msg = "partial write: ";
+  absl::StrAppend(&msg, "unable to parse ", r.error_count, " of ", r.lines, " lines");
+  if (r.points > 0) {
+    absl::StrAppend(&msg, " (the other ", good_lines, " lines, ", r.points,
+                    " points, were written)");
+  } else {
+    absl::StrAppend(&msg, " (nothing written)");
+  }
+  size_t n = std::min(max_reported, r.errors.size());
+  for (size_t i = 0; i < n; ++i) {
+    absl::StrAppend(&msg, i == 0 ? ": " : "; ", r.errors[i].ToString());
+  }
+  if (r.error_count > n) absl::StrAppend(&msg, "; ...");
+  absl::StrAppend(&msg, " dropped=", r.error_count);
+  return msg;
+}
+
+std::string WriteErrorDetails(const LpResult& r, size_t max_reported) {
+  json errors = json::array();
+  for (size_t i = 0; i < std::min(max_reported, r.errors.size()); ++i) {
+    errors.push_back({{"line", r.errors[i].line},
+                      {"column", r.errors[i].column},
+                      {"message", r.errors[i].message}});
+  }
+  json d = {{"lines", r.lines},
+            {"rejected_lines", r.error_count},
+            {"points_written", r.points},
+            {"errors", errors}};
+  return d.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
+  return s;
+}
+
+// Consumes `word` (case-insensitive) and following blanks from the front of *s.
+bool ConsumeWord(std::string_view* s, std::string_view word) {
+  if (s->size() < word.size() || !absl::EqualsIgnoreCase(AV(s->substr(0, word.size())), AV(word))) {
+    return false;
+  }
+  std::string_view rest = s->substr(word.size());
+  if (!rest.empty() && !absl::ascii_isspace(static_cast<unsigned char>(rest.front()))) return false;
+  *s = Trim(rest);
+  return true;
+}
+
+json TokenJson(const TokenInfo& t) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"role", std::string(RoleName(t.role))},
+          {"site", t.site},
+          {"created", FormatTime(t.created_ns, absl::UTCTimeZone())}};
+}
+
+}  // namespace
+
+void Api::Register(Router& router) {
+  auto bind = [this](absl::Status (Api::*fn)(HttpRequest&, HttpResponse&)) {
+    return [this, fn](HttpRequest& req, HttpResponse& res) { return (this->*fn)(req, res); };
+  };
+  using enum Access;
+  const ErrorStyle api = ErrorStyle::kApi, influx = ErrorStyle::kInflux;
+  router.Add({"POST", "/write", "write", kWrite, influx, bind(&Api::Write)});
+  router.Add({"POST", "/api/v1/write", "write", kWrite, api, bind(&Api::Write)});
+  router.Add({"GET", "/api/v1/query", "query", kRead, api, bind(&Api::Query)});
+  router.Add({"GET", "/api/v1/series", "series", kRead, api, bind(&Api::Series)});
+  router.Add({"GET", "/health", "health", kPublic, api, bind(&Api::Health)});
+  router.Add({"GET", "/metrics", "metrics", kRead, api, bind(&Api::MetricsText)});
+  router.Add({"GET", "/ping", "ping", kPublic, influx, bind(&Api::Ping)});
+  router.Add({"HEAD", "/ping", "ping", kPublic, influx, bind(&Api::Ping)});
+  router.Add({"GET", "/query", "influx_query", kAnyToken, influx, bind(&Api::InfluxQuery)});
+  router.Add({"POST", "/query", "influx_query", kAnyToken, influx, bind(&Api::InfluxQuery)});
+  router.Add({"GET", "/api/v1/tokens", "tokens", kAdmin, api, bind(&Api::ListTokens)});
+  router.Add({"POST", "/api/v1/tokens", "tokens", kAdmin, api, bind(&Api::CreateToken)});
+  router.Add({"DELETE", "/api/v1/tokens", "tokens", kAdmin, api, bind(&Api::RevokeToken)});
+}
+
+absl::Status Api::Write(HttpRequest& req, HttpResponse& res) {
+  std::string_view body = *req.body;
+  std::string_view encoding = Trim(req.content_encoding);
+  if (absl::EqualsIgnoreCase(AV(encoding), "gzip")) {
+    absl::Status s = Gunzip(body, options_.max_body_bytes, &req.scratch->inflated);
+    if (!s.ok()) return s;
+    body = req.scratch->inflated;
+  } else if (!encoding.empty() && !absl::EqualsIgnoreCase(AV(encoding), "identity")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unsupported Content-Encoding \"", AV(encoding), "\" (gzip or identity)"));
+  }
+  if (IsJson(req.content_type)) return WriteJson(body, req, res);
+
+  auto precision = ParsePrecision(req.params.GetOr("precision", ""));
+  if (!precision.ok()) return precision.status();
+  LpOptions opt;
+  opt.precision = *precision;
+  opt.default_time_ns = req.received_ns;
+  opt.max_errors = options_.max_reported_errors;
+  PointBatch& batch = req.scratch->batch;
+  batch.Clear();
+  LpResult r = ParseLineProtocol(body, opt, &batch);
+  if (!batch.empty()) {
+    absl::Status s = store_.Write(batch);
+    if (!s.ok()) return s;
+  }
+  metrics_.AddIngest(static_cast<int64_t>(batch.size()), static_cast<int64_t>(r.error_count),
+                     req.received_ns);
+  if (r.error_count > 0) {
+    return WithDetails(absl::InvalidArgumentError(WriteErrorMessage(r, r.lines - r.error_count,
+                                                                    options_.max_reported_errors)),
+                       WriteErrorDetails(r, options_.max_reported_errors));
+  }
+  res.status = 204;
+  return absl::OkStatus();
+}
+
+absl::Status Api::WriteJson(std::string_view body, HttpRequest& req, HttpResponse& res) {
+  PointBatch& batch = req.scratch->batch;
+  batch.Clear();
+  LpResult r;
+  absl::Status parsed =
+      ParseJsonBody(body, req.received_ns, options_.max_reported_errors, &batch, &r);
+  if (!parsed.ok()) return parsed;
+  if (!batch.empty()) {
+    absl::Status s = store_.Write(batch);
+    if (!s.ok()) return s;
+  }
+  metrics_.AddIngest(static_cast<int64_t>(batch.size()), static_cast<int64_t>(r.error_count),
+                     req.received_ns);
+  if (r.error_count > 0) {
+    std::string msg = absl::StrCat(r.error_count, " of ", r.lines, " elements rejected (", r.points,
+                                   " points written)");
+    for (size_t i = 0; i < std::min(options_.max_reported_errors, r.errors.size()); ++i) {
+      absl::StrAppend(&msg, i == 0 ? ": " : "; ", "element ", r.errors[i].line, ": ",
+                      r.errors[i].message);
+    }
+    return WithDetails(absl::InvalidArgumentError(msg),
+                       WriteErrorDetails(r, options_.max_reported_errors));
+  }
+  res.status = 204;
+  return absl::OkStatus();
+}
+
+absl::Status Api::Query(HttpRequest& req, HttpResponse& res) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto spec = ParseQuerySpec(req.params, req.received_ns);
+  if (!spec.ok()) return spec.status();
+  const bool csv = ContainsIgnoreCase(req.accept, "text/csv");
+  std::string& out = res.body;
+  out = csv ? "series,time,value\n" : "{\"results\":[";
+  std::string key_json;
+  for (size_t i = 0; i < spec->series.size(); ++i) {
+    const std::string& key = spec->series[i];
+    std::vector<Bucket> points;
+    if (spec->step.unit == Step::Unit::kRaw) {
+      auto raw = store_.QueryRaw(key, spec->start, spec->end);
+      if (!raw.ok()) return raw.status();
+      points.reserve(raw->size());
+      for (const Sample& s : *raw) points.push_back(Bucket{s.t, s.v});
+    } else {
+      AggregateRequest ar;
+      ar.series = key;
+      ar.start = spec->start;
+      ar.end = spec->end;
+      ar.step = spec->step;
+      ar.zone = spec->zone;
+      ar.agg = spec->agg;
+      ar.closed_right = spec->closed_right;
+      auto agg = store_.Aggregate(ar);
+      if (!agg.ok()) return agg.status();
+      points = std::move(*agg);
+    }
+    if (out.size() > options_.max_body_bytes * 4) {
+      return absl::ResourceExhaustedError("query result too large; narrow the range or use a step");
+    }
+    if (csv) {
+      std::string quoted;
+      AppendCsvField(key, &quoted);
+      for (const Bucket& b : points) {
+        out += quoted;
+        out.push_back(',');
+        if (spec->epoch_ms) {
+          absl::StrAppend(&out, b.t / 1'000'000);
+        } else {
+          out += FormatTime(b.t, spec->zone);
+        }
+        out.push_back(',');
+        AppendDouble(b.v, &out);
+        out.push_back('\n');
+      }
+      continue;
+    }
+    if (i > 0) out.push_back(',');
+    out += "{\"series\":";
+    AppendJsonString(key, &out);
+    out += ",\"points\":[";
+    for (size_t j = 0; j < points.size(); ++j) {
+      out += j == 0 ? "[" : ",[";
+      if (spec->epoch_ms) {
+        absl::StrAppend(&out, points[j].t / 1'000'000);
+      } else {
+        out.push_back('"');
+        out += FormatTime(points[j].t, spec->zone);
+        out.push_back('"');
+      }
+      out.push_back(',');
+      AppendDouble(points[j].v, &out);
+      out.push_back(']');
+    }
+    out += "]}";
+  }
+  if (!csv) out += "]}\n";
+  res.content_type = csv ? "text/csv; charset=utf-8" : "application/json";
+  metrics_.ObserveQuery(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return absl::OkStatus();
+}
+
+absl::Status Api::Series(HttpRequest& req, HttpResponse& res) {
+  std::string match = req.params.GetOr("match", "");
+  std::vector<std::string> keys = store_.ListSeries(match);
+  size_t limit = keys.size();
+  if (const std::string* l = req.params.Get("limit")) {
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(AV(*l), &n) || n < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameter limit=\"", *l, "\": expected a non-negative integer"));
+    }
+    limit = std::min(limit, static_cast<size_t>(n));
+  }
+  json list = json::array();
+  for (size_t i = 0; i < limit; ++i) list.push_back(keys[i]);
+  json doc = {{"series", list}, {"total", keys.size()}};
+  res.body = doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Api::Health(HttpRequest&, HttpResponse& res) {
+  StoreStats st = store_.Stats();
+  int64_t now = Env::Default()->MonotonicNanos();
+  json doc = {{"status", "ok"},
+              {"uptime_seconds", (now - started_ns_) / kNanosPerSecond},
+              {"connections", metrics_.connections()},
+              {"ingest_points_total", metrics_.ingest_points()},
+              {"store",
+               {{"series", st.series},
+                {"points", st.points},
+                {"head_points", st.head_points},
+                {"segments", st.segments},
+                {"partitions", st.partitions},
+                {"bytes_on_disk", st.bytes_on_disk},
+                {"wal_bytes", st.wal_bytes},
+                {"wal_pending_bytes", st.wal_pending_bytes}}},
+              {"recovery", store_.recovery_report()}};
+  res.body = doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Api::MetricsText(HttpRequest& req, HttpResponse& res) {
+  res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  res.body = metrics_.Render(store_.Stats(), req.received_ns);
+  return absl::OkStatus();
+}
+
+absl::Status Api::Ping(HttpRequest&, HttpResponse& res) {
+  res.status = 204;
+  return absl::OkStatus();
+}
+
+absl::Status Api::InfluxQuery(HttpRequest& req, HttpResponse& res) {
+  std::string q = req.params.GetOr("q", "");
+  json results = json::array();
+  int id = 0;
+  for (absl::string_view stmt : absl::StrSplit(AV(q), ';')) {
+    std::string_view s = Trim(SV(stmt));
+    if (s.empty()) continue;
+    json r = {{"statement_id", id++}};
+    std::string_view rest = s;
+    if (ConsumeWord(&rest, "CREATE") && ConsumeWord(&rest, "DATABASE") && !rest.empty()) {
+      std::string_view name = rest.substr(0, rest.find_first_of(" \t\r\n"));
+      if (name.size() >= 2 && (name.front() == '"' || name.front() == '\'')) {
+        name = name.substr(1, name.size() - 2);
+      }
+      absl::MutexLock l(&mu_);
+      databases_.emplace(name);
+    } else if (rest = s; ConsumeWord(&rest, "SHOW") && ConsumeWord(&rest, "DATABASES")) {
+      json values = json::array();
+      absl::MutexLock l(&mu_);
+      for (const std::string& db : databases_) values.push_back(json::array({db}));
+      r["series"] = json::array(
+          {{{"name", "databases"}, {"columns", json::array({"name"})}, {"values", values}}});
+    } else {
+      return absl::UnimplementedError(
+          absl::StrCat("unsupported statement \"", AV(s),
+                       "\": this endpoint answers only CREATE DATABASE and SHOW DATABASES; "
+                       "read data with GET /api/v1/query"));
+    }
+    results.push_back(std::move(r));
+  }
+  if (id == 0) return absl::InvalidArgumentError("missing required parameter \"q\"");
+  res.body =
+      json({{"results", results}}).dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Api::ListTokens(HttpRequest&, HttpResponse& res) {
+  if (tokens_ == nullptr) return absl::FailedPreconditionError("authentication is off (--no-auth)");
+  json list = json::array();
+  for (const TokenInfo& t : tokens_->List()) list.push_back(TokenJson(t));
+  res.body = json({{"tokens", list}}).dump() + "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Api::CreateToken(HttpRequest& req, HttpResponse& res) {
+  if (tokens_ == nullptr) return absl::FailedPreconditionError("authentication is off (--no-auth)");
+  json in = json::parse(*req.body, nullptr, /*allow_exceptions=*/false);
+  if (in.is_discarded() || !in.is_object() || !in.contains("role") || !in["role"].is_string()) {
+    return absl::InvalidArgumentError(
+        "body must be a JSON object {\"role\": \"admin|write|read\", \"name\"?, \"site\"?}");
+  }
+  auto role = ParseRole(in["role"].get<std::string>());
+  if (!role.ok()) return role.status();
+  std::string name = in.value("name", ""), site = in.value("site", "");
+  TokenInfo info;
+  auto token = tokens_->Create(*role, name, site, &info);
+  if (!token.ok()) return token.status();
+  json out = TokenJson(info);
+  out["token"] = *token;
+  res.status = 201;
+  res.body = out.dump() + "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Api::RevokeToken(HttpRequest& req, HttpResponse& res) {
+  if (tokens_ == nullptr) return absl::FailedPreconditionError("authentication is off (--no-auth)");
+  std::string id = req.params.GetOr("id", "");
+  if (id.empty()) return absl::InvalidArgumentError("parameter id is required");
+  absl::Status s = tokens_->Revoke(id);
+  if (!s.ok()) return s;
+  res.status = 204;
+  return absl::OkStatus();
+}
+
+}  // namespace dc::server

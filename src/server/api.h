@@ -1,0 +1,65 @@
+// The route handlers of the HTTP API (docs/api.md) and the table that registers them.
+#ifndef DC_SERVER_API_H_
+#define DC_SERVER_API_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "common/env.h"
+#include "server/metrics.h"
+#include "server/router.h"
+#include "server/tokens.h"
+#include "storage/store.h"
+
+namespace dc::server {
+
+struct ApiOptions {
+  size_t max_body_bytes = 64 << 20;  // also the limit of a decompressed (gzip) body
+  size_t max_reported_errors = 10;   // bad lines named in a write error
+};
+
+// Handlers borrow the store, tokens (nullptr when auth is off) and metrics; all must outlive
+// the Api. Thread-safe.
+class Api {
+ public:
+  Api(Store& store, TokenStore* tokens, Metrics& metrics, ApiOptions options)
+      : store_(store),
+        tokens_(tokens),
+        metrics_(metrics),
+        options_(options),
+        started_ns_(Env::Default()->MonotonicNanos()) {}
+
+  // Adds every route to `router`.
+  void Register(Router& router);
+
+  absl::Status Write(HttpRequest& req, HttpResponse& res);
+  absl::Status Query(HttpRequest& req, HttpResponse& res);
+  absl::Status Series(HttpRequest& req, HttpResponse& res);
+  absl::Status Health(HttpRequest& req, HttpResponse& res);
+  absl::Status MetricsText(HttpRequest& req, HttpResponse& res);
+  absl::Status Ping(HttpRequest& req, HttpResponse& res);
+  absl::Status InfluxQuery(HttpRequest& req, HttpResponse& res);
+  absl::Status ListTokens(HttpRequest& req, HttpResponse& res);
+  absl::Status CreateToken(HttpRequest& req, HttpResponse& res);
+  absl::Status RevokeToken(HttpRequest& req, HttpResponse& res);
+
+ private:
+  absl::Status WriteJson(std::string_view body, HttpRequest& req, HttpResponse& res);
+
+  Store& store_;
+  TokenStore* tokens_;
+  Metrics& metrics_;
+  const ApiOptions options_;
+  const int64_t started_ns_;  // monotonic
+  absl::Mutex mu_;
+  std::set<std::string> databases_ ABSL_GUARDED_BY(mu_) = {"dualcarbon"};
+};
+
+}  // namespace dc::server
+
+#endif  // DC_SERVER_API_H_

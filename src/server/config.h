@@ -1,0 +1,30 @@
+// `dualcarbon serve` configuration: defaults, the TOML file (dualcarbon.example.toml documents
+// every key), then command-line flags on top.
+#ifndef DC_SERVER_CONFIG_H_
+#define DC_SERVER_CONFIG_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "server/server.h"
+
+namespace dc::server {
+
+struct ServeConfig {
+  std::string data_dir;                // data_dir
+  ServerOptions http;                  // [http]
+  std::string fsync = "interval:100";  // [storage] fsync
+  std::string retention = "0";         // [storage] retention ("0" = keep everything)
+  std::string log_level = "info";      // [log] level: trace|debug|info|warn|error|off
+};
+
+// Applies the keys of TOML document `text` (file name `origin`, for messages) onto *config.
+// Unknown keys, wrong types and invalid values are errors naming the key and the file.
+absl::Status ApplyConfigToml(std::string_view text, std::string_view origin, ServeConfig* config);
+// Reads `path` and applies it.
+absl::Status LoadConfigFile(const std::string& path, ServeConfig* config);
+
+}  // namespace dc::server
+
+#endif  // DC_SERVER_CONFIG_H_

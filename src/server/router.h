@@ -1,0 +1,79 @@
+// The routing table: (method, path) -> handler, with the access each route requires and the
+// style its errors are written in. Requests and responses here are plain structs, independent
+// of Beast, so routes are testable without sockets.
+#ifndef DC_SERVER_ROUTER_H_
+#define DC_SERVER_ROUTER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/sample.h"
+#include "server/errors.h"
+#include "server/params.h"
+#include "server/tokens.h"
+
+namespace dc::server {
+
+// Per-connection buffers reused from request to request (no allocation per batch).
+struct ConnScratch {
+  PointBatch batch;
+  std::string inflated;  // decompressed body
+};
+
+struct HttpRequest {
+  std::string_view method;  // "GET", "HEAD", "POST", ...
+  std::string_view path;    // without the query
+  Params params;            // query string (and form body for POST /query)
+  std::string_view content_type;
+  std::string_view content_encoding;
+  std::string_view accept;
+  std::string* body = nullptr;       // owned by the connection; handlers may consume it
+  const TokenInfo* token = nullptr;  // nullptr when the route is public or auth is off
+  ConnScratch* scratch = nullptr;
+  int64_t received_ns = 0;  // wall clock when the request was read
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Handler = std::function<absl::Status(HttpRequest&, HttpResponse&)>;
+
+struct Route {
+  std::string method;
+  std::string path;
+  std::string name;  // label in metrics and logs, e.g. "write"
+  Access access = Access::kRead;
+  ErrorStyle style = ErrorStyle::kApi;
+  Handler handler;
+};
+
+class Router {
+ public:
+  void Add(Route route) { routes_.push_back(std::move(route)); }
+
+  struct Match {
+    const Route* route = nullptr;  // nullptr: no route for this method and path
+    bool path_known = false;       // the path exists with other methods (-> 405)
+    std::string allow;             // those methods, "GET, HEAD"
+  };
+  // Exact path match. HEAD falls back to the GET route when no HEAD route exists.
+  Match Find(std::string_view method, std::string_view path) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace dc::server
+
+#endif  // DC_SERVER_ROUTER_H_
