@@ -1,0 +1,142 @@
+// The site model: a site, its meters (physical and virtual), products and process-emission
+// sources, loaded from a TOML site file (contract: SITE_MODEL.md §1, every field documented in
+// docs/site-file.md). Start here: ParseSite / LoadSiteFile, SiteToToml.
+//
+// ParseSite checks the structure (types, required keys, enumerations, ids, references between
+// meters, products and processes, formulas). Checks that need the reference library (carrier
+// keys and units, grid region, benchmark keys) are in accounting::ValidateSite. Every error
+// names the file, line, column and field: "site.toml:12:11: meter 'kiln' field 'kind': ...".
+#ifndef DC_MODEL_SITE_H_
+#define DC_MODEL_SITE_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "model/formula.h"
+#include "nlohmann/json_fwd.hpp"
+
+namespace dc::model {
+
+// Where a table or value was written in the site file (1-based; 0 = not from a file).
+struct Pos {
+  int line = 0;
+  int column = 0;
+};
+
+// Positions of a table and of each of its keys.
+struct Positions {
+  Pos table;
+  std::map<std::string, Pos, std::less<>> keys;
+  Pos of(std::string_view key) const {
+    auto it = keys.find(key);
+    return it == keys.end() ? table : it->second;
+  }
+};
+
+// A laboratory value valid over a period ("2025-03", "2025-03-01..2025-03-16"): measured fuel
+// properties that change over time ([[meter.lab]]).
+struct LabValue {
+  std::string period;
+  std::optional<double> ncv_gj_per_t, ncv_gj_per_10k_nm3, carbon_tc_per_gj, oxidation;
+  Positions pos;
+};
+
+struct Meter {
+  std::string id;
+  std::string carrier;
+  std::string kind;  // counter | interval | gauge
+  std::string unit;
+  std::string flow = "purchased";  // purchased | exported | generated | internal
+  std::string area;
+  std::string series;  // canonical series key; "" = default "meter,id=<id> value"
+  double rollover = 0;
+  // Measured properties (absent = reference defaults).
+  std::optional<double> ncv_gj_per_t, ncv_gj_per_10k_nm3, carbon_tc_per_gj, oxidation;
+  std::optional<double> enthalpy_kj_per_kg, temperature_c;
+  std::vector<LabValue> lab;
+  Positions pos;
+};
+
+struct VirtualMeter {
+  std::string id;
+  Formula formula;
+  std::string carrier = "product";
+  std::string unit;
+  std::string flow = "internal";
+  std::string area;
+  Positions pos;
+};
+
+struct Product {
+  std::string id;
+  std::string meter;
+  std::vector<std::string> areas;  // empty = whole site
+  std::string benchmark;           // "" = none
+  Positions pos;
+};
+
+// One input or output item of a process method (carbonates, steel inputs/outputs).
+struct ProcessItem {
+  std::string meter;
+  std::string material;
+  std::optional<double> purity, fraction, ef_tco2_per_t, carbon_content;
+  Positions pos;
+};
+
+// A process (non-combustion) emission source. Keys depend on the method; see
+// docs/site-file.md. Meter references and numbers are kept by key.
+struct Process {
+  std::string method;
+  std::string id;  // optional label; default "<method>-<n>"
+  std::string area;
+  std::map<std::string, std::string, std::less<>> meters;   // key -> meter id (*_meter, meter)
+  std::map<std::string, double, std::less<>> numbers;       // cao, purity, ...
+  std::map<std::string, std::string, std::less<>> strings;  // material, ...
+  std::vector<ProcessItem> inputs, outputs;
+  Positions pos;
+};
+
+struct Site {
+  std::string file;  // name used in error messages
+  std::string id, name;
+  std::string timezone = "Asia/Shanghai";
+  std::string sector = "generic";
+  std::string grid_region = "national";
+  int grid_year = 0;  // 0 = newest in the reference library
+  std::string gwp = "AR5";
+  std::string fuel_table = "A";               // fuel-defaults variant A | B | C
+  std::string electricity_tce = "calorific";  // calorific (0.1229) | equal_value
+  std::optional<double> electricity_coal_rate_gce_per_kwh;
+  std::vector<Meter> meters;
+  std::vector<VirtualMeter> virtual_meters;
+  std::vector<Product> products;
+  std::vector<Process> processes;
+  std::vector<std::string> warnings;  // unknown keys (ignored), with positions
+  Positions pos;
+
+  const Meter* FindMeter(std::string_view id) const;
+  const VirtualMeter* FindVirtual(std::string_view id) const;
+  bool HasMeter(std::string_view id) const { return FindMeter(id) || FindVirtual(id); }
+  // "file:line:column: " for a position.
+  std::string Where(Pos p) const;
+};
+
+// Parses a site file. `file` names it in errors.
+absl::StatusOr<Site> ParseSite(std::string_view toml, std::string_view file);
+absl::StatusOr<Site> LoadSiteFile(const std::string& path);
+
+// Writes the site back as TOML that ParseSite reads to an equal Site (positions aside).
+std::string SiteToToml(const Site& site);
+// The parsed form as JSON (for the API and the SQLite store).
+nlohmann::json SiteToJson(const Site& site);
+
+// Process methods known to ParseSite.
+const std::vector<std::string>& ProcessMethods();
+
+}  // namespace dc::model
+
+#endif  // DC_MODEL_SITE_H_
