@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -85,20 +86,28 @@ inline uint64_t Load64(const uint8_t* p) {
 }
 inline void Store64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
 
-// Divides by 10^k with a constant divisor per case (multiply-shift, not a division).
-inline uint64_t DivPow10(uint64_t u, int k) {
+// Calls f(std::integral_constant<uint64_t, 10^k>) so that dividing by it compiles to a
+// multiply-shift instead of a 64-bit division.
+template <typename F>
+inline auto WithPow10(int k, F f) {
   switch (k) {
-    case 0:
-      return u;
-    case 3:
-      return u / 1000ull;
-    case 6:
-      return u / 1000000ull;
-    case 9:
-      return u / 1000000000ull;
-    default:
-      return u / kPow10u[k];
+#define DC_POW10_CASE(K) \
+  case K:                \
+    return f(std::integral_constant<uint64_t, kPow10u[K]>{});
+    DC_POW10_CASE(0)
+    DC_POW10_CASE(1) DC_POW10_CASE(2) DC_POW10_CASE(3) DC_POW10_CASE(4) DC_POW10_CASE(5)
+        DC_POW10_CASE(6) DC_POW10_CASE(7) DC_POW10_CASE(8) DC_POW10_CASE(9) DC_POW10_CASE(10)
+            DC_POW10_CASE(11) DC_POW10_CASE(12) DC_POW10_CASE(13) DC_POW10_CASE(14)
+                DC_POW10_CASE(15) DC_POW10_CASE(16) DC_POW10_CASE(17) DC_POW10_CASE(18)
+#undef DC_POW10_CASE
+                    default : return f(std::integral_constant<uint64_t, kPow10u[kMaxScale]>{});
   }
+}
+inline uint64_t DivPow10(uint64_t u, int k) {
+  return WithPow10(k, [u](auto p) { return u / p(); });
+}
+inline bool DivisibleByPow10(uint64_t u, int k) {
+  return WithPow10(k, [u](auto p) { return u % p() == 0; });
 }
 inline int TrailingDecimalZeros(uint64_t u) {
   if (u == 0) return kMaxScale;
@@ -222,14 +231,25 @@ absl::Status Corrupt(std::string_view what, const Source& src) {
   return absl::DataLossError(absl::StrCat("corrupt block: ", AV(what), " at byte ", src.offset()));
 }
 
+// How one group of an integer stream is written.
+struct GroupPlan {
+  int width;
+  bool new_base;
+  int64_t base;
+};
+
 // Per-thread scratch, reused across calls (no per-point allocation).
 struct Scratch {
-  std::vector<int64_t> a, b, c;
+  std::vector<int64_t> a, b, c;       // integer sequences
+  std::vector<GroupPlan> pa, pb, pc;  // their group plans
   void Reserve(size_t n) {
     if (a.size() < n) {
       a.resize(n);
       b.resize(n);
       c.resize(n);
+      pa.resize(n / 32 + 1);
+      pb.resize(n / 32 + 1);
+      pc.resize(n / 32 + 1);
     }
   }
 };
@@ -239,12 +259,6 @@ Scratch& ThreadScratch() {
 }
 
 // ---- Integer streams: frame-of-reference bit packing in groups of kGroup -------------
-struct GroupPlan {
-  int width;
-  bool new_base;
-  int64_t base;
-};
-
 inline GroupPlan PlanGroup(const int64_t* y, size_t cnt, int64_t prev_base) {
   int64_t lo = y[0], hi = y[0];
   for (size_t j = 1; j < cnt; ++j) {
@@ -260,7 +274,8 @@ inline GroupPlan PlanGroup(const int64_t* y, size_t cnt, int64_t prev_base) {
   return {w_new, true, lo};
 }
 
-size_t StreamBytes(const int64_t* x, size_t m) {
+// Plans every group of a stream of m values; returns its size in bytes.
+size_t PlanStream(const int64_t* x, size_t m, GroupPlan* plans) {
   size_t total = 0;
   int64_t base = 0;
   for (size_t g = 0; g < m; g += kGroup) {
@@ -269,6 +284,7 @@ size_t StreamBytes(const int64_t* x, size_t m) {
     total += 1 + PackedBytes(cnt, p.width);
     if (p.new_base) total += VarintLen(ZigZag(WrapSub(p.base, base)));
     base = p.base;
+    *plans++ = p;
   }
   return total;
 }
@@ -293,11 +309,11 @@ void Pack(const int64_t* y, size_t cnt, int64_t base, int w, uint8_t* dst) {
   for (int b = 0; b < used; b += 8) *dst++ = static_cast<uint8_t>(acc >> b);
 }
 
-void PutStream(const int64_t* x, size_t m, Sink* out) {
+void WriteStream(const int64_t* x, size_t m, const GroupPlan* plans, Sink* out) {
   int64_t base = 0;
-  for (size_t g = 0; g < m; g += kGroup) {
+  for (size_t g = 0; g < m; g += kGroup, ++plans) {
     size_t cnt = std::min<size_t>(kGroup, m - g);
-    GroupPlan p = PlanGroup(x + g, cnt, base);
+    const GroupPlan& p = *plans;
     out->Byte(static_cast<uint8_t>(p.width | (p.new_base ? kGroupNewBase : 0)));
     if (p.new_base) out->Varint(ZigZag(WrapSub(p.base, base)));
     base = p.base;
@@ -501,7 +517,7 @@ bool PutTimestamps(std::span<const Sample> pts, Scratch* sc, Sink* out) {
   for (size_t i = 2; i < n && k > 0; ++i) {
     uint64_t d = delta(i);
     if (d != delta(i - 1)) {
-      while (k > 0 && d % kPow10u[k] != 0) --k;
+      while (k > 0 && !DivisibleByPow10(d, k)) --k;
     }
   }
   uint64_t prev = DivPow10(delta(1), k);
@@ -517,7 +533,8 @@ bool PutTimestamps(std::span<const Sample> pts, Scratch* sc, Sink* out) {
     prev = q;
   }
   if (any == 0) return true;
-  PutStream(dod, n - 2, out);
+  PlanStream(dod, n - 2, sc->pa.data());
+  WriteStream(dod, n - 2, sc->pa.data(), out);
   return false;
 }
 
@@ -587,26 +604,27 @@ size_t PutDecimal(const int64_t* m, size_t n, int e, Scratch* sc, Sink* out) {
   int64_t* d2 = sc->c.data();
   for (size_t i = 1; i < n; ++i) d1[i - 1] = WrapSub(m[i], m[i - 1]);
   for (size_t i = 2; i < n; ++i) d2[i - 2] = WrapSub(d1[i - 1], d1[i - 2]);
-  size_t best = StreamBytes(m, n);
+  size_t best = PlanStream(m, n, sc->pa.data());
   int order = 0;
   if (n >= 2) {
-    size_t s1 = VarintLen(ZigZag(m[0])) + StreamBytes(d1, n - 1);
+    size_t s1 = VarintLen(ZigZag(m[0])) + PlanStream(d1, n - 1, sc->pb.data());
     if (s1 < best) best = s1, order = 1;
   }
   if (n >= 3) {
-    size_t s2 = VarintLen(ZigZag(m[0])) + VarintLen(ZigZag(d1[0])) + StreamBytes(d2, n - 2);
+    size_t s2 =
+        VarintLen(ZigZag(m[0])) + VarintLen(ZigZag(d1[0])) + PlanStream(d2, n - 2, sc->pc.data());
     if (s2 < best) best = s2, order = 2;
   }
   out->Byte(static_cast<uint8_t>(e | (order << kOrderShift)));
   if (order == 0) {
-    PutStream(m, n, out);
+    WriteStream(m, n, sc->pa.data(), out);
   } else if (order == 1) {
     out->Varint(ZigZag(m[0]));
-    PutStream(d1, n - 1, out);
+    WriteStream(d1, n - 1, sc->pb.data(), out);
   } else {
     out->Varint(ZigZag(m[0]));
     out->Varint(ZigZag(d1[0]));
-    PutStream(d2, n - 2, out);
+    WriteStream(d2, n - 2, sc->pc.data(), out);
   }
   return best + 1;
 }
