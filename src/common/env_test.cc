@@ -1,0 +1,176 @@
+#include "common/env.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace dc {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+class EnvTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string t = (fs::path(::testing::TempDir()) / "env_test_XXXXXX").string();
+    ASSERT_NE(::mkdtemp(t.data()), nullptr);
+    dir_ = t;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+  Env* env_ = Env::Default();
+  std::string dir_;
+};
+
+TEST_F(EnvTest, WritableFileBuffersSmallAppendsAndFlushesThemToTheOs) {
+  auto f = env_->NewWritableFile(Path("a"));
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append("hello ").ok());
+  ASSERT_TRUE((*f)->Append("world").ok());
+  EXPECT_EQ((*f)->Size(), 11u);
+  EXPECT_EQ(*env_->GetFileSize(Path("a")), 0u);  // still buffered
+  ASSERT_TRUE((*f)->Flush().ok());
+  EXPECT_EQ(*ReadFileToString(env_, Path("a")), "hello world");
+  ASSERT_TRUE((*f)->Sync().ok());
+  ASSERT_TRUE((*f)->Close().ok());
+  ASSERT_TRUE((*f)->Close().ok());  // idempotent
+}
+
+TEST_F(EnvTest, LargeAppendsGoStraightThroughInOrder) {
+  std::string big(200'000, 'x');
+  auto f = env_->NewWritableFile(Path("big"));
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append("head").ok());
+  ASSERT_TRUE((*f)->Append(big).ok());
+  ASSERT_TRUE((*f)->Append("tail").ok());
+  ASSERT_TRUE((*f)->Close().ok());
+  EXPECT_EQ(*ReadFileToString(env_, Path("big")), "head" + big + "tail");
+}
+
+TEST_F(EnvTest, AppendableFileContinuesAtTheEndAndWritableTruncates) {
+  ASSERT_TRUE(WriteFileAtomic(env_, Path("f"), "abc").ok());
+  {
+    auto f = env_->NewAppendableFile(Path("f"));
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ((*f)->Size(), 3u);
+    ASSERT_TRUE((*f)->Append("def").ok());
+  }  // the destructor flushes
+  EXPECT_EQ(*ReadFileToString(env_, Path("f")), "abcdef");
+  ASSERT_TRUE(env_->NewWritableFile(Path("f")).ok());
+  EXPECT_EQ(*env_->GetFileSize(Path("f")), 0u);
+}
+
+TEST_F(EnvTest, RandomAccessFileMapsContentsAndHandlesEmptyFiles) {
+  ASSERT_TRUE(WriteFileAtomic(env_, Path("r"), "0123456789").ok());
+  auto r = env_->NewRandomAccessFile(Path("r"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)->Size(), 10u);
+  EXPECT_EQ((*r)->Contents(), "0123456789");
+  ASSERT_TRUE(env_->NewWritableFile(Path("empty")).ok());
+  auto e = env_->NewRandomAccessFile(Path("empty"));
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ((*e)->Contents(), "");
+  auto missing = env_->NewRandomAccessFile(Path("missing"));
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr(Path("missing")));
+}
+
+TEST_F(EnvTest, DirectoryOperations) {
+  ASSERT_TRUE(env_->CreateDirs(Path("x/y/z")).ok());
+  ASSERT_TRUE(env_->CreateDirs(Path("x/y/z/")).ok());  // exists already, trailing slash
+  EXPECT_TRUE(fs::is_directory(Path("x/y/z")));
+  ASSERT_TRUE(WriteFileAtomic(env_, Path("x/a"), "1").ok());
+  ASSERT_TRUE(WriteFileAtomic(env_, Path("x/b"), "22").ok());
+  auto children = env_->GetChildren(Path("x"));
+  ASSERT_TRUE(children.ok());
+  std::sort(children->begin(), children->end());
+  EXPECT_EQ(*children, (std::vector<std::string>{"a", "b", "y"}));  // no temp file left
+  ASSERT_TRUE(env_->RenameFile(Path("x/b"), Path("x/c")).ok());
+  EXPECT_FALSE(env_->FileExists(Path("x/b")));
+  EXPECT_EQ(*env_->GetFileSize(Path("x/c")), 2u);
+  ASSERT_TRUE(env_->TruncateFile(Path("x/c"), 1).ok());
+  EXPECT_EQ(*ReadFileToString(env_, Path("x/c")), "2");
+  ASSERT_TRUE(env_->RemoveFile(Path("x/c")).ok());
+  EXPECT_EQ(env_->RemoveFile(Path("x/c")).code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(env_->SyncDir(Path("x")).ok());
+  EXPECT_FALSE(env_->GetChildren(Path("nope")).ok());
+}
+
+TEST_F(EnvTest, LockFileIsExclusiveUntilReleased) {
+  auto a = env_->LockFile(Path("LOCK"));
+  ASSERT_TRUE(a.ok());
+  auto b = env_->LockFile(Path("LOCK"));
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(b.status().message()), HasSubstr("locked"));
+  a->reset();
+  EXPECT_TRUE(env_->LockFile(Path("LOCK")).ok());
+}
+
+TEST_F(EnvTest, ClocksMove) {
+  int64_t m1 = env_->MonotonicNanos();
+  int64_t m2 = env_->MonotonicNanos();
+  EXPECT_LE(m1, m2);
+  EXPECT_GT(env_->NowNanos(), int64_t{1'600'000'000} * 1'000'000'000);
+}
+
+TEST_F(EnvTest, FaultInjectionWriteBudgetGivesAShortWriteThenDiskFull) {
+  FaultInjectionEnv fenv(env_);
+  auto f = fenv.NewWritableFile(Path("w"));
+  ASSERT_TRUE(f.ok());
+  fenv.SetWriteBudget(5);
+  absl::Status s = (*f)->Append("0123456789");
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(*fenv.GetFileSize(Path("w")), 5u);  // the part that fit reached the file
+  EXPECT_EQ((*f)->Append("x").code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(*fenv.GetFileSize(Path("w")), 5u);
+  // The budget is shared by all files.
+  auto g = fenv.NewAppendableFile(Path("g"));
+  ASSERT_TRUE(g.ok());
+  EXPECT_FALSE((*g)->Append("y").ok());
+  fenv.SetWriteBudget(-1);
+  ASSERT_TRUE((*f)->Append("abc").ok());
+  ASSERT_TRUE((*f)->Close().ok());
+  EXPECT_EQ(*ReadFileToString(&fenv, Path("w")), "01234abc");
+}
+
+TEST_F(EnvTest, FaultInjectionSyncAndOpenFailures) {
+  FaultInjectionEnv fenv(env_);
+  auto f = fenv.NewWritableFile(Path("s"));
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append("data").ok());
+  fenv.SetSyncFails(true);
+  EXPECT_FALSE((*f)->Sync().ok());
+  EXPECT_FALSE(fenv.SyncDir(dir_).ok());
+  EXPECT_FALSE(WriteFileAtomic(&fenv, Path("atomic"), "x").ok());
+  EXPECT_FALSE(fenv.FileExists(Path("atomic.tmp")));  // cleaned up after the failure
+  EXPECT_FALSE(fenv.FileExists(Path("atomic")));
+  fenv.SetSyncFails(false);
+  EXPECT_TRUE((*f)->Sync().ok());
+  fenv.SetOpenFails(true);
+  EXPECT_FALSE(fenv.NewWritableFile(Path("o")).ok());
+  EXPECT_FALSE(fenv.NewAppendableFile(Path("o")).ok());
+  EXPECT_FALSE(fenv.RenameFile(Path("s"), Path("t")).ok());
+  EXPECT_TRUE(fenv.NewRandomAccessFile(Path("s")).ok());  // reads still work
+  fenv.SetOpenFails(false);
+  EXPECT_TRUE(fenv.NewWritableFile(Path("o")).ok());
+}
+
+TEST_F(EnvTest, FaultInjectionClockOffset) {
+  FaultInjectionEnv fenv(env_);
+  const int64_t hour = int64_t{3600} * 1'000'000'000;
+  fenv.SetClockOffset(hour);
+  int64_t diff = fenv.NowNanos() - env_->NowNanos();
+  EXPECT_GT(diff, hour - 1'000'000'000);
+  EXPECT_LE(diff, hour + 1'000'000'000);
+  fenv.SetClockOffset(-hour);
+  EXPECT_LT(fenv.NowNanos(), env_->NowNanos() - hour + 1'000'000'000);
+}
+
+}  // namespace
+}  // namespace dc
