@@ -11,9 +11,10 @@
 #include "absl/strings/str_split.h"
 #include "common/env.h"
 #include "common/strings.h"
+#include "ingest/gzip.h"
+#include "ingest/json_write.h"
 #include "ingest/line_protocol.h"
 #include "nlohmann/json.hpp"
-#include "server/body_codecs.h"
 
 namespace dc::server {
 namespace {
@@ -143,8 +144,9 @@ absl::Status Api::Write(HttpRequest& req, HttpResponse& res) {
   std::string_view body = *req.body;
   std::string_view encoding = Trim(req.content_encoding);
   if (absl::EqualsIgnoreCase(AV(encoding), "gzip")) {
-    absl::Status s = Gunzip(body, options_.max_body_bytes, &req.scratch->inflated);
-    if (!s.ok()) return s;
+    auto inflated = Gunzip(body, options_.max_body_bytes);
+    if (!inflated.ok()) return inflated.status();
+    req.scratch->inflated = std::move(*inflated);
     body = req.scratch->inflated;
   } else if (!encoding.empty() && !absl::EqualsIgnoreCase(AV(encoding), "identity")) {
     return absl::InvalidArgumentError(
@@ -179,25 +181,31 @@ absl::Status Api::Write(HttpRequest& req, HttpResponse& res) {
 absl::Status Api::WriteJson(std::string_view body, HttpRequest& req, HttpResponse& res) {
   PointBatch& batch = req.scratch->batch;
   batch.Clear();
-  LpResult r;
-  absl::Status parsed =
-      ParseJsonBody(body, req.received_ns, options_.max_reported_errors, &batch, &r);
-  if (!parsed.ok()) return parsed;
+  JsonWriteOptions opt;
+  opt.max_errors = options_.max_reported_errors;
+  auto r = ParseJsonWrite(body, opt, &batch);
+  if (!r.ok()) return r.status();
   if (!batch.empty()) {
     absl::Status s = store_.Write(batch);
     if (!s.ok()) return s;
   }
-  metrics_.AddIngest(static_cast<int64_t>(batch.size()), static_cast<int64_t>(r.error_count),
+  metrics_.AddIngest(static_cast<int64_t>(batch.size()), static_cast<int64_t>(r->error_count),
                      req.received_ns);
-  if (r.error_count > 0) {
-    std::string msg = absl::StrCat(r.error_count, " of ", r.lines, " elements rejected (", r.points,
-                                   " points written)");
-    for (size_t i = 0; i < std::min(options_.max_reported_errors, r.errors.size()); ++i) {
-      absl::StrAppend(&msg, i == 0 ? ": " : "; ", "element ", r.errors[i].line, ": ",
-                      r.errors[i].message);
+  if (r->error_count > 0) {
+    std::string msg = absl::StrCat(r->error_count, " of ", r->elements, " elements rejected (",
+                                   r->points, " points written)");
+    nlohmann::json errors = nlohmann::json::array();
+    for (size_t i = 0; i < r->errors.size(); ++i) {
+      absl::StrAppend(&msg, i == 0 ? ": " : "; ", r->errors[i].ToString());
+      errors.push_back({{"index", r->errors[i].index}, {"message", r->errors[i].message}});
     }
+    if (r->error_count > r->errors.size()) absl::StrAppend(&msg, "; ...");
+    nlohmann::json d = {{"elements", r->elements},
+                        {"rejected_elements", r->error_count},
+                        {"points_written", r->points},
+                        {"errors", errors}};
     return WithDetails(absl::InvalidArgumentError(msg),
-                       WriteErrorDetails(r, options_.max_reported_errors));
+                       d.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   res.status = 204;
   return absl::OkStatus();
