@@ -1,0 +1,227 @@
+"""Black-box test of the HTTP API: writes (line protocol, gzip, JSON, partial-bad bodies),
+queries (JSON, CSV, time zones, aggregates), tokens and roles, InfluxDB compatibility routes,
+configuration file, --no-auth rules, SIGTERM and restart.
+Usage: python3 server_api_test.py /path/to/dualcarbon"""
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_harness import Server, basic, check, finish, q, token_cli, wait_until  # noqa: E402
+
+BIN = sys.argv[1]
+work = tempfile.mkdtemp(prefix="dc-api-")
+data = os.path.join(work, "data")
+
+T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
+KWH = "energy,meter=m1,site=a kwh"
+
+print("== first start: admin token printed once")
+srv = Server(BIN, data)
+admin = srv.admin_token
+check(admin is not None and admin.startswith("dc_"), "admin token printed at first start")
+with open(os.path.join(data, "tokens.json")) as f:
+    stored = f.read()
+check(admin not in stored and admin.split("_")[2] not in stored, "tokens.json does not hold the plaintext")
+
+print("== public routes and authentication")
+st, h, _ = srv.request("GET", "/ping")
+check(st == 204 and "x-influxdb-version" in h, "GET /ping -> 204 with X-Influxdb-Version")
+st, _, _ = srv.request("HEAD", "/ping")
+check(st == 204, "HEAD /ping -> 204")
+st, doc = srv.json("GET", "/health")
+check(st == 200 and doc.get("status") == "ok" and "store" in doc, "GET /health -> status ok and store stats")
+st, doc = srv.json("POST", "/api/v1/write", body=f"{KWH}=1 {T0}000000000\n")
+check(st == 401 and doc["error"]["code"] == "unauthenticated", "write without token -> 401 (API error shape)")
+st, doc = srv.json("POST", "/write", body=f"{KWH}=1\n")
+check(st == 401 and isinstance(doc.get("error"), str), "/write without token -> 401 ({\"error\": string} like InfluxDB)")
+st, doc = srv.json("GET", "/api/v1/series", token="dc_000000000000_notatoken")
+check(st == 401, "unknown token -> 401")
+st, doc = srv.json("GET", "/api/v1/series", token=admin[:-1] + ("A" if admin[-1] != "A" else "B"))
+check(st == 401, "token with one wrong character -> 401")
+
+print("== tokens created by the CLI while the server runs; roles")
+rc, writer, err = token_cli(BIN, data, "create", "--role", "write", "--name", "plant-gw", "--site", "s1")
+check(rc == 0 and writer.startswith("dc_"), f"token create --role write prints a token ({err})")
+rc, reader, _ = token_cli(BIN, data, "create", "--role", "read", "--name", "dashboard")
+check(rc == 0 and reader.startswith("dc_"), "token create --role read")
+rc, _, err = token_cli(BIN, data, "create", "--role", "superuser")
+check(rc != 0 and "role" in err, "token create with a bad role fails naming the role")
+rc, out, _ = token_cli(BIN, data, "list", "--json")
+lst = json.loads(out) if rc == 0 else []
+check(len(lst) == 3 and {t["role"] for t in lst} == {"admin", "write", "read"}, "token list shows 3 tokens with roles")
+check(any(t["site"] == "s1" and t["name"] == "plant-gw" for t in lst), "token records carry the site scope")
+check(writer not in out and reader not in out, "token list never shows secrets")
+check(wait_until(lambda: srv.request("POST", f"/write?precision=s", body=f"{KWH}=1 {T0}\n", token=writer)[0] == 204, 5),
+      "running server accepts a token created after it started")
+st, _, _ = srv.request("GET", "/api/v1/series", token=writer)
+check(st == 403, "write token cannot read (403)")
+st, _, _ = srv.request("POST", "/write", body=f"{KWH}=1 {T0}000000000\n", token=reader)
+check(st == 403, "read token cannot write (403)")
+st, _, _ = srv.request("GET", "/api/v1/series", token=reader)
+check(st == 200, "read token can read")
+st, _, _ = srv.request("GET", "/api/v1/tokens", token=reader)
+check(st == 403, "read token cannot list tokens")
+st, _, _ = srv.request("GET", "/api/v1/tokens", token=admin)
+check(st == 200, "admin lists tokens over HTTP")
+st, _, _ = srv.request("POST", "/write?precision=s", body=f"{KWH}=1 {T0}\n",
+                       headers={"Authorization": f"Token {writer}"})
+check(st == 204, "Authorization: Token <t> (InfluxDB 2 style) accepted")
+st, _, _ = srv.request("POST", "/write?precision=s", body=f"{KWH}=1 {T0}\n",
+                       headers={"Authorization": basic("telegraf", writer)})
+check(st == 204, "HTTP Basic with the token as password (Telegraf username/password) accepted")
+st, _, _ = srv.request("POST", "/write?" + q(db="telegraf", precision="s", u="telegraf", p=writer), body=f"{KWH}=1 {T0}\n")
+check(st == 204, "?u=&p=<token> accepted")
+
+print("== write and query round trip")
+lines = "\n".join(f"{KWH}={100 + i * 0.5},kw={i} {T0 + i * 60}" for i in range(120)) + "\n"
+st, _, body = srv.request("POST", "/write?db=x&precision=s", body=lines, token=writer)
+check(st == 204, f"line protocol write of 120 lines -> 204 ({body[:200]!r})")
+params = q(series=KWH, start="2023-11-14T22:13:20Z", end="2023-11-15T00:13:20Z")
+st, doc = srv.json("GET", "/api/v1/query?" + params, token=reader)
+pts = doc["results"][0]["points"] if st == 200 else []
+check(st == 200 and len(pts) == 120, f"raw query returns the 120 points ({st}, {len(pts)})")
+check(pts and pts[0] == ["2023-11-14T22:13:20+00:00", 100] and pts[-1][1] == 159.5, f"points are [RFC 3339, value] ({pts[:1]})")
+st, doc = srv.json("GET", "/api/v1/query?" + params + "&tz=Asia/Shanghai&epoch=ms", token=reader)
+check(st == 200 and doc["results"][0]["points"][0] == [T0 * 1000, 100], "epoch=ms gives epoch milliseconds")
+st, doc = srv.json("GET", "/api/v1/query?" + params + "&tz=Asia/Shanghai", token=reader)
+check(st == 200 and doc["results"][0]["points"][0][0] == "2023-11-15T06:13:20+08:00", "tz=Asia/Shanghai formats +08:00")
+st, doc = srv.json("GET", "/api/v1/query?" + q(series=[KWH, "energy,site=a,meter=m1 kw"], start="2023-11-14T22:00:00Z",
+                                                end="2023-11-15T01:00:00Z", step="1h", agg="count"), token=reader)
+res = doc.get("results", []) if st == 200 else []
+check(len(res) == 2 and res[1]["series"] == "energy,meter=m1,site=a kw", "two series, keys canonicalised (tags sorted)")
+check(res and sum(p[1] for p in res[0]["points"]) == 120 and len(res[0]["points"]) == 3, f"hourly count buckets sum to 120 ({res[:1]})")
+st, doc = srv.json("GET", "/api/v1/query?" + q(series=KWH, start="2023-11-14T22:00:00Z", end="2023-11-14T23:00:00Z", step="1h", agg="max"), token=reader)
+check(st == 200 and doc["results"][0]["points"] == [["2023-11-14T22:00:00+00:00", 100 + 46 * 0.5]], f"hourly max ({doc})")
+st, h, body = srv.request("GET", "/api/v1/query?" + params + "&epoch=ms", token=reader, headers={"Accept": "text/csv"})
+rows = body.decode().strip().split("\n")
+check(st == 200 and h["content-type"].startswith("text/csv") and rows[0] == "series,time,value" and len(rows) == 121,
+      "Accept: text/csv gives a CSV with a header and 120 rows")
+check(rows[1] == f'"{KWH}",{T0 * 1000},100', f"CSV row quotes the key ({rows[1]!r})")
+st, doc = srv.json("GET", "/api/v1/series?" + q(match="kw"), token=reader)
+check(st == 200 and set(doc["series"]) >= {KWH, "energy,meter=m1,site=a kw"}, "series?match= lists matching series")
+
+print("== query parameter errors")
+for bad, what in [(q(start="2023-11-14"), "series"), (q(series=KWH), "start"),
+                  (q(series=KWH, start="yesterday"), "start"), (q(series=KWH, start="2023-11-14", step="7x"), "step"),
+                  (q(series=KWH, start="2023-11-14", agg="median"), "agg"),
+                  (q(series=KWH, start="2023-11-14", tz="Mars/Olympus"), "tz"),
+                  (q(series=KWH, start="2023-11-14", closed="middle"), "closed"),
+                  (q(series=KWH, start="2023-11-15", end="2023-11-14"), "end")]:
+    st, doc = srv.json("GET", "/api/v1/query?" + bad, token=reader)
+    check(st == 400 and doc["error"]["code"] == "invalid_argument" and what in doc["error"]["message"],
+          f"bad query ({bad}) -> 400 naming {what}: {doc['error']['message'] if st == 400 else st}")
+
+print("== gzip, JSON, partial-bad bodies")
+gz = gzip.compress("\n".join(f"gz,site=a v={i} {T0 + i}" for i in range(1000)).encode())
+st, _, body = srv.request("POST", "/write?precision=s", body=gz, headers={"Content-Encoding": "gzip"}, token=writer)
+check(st == 204, f"gzip body -> 204 ({body[:200]!r})")
+st, doc = srv.json("GET", "/api/v1/query?" + q(series="gz,site=a v", start=str(T0 * 10**9), end=str((T0 + 1000) * 10**9)), token=reader)
+check(st == 200 and len(doc["results"][0]["points"]) == 1000, "the 1000 gzip points are readable")
+st, doc = srv.json("POST", "/write", body=b"\x1f\x8b\x08\x00garbage", headers={"Content-Encoding": "gzip"}, token=writer)
+check(st == 400, f"corrupt gzip -> 400 ({doc})")
+st, doc = srv.json("POST", "/write", body="x v=1", headers={"Content-Encoding": "br"}, token=writer)
+check(st == 400 and "Content-Encoding" in doc["error"], "unsupported Content-Encoding -> 400")
+jbody = json.dumps([{"series": "json,site=a v", "t": (T0 + i) * 10**9, "v": i * 1.25} for i in range(10)])
+st, _, body = srv.request("POST", "/api/v1/write", body=jbody, headers={"Content-Type": "application/json"}, token=writer)
+check(st == 204, f"JSON write -> 204 ({body[:200]!r})")
+st, doc = srv.json("GET", "/api/v1/query?" + q(series="json,site=a v", start=str(T0 * 10**9), epoch="ms"), token=reader)
+check(st == 200 and doc["results"][0]["points"][3] == [(T0 + 3) * 1000, 3.75], "JSON points readable")
+jbad = json.dumps([{"series": "json,site=b v", "t": T0 * 10**9, "v": 1}, {"series": "json,site=b v", "t": T0 * 10**9 + 1, "v": "x"}])
+st, doc = srv.json("POST", "/api/v1/write", body=jbad, headers={"Content-Type": "application/json"}, token=writer)
+check(st == 400 and doc["error"]["details"]["points_written"] == 1 and doc["error"]["details"]["errors"][0]["index"] == 1,
+      f"JSON with one bad element -> 400 naming element 1, 1 point written ({doc})")
+partial = (f"part,site=a v=1 {T0}\n"
+           f"part,site=a v=oops {T0 + 1}\n"
+           f"part,site=a v=3 {T0 + 2}\n"
+           f"part,site=a {T0 + 3}\n"
+           f"part,site=a v=5 {T0 + 4}\n")
+st, doc = srv.json("POST", "/write?precision=s", body=partial, token=writer)
+msg = doc.get("error", "") if isinstance(doc, dict) else ""
+check(st == 400 and "line 2" in msg and "column" in msg and "line 4" in msg, f"/write partial-bad -> 400 naming lines 2 and 4 ({msg})")
+check("partial write" in msg and "3 points" in msg and "dropped=2" in msg, "message says what was written (InfluxDB wording)")
+st, doc = srv.json("GET", "/api/v1/query?" + q(series="part,site=a v", start=str(T0 * 10**9), epoch="ms"), token=reader)
+check(st == 200 and [p[1] for p in doc["results"][0]["points"]] == [1, 3, 5], "the good lines of the bad body were stored")
+st, doc = srv.json("POST", "/api/v1/write?precision=s", body=partial, token=writer)
+det = doc["error"]["details"] if st == 400 else {}
+check(st == 400 and det.get("rejected_lines") == 2 and det["errors"][0]["line"] == 2 and det["errors"][0]["column"] > 0,
+      f"/api/v1/write partial-bad -> details with line and column ({det})")
+st, doc = srv.json("POST", "/write?precision=fortnights", body="x v=1", token=writer)
+check(st == 400 and "fortnights" in doc["error"], "bad precision -> 400 naming it")
+
+print("== InfluxDB /query, unknown routes")
+st, doc = srv.json("POST", "/query", body="q=" + "CREATE DATABASE \"telegraf\"",
+                   headers={"Content-Type": "application/x-www-form-urlencoded"}, token=writer)
+check(st == 200 and doc == {"results": [{"statement_id": 0}]}, f"POST /query CREATE DATABASE (Telegraf startup) ({doc})")
+st, doc = srv.json("GET", "/query?" + q(q="SHOW DATABASES"), token=reader)
+vals = doc["results"][0]["series"][0]["values"] if st == 200 else []
+check(["telegraf"] in vals, "SHOW DATABASES lists it")
+st, doc = srv.json("GET", "/query?" + q(q="SELECT * FROM cpu"), token=reader)
+check(st == 501 and "unsupported" in doc["error"], "other InfluxQL -> 501 with a pointer to /api/v1/query")
+st, doc = srv.json("GET", "/nope", token=admin)
+check(st == 404 and doc["error"]["code"] == "not_found", "unknown route -> 404")
+st, h, _ = srv.request("DELETE", "/api/v1/query", token=admin)
+check(st == 405 and "GET" in h.get("allow", ""), "wrong method -> 405 with Allow")
+
+print("== metrics")
+st, h, body = srv.request("GET", "/metrics", token=reader)
+text = body.decode()
+for name in ["dualcarbon_ingest_points_total", "dualcarbon_ingest_points_per_second", "dualcarbon_wal_pending_bytes",
+             "dualcarbon_store_series", "dualcarbon_http_requests_total{route=\"write\",code=\"204\"}",
+             "dualcarbon_query_duration_seconds_bucket{le=\"+Inf\"}"]:
+    check(st == 200 and name in text, f"/metrics has {name}")
+
+print("== revoke")
+wid = next(t["id"] for t in lst if t["role"] == "write")
+rc, _, _ = token_cli(BIN, data, "revoke", wid)
+check(rc == 0, "token revoke <id>")
+check(wait_until(lambda: srv.request("POST", "/write", body=f"{KWH}=1\n", token=writer)[0] == 401, 5),
+      "revoked token rejected by the running server")
+rc, _, err = token_cli(BIN, data, "revoke", "no-such-token")
+check(rc != 0 and "no token" in err, "revoking an unknown token fails clearly")
+
+print("== SIGTERM, restart, data present")
+rc = srv.terminate()
+check(rc == 0, f"SIGTERM -> exit code 0 (got {rc})")
+srv = Server(BIN, data)
+check(srv.admin_token is None, "no new admin token at the second start")
+st, doc = srv.json("GET", "/api/v1/query?" + params, token=reader)
+check(st == 200 and len(doc["results"][0]["points"]) == 120, "data present after restart")
+check(srv.terminate() == 0, "second SIGTERM -> 0")
+
+print("== config file, flags override it, limits")
+cfg = os.path.join(work, "dc.toml")
+with open(cfg, "w") as f:
+    f.write('[http]\nlisten = "127.0.0.1:1"\nmax_body_bytes = 65536\n[storage]\nfsync = "always"\n[log]\nlevel = "warn"\n')
+srv = Server(BIN, data, ["--config", cfg])  # --listen 127.0.0.1:0 from the harness overrides
+st, doc = srv.json("POST", "/write", body="x v=1 1\n" * 10000, token=admin)
+check(st == 413, f"body over max_body_bytes -> 413 ({st})")
+bomb = gzip.compress(b"x v=1 1\n" * 100000)
+st, doc = srv.json("POST", "/write", body=bomb, headers={"Content-Encoding": "gzip"}, token=admin)
+check(len(bomb) < 65536 and st == 413, f"gzip body inflating past the limit -> 413 ({st})")
+st, _, _ = srv.request("GET", "/ping")
+check(st == 204, "server still serving after 413s")
+check(srv.terminate() == 0, "SIGTERM -> 0")
+with open(cfg, "w") as f:
+    f.write('[http]\nlisten = "127.0.0.1:0"\nmax_body_bites = 1\n')
+r = subprocess.run([BIN, "serve", "--data-dir", data, "--config", cfg], capture_output=True, text=True, timeout=30)
+check(r.returncode != 0 and "max_body_bites" in r.stderr and "line 3" in r.stderr, f"unknown config key refused, named with its line ({r.stderr.strip()})")
+
+print("== --no-auth")
+r = subprocess.run([BIN, "serve", "--data-dir", data, "--listen", "0.0.0.0:0", "--no-auth"], capture_output=True, text=True, timeout=30)
+check(r.returncode != 0 and "loopback" in r.stderr, "--no-auth on 0.0.0.0 refused")
+noauth = os.path.join(work, "noauth")
+srv = Server(BIN, noauth, ["--no-auth"])
+check(srv.admin_token is None, "--no-auth creates no token")
+st, _, _ = srv.request("POST", "/write?precision=s", body=f"{KWH}=7 {T0}\n")
+check(st == 204, "--no-auth on loopback: write without a token")
+st, _, _ = srv.request("GET", "/api/v1/series")
+check(st == 200, "--no-auth on loopback: read without a token")
+check(srv.terminate() == 0, "SIGTERM -> 0")
+
+shutil.rmtree(work, ignore_errors=True)
+finish()
