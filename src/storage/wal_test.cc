@@ -57,10 +57,10 @@ PointBatch RandomBatch(std::mt19937_64& rng, int max_rows = 300) {
         t = std::numeric_limits<int64_t>::max();
         break;
       case 2:
-        t -= static_cast<int64_t>(rng() % 1'000'000'000'000);
-        break;  // out of order
+        t = static_cast<int64_t>(static_cast<uint64_t>(t) - rng() % 1'000'000'000'000);
+        break;  // out of order (wraps past the extremes)
       default:
-        t += static_cast<int64_t>(rng() % 60'000'000'000);
+        t = static_cast<int64_t>(static_cast<uint64_t>(t) + rng() % 60'000'000'000);
         break;
     }
     double v =
