@@ -102,6 +102,16 @@ TEST_F(EnvTest, DirectoryOperations) {
   EXPECT_FALSE(env_->GetChildren(Path("nope")).ok());
 }
 
+TEST_F(EnvTest, RealDiskFullMapsToResourceExhausted) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  auto f = env_->NewAppendableFile("/dev/full");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append("x").ok());  // buffered
+  absl::Status s = (*f)->Flush();
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("/dev/full"));
+}
+
 TEST_F(EnvTest, LockFileIsExclusiveUntilReleased) {
   auto a = env_->LockFile(Path("LOCK"));
   ASSERT_TRUE(a.ok());
