@@ -48,7 +48,8 @@ class Wal {
   // A torn or corrupt tail is truncated off its file and reported in *report, never fatal;
   // corruption followed by intact records skips the rest of that file (reported, left on
   // disk); later files are still replayed. An error returned by `replay` aborts Open.
-  // New records always go to a new file, numbered after every existing one.
+  // New records always go to a new file, numbered after every existing one. `replay` may be
+  // empty (records are then only checked).
   static absl::StatusOr<std::unique_ptr<Wal>> Open(const WalOptions& opt, const ReplayFn& replay,
                                                    WalRecoveryReport* report);
   ~Wal();  // stops the background syncer; syncs what is pending unless policy is off

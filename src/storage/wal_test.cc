@@ -406,6 +406,17 @@ TEST_F(WalTest, ReplayErrorAbortsOpen) {
   EXPECT_THAT(std::string(w.status().message()), HasSubstr("head full"));
 }
 
+TEST_F(WalTest, OpenWithoutAReplayFunctionOnlyChecks) {
+  {
+    auto w = OpenWal(Options(Env::Default(), dir_), nullptr, nullptr);
+    ASSERT_TRUE(w->Append(RandomBatch(rng_)).ok());
+  }
+  WalRecoveryReport rep;
+  auto w = Wal::Open(Options(Env::Default(), dir_), nullptr, &rep);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(rep.records, 1);
+}
+
 TEST_F(WalTest, SecondOpenOfTheSameDirectoryFails) {
   auto w = OpenWal(Options(Env::Default(), dir_), nullptr, nullptr);
   auto w2 = Wal::Open(Options(Env::Default(), dir_), nullptr, nullptr);
