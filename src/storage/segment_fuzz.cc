@@ -1,17 +1,17 @@
-// libFuzzer target: any bytes as a segment file. Writes the input to a temp file, opens it with
-// SegmentReader and reads (and decodes) every block; must never crash or read outside the file.
+// libFuzzer target: any bytes as a segment file. Opens the input with SegmentReader and reads
+// (and decodes) every block; must never crash or read outside the file.
 // Each input is tried twice: as is, and with its header magic, footer magic and checksums
 // repaired, so that mutations reach the index decoder instead of stopping at a CRC check.
-#include <unistd.h>
-
+// The file is served from an exactly-sized heap buffer rather than an mmap of a temp file:
+// ASan then catches a read even one byte past the end (an mmap is only guarded per page), and
+// runs are ~100x faster. Env::Default()'s mmap path is covered by segment_test.
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "common/crc32c.h"
 #include "common/env.h"
 #include "storage/block.h"
@@ -58,15 +58,38 @@ std::string Repair(std::string_view in) {
   return s;
 }
 
-void Check(const std::string& path, std::string_view bytes) {
-  dc::Env* env = dc::Env::Default();
-  {
-    auto f = env->NewWritableFile(path);
-    Require(f.ok());
-    Require((*f)->Append(bytes).ok());
-    Require((*f)->Close().ok());
+// A file whose contents are a copy of the input in a heap buffer of exactly its size.
+class MemFile final : public dc::RandomAccessFile {
+ public:
+  explicit MemFile(std::string_view bytes) : data_(new char[bytes.size()]), size_(bytes.size()) {
+    if (size_ > 0) std::memcpy(data_.get(), bytes.data(), size_);
   }
-  auto r = dc::SegmentReader::Open(env, path);
+  uint64_t Size() const override { return size_; }
+  std::string_view Contents() const override { return {data_.get(), size_}; }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t size_;
+};
+
+// Env::Default() for everything but reading: NewRandomAccessFile returns the current input.
+class InputEnv final : public dc::FaultInjectionEnv {
+ public:
+  InputEnv() : FaultInjectionEnv(dc::Env::Default()) {}
+  void set_input(std::string_view bytes) { input_ = bytes; }
+  absl::StatusOr<std::unique_ptr<dc::RandomAccessFile>> NewRandomAccessFile(
+      const std::string&) override {
+    return std::unique_ptr<dc::RandomAccessFile>(new MemFile(input_));
+  }
+
+ private:
+  std::string_view input_;
+};
+
+void Check(std::string_view bytes) {
+  static InputEnv* env = new InputEnv();
+  env->set_input(bytes);
+  auto r = dc::SegmentReader::Open(env, "fuzz-input.seg");
   if (!r.ok()) {
     Require(absl::IsDataLoss(r.status()));
     return;
@@ -93,19 +116,11 @@ void Check(const std::string& path, std::string_view bytes) {
   Require(points == seg.point_count());
 }
 
-std::string* g_path = nullptr;  // the temp file, removed at exit
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (g_path == nullptr) {
-    const char* tmp = std::getenv("TMPDIR");
-    g_path = new std::string(
-        absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/segment_fuzz_", getpid(), ".seg"));
-    std::atexit([] { ::unlink(g_path->c_str()); });
-  }
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  Check(*g_path, in);
-  Check(*g_path, Repair(in));
+  Check(in);
+  Check(Repair(in));
   return 0;
 }
