@@ -95,10 +95,11 @@ inline auto WithPow10(int k, F f) {
   case K:                \
     return f(std::integral_constant<uint64_t, kPow10u[K]>{});
     DC_POW10_CASE(0)
-    DC_POW10_CASE(1) DC_POW10_CASE(2) DC_POW10_CASE(3) DC_POW10_CASE(4) DC_POW10_CASE(5)
-        DC_POW10_CASE(6) DC_POW10_CASE(7) DC_POW10_CASE(8) DC_POW10_CASE(9) DC_POW10_CASE(10)
-            DC_POW10_CASE(11) DC_POW10_CASE(12) DC_POW10_CASE(13) DC_POW10_CASE(14)
-                DC_POW10_CASE(15) DC_POW10_CASE(16) DC_POW10_CASE(17) DC_POW10_CASE(18)
+    DC_POW10_CASE(1)
+    DC_POW10_CASE(2) DC_POW10_CASE(3) DC_POW10_CASE(4) DC_POW10_CASE(5) DC_POW10_CASE(6)
+        DC_POW10_CASE(7) DC_POW10_CASE(8) DC_POW10_CASE(9) DC_POW10_CASE(10) DC_POW10_CASE(11)
+            DC_POW10_CASE(12) DC_POW10_CASE(13) DC_POW10_CASE(14) DC_POW10_CASE(15)
+                DC_POW10_CASE(16) DC_POW10_CASE(17) DC_POW10_CASE(18)
 #undef DC_POW10_CASE
                     default : return f(std::integral_constant<uint64_t, kPow10u[kMaxScale]>{});
   }
@@ -247,9 +248,9 @@ struct Scratch {
       a.resize(n);
       b.resize(n);
       c.resize(n);
-      pa.resize(n / 32 + 1);
-      pb.resize(n / 32 + 1);
-      pc.resize(n / 32 + 1);
+      pa.resize(n / kGroup + 1);
+      pb.resize(n / kGroup + 1);
+      pc.resize(n / kGroup + 1);
     }
   }
 };
