@@ -1,0 +1,73 @@
+#include "server/config.h"
+
+#include "gtest/gtest.h"
+
+namespace dc::server {
+namespace {
+
+TEST(ConfigTest, AppliesEveryKind) {
+  ServeConfig c;
+  absl::Status s = ApplyConfigToml(R"(
+data_dir = "/var/lib/dc"
+[http]
+listen = "0.0.0.0:9000"
+auth = true
+threads = 3
+max_body_bytes = 1048576
+request_timeout = "5s"
+[storage]
+fsync = "always"
+retention = "365d"
+[log]
+level = "debug"
+)",
+                                   "test.toml", &c);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(c.data_dir, "/var/lib/dc");
+  EXPECT_EQ(c.http.listen, "0.0.0.0:9000");
+  EXPECT_EQ(c.http.threads, 3);
+  EXPECT_EQ(c.http.max_body_bytes, 1048576u);
+  EXPECT_EQ(c.http.request_timeout_ns, 5'000'000'000);
+  EXPECT_EQ(c.fsync, "always");
+  EXPECT_EQ(c.retention, "365d");
+  EXPECT_EQ(c.log_level, "debug");
+}
+
+std::string Error(std::string_view toml) {
+  ServeConfig c;
+  absl::Status s = ApplyConfigToml(toml, "f.toml", &c);
+  EXPECT_FALSE(s.ok()) << toml;
+  return std::string(s.message());
+}
+
+TEST(ConfigTest, ErrorsNameKeyAndLine) {
+  EXPECT_NE(Error("[http]\nlisen = \"x\"\n").find("http.lisen (line 2): unknown key"),
+            std::string::npos);
+  EXPECT_NE(Error("[http]\nthreads = \"two\"\n").find("must be an integer"), std::string::npos);
+  EXPECT_NE(Error("[http]\nlisten = \"nope\"\n").find("HOST:PORT"), std::string::npos);
+  EXPECT_NE(Error("[storage]\nfsync = \"sometimes\"\n").find("storage.fsync"), std::string::npos);
+  EXPECT_NE(Error("[http]\nidle_timeout = \"0\"\n").find("greater than 0"), std::string::npos);
+  EXPECT_NE(Error("[log]\nlevel = \"loud\"\n").find("log.level"), std::string::npos);
+  EXPECT_NE(Error("data_dir = \n").find("f.toml line 1"), std::string::npos);
+}
+
+TEST(ListenTest, ParseAndLoopback) {
+  auto a = ParseListen("[::1]:8086");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "::1");
+  EXPECT_EQ(a->port, 8086);
+  EXPECT_EQ(ParseListen(":8086")->host, "");
+  EXPECT_FALSE(ParseListen("8086").ok());
+  EXPECT_FALSE(ParseListen("h:70000").ok());
+  EXPECT_TRUE(IsLoopback("127.0.0.1"));
+  EXPECT_TRUE(IsLoopback("127.8.9.1"));
+  EXPECT_TRUE(IsLoopback("::1"));
+  EXPECT_TRUE(IsLoopback("localhost"));
+  EXPECT_FALSE(IsLoopback("0.0.0.0"));
+  EXPECT_FALSE(IsLoopback(""));
+  EXPECT_FALSE(IsLoopback("10.0.0.1"));
+  EXPECT_FALSE(IsLoopback("example.com"));
+}
+
+}  // namespace
+}  // namespace dc::server
