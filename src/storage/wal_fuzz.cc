@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -53,6 +54,7 @@ const std::string& Dir() {
   static const std::string dir = [] {
     std::string t = (std::filesystem::temp_directory_path() / "wal_fuzz_XXXXXX").string();
     Check(::mkdtemp(t.data()) != nullptr, "mkdtemp failed");
+    std::atexit([] { std::filesystem::remove_all(Dir()); });
     return t;
   }();
   return dir;
