@@ -50,14 +50,19 @@ void DecodeDirectly(std::string_view payload) {
   Check(again.size() == b.size(), "re-encoded payload differs");
 }
 
+// Never destroyed, so the exit hook that removes it can still read it.
 const std::string& Dir() {
-  static const std::string dir = [] {
-    std::string t = (std::filesystem::temp_directory_path() / "wal_fuzz_XXXXXX").string();
-    Check(::mkdtemp(t.data()) != nullptr, "mkdtemp failed");
-    std::atexit([] { std::filesystem::remove_all(Dir()); });
+  static const std::string* dir = [] {
+    auto* t =
+        new std::string((std::filesystem::temp_directory_path() / "wal_fuzz_XXXXXX").string());
+    Check(::mkdtemp(t->data()) != nullptr, "mkdtemp failed");
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(*dir, ec);
+    });
     return t;
   }();
-  return dir;
+  return *dir;
 }
 
 std::string FileContents(uint8_t mode, std::string_view content) {
