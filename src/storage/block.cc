@@ -96,10 +96,11 @@ inline auto WithPow10(int k, F f) {
     return f(std::integral_constant<uint64_t, kPow10u[K]>{});
     DC_POW10_CASE(0)
     DC_POW10_CASE(1)
-    DC_POW10_CASE(2) DC_POW10_CASE(3) DC_POW10_CASE(4) DC_POW10_CASE(5) DC_POW10_CASE(6)
-        DC_POW10_CASE(7) DC_POW10_CASE(8) DC_POW10_CASE(9) DC_POW10_CASE(10) DC_POW10_CASE(11)
-            DC_POW10_CASE(12) DC_POW10_CASE(13) DC_POW10_CASE(14) DC_POW10_CASE(15)
-                DC_POW10_CASE(16) DC_POW10_CASE(17) DC_POW10_CASE(18)
+    DC_POW10_CASE(2)
+    DC_POW10_CASE(3) DC_POW10_CASE(4) DC_POW10_CASE(5) DC_POW10_CASE(6) DC_POW10_CASE(7)
+        DC_POW10_CASE(8) DC_POW10_CASE(9) DC_POW10_CASE(10) DC_POW10_CASE(11) DC_POW10_CASE(12)
+            DC_POW10_CASE(13) DC_POW10_CASE(14) DC_POW10_CASE(15) DC_POW10_CASE(16)
+                DC_POW10_CASE(17) DC_POW10_CASE(18)
 #undef DC_POW10_CASE
                     default : return f(std::integral_constant<uint64_t, kPow10u[kMaxScale]>{});
   }
@@ -129,13 +130,15 @@ inline bool DecimalExact(double v, int e, int64_t* m) {
 // Output buffer over a std::string: grows geometrically, written through raw pointers.
 class Sink {
  public:
-  explicit Sink(std::string* s) : s_(s), pos_(s->size()) {}
+  explicit Sink(std::string* s) : s_(s), start_(s->size()), pos_(start_) {}
   ~Sink() { s_->resize(pos_); }
   Sink(const Sink&) = delete;
   Sink& operator=(const Sink&) = delete;
 
   uint8_t* Raw(size_t k) {
-    if (s_->size() < pos_ + k) s_->resize(std::max(pos_ + k, s_->size() * 2 + 64));
+    // Grows in proportion to what this Sink wrote (not to what *s_ held before), so that
+    // appending many blocks to one large string stays linear.
+    if (s_->size() < pos_ + k) s_->resize(pos_ + k + 2 * (pos_ - start_) + 64);
     uint8_t* p = reinterpret_cast<uint8_t*>(s_->data()) + pos_;
     pos_ += k;
     return p;
@@ -169,6 +172,7 @@ class Sink {
 
  private:
   std::string* s_;
+  size_t start_;
   size_t pos_;
 };
 

@@ -14,6 +14,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace dc {
@@ -221,6 +222,49 @@ TEST(BlockTest, DecimalBeatsGorillaOnMeterData) {
   std::string g;
   EncodeGorillaValues(v, &g);
   EXPECT_LT(b.size(), g.size());
+}
+
+TEST(BlockTest, ManyBlocksAppendedToOneString) {
+  // As a segment writer does: blocks back to back, each decoded from its own slice.
+  std::mt19937_64 rng(14);
+  std::string all;
+  std::vector<std::pair<size_t, size_t>> slices;
+  std::vector<std::vector<Sample>> blocks;
+  for (int b = 0; b < 300; ++b) {
+    blocks.push_back(Series(RandomWalk(rng, 1 + rng() % 300, b % 4, 50, 1)));
+    size_t begin = all.size();
+    EncodeBlock(blocks.back(), &all);
+    slices.emplace_back(begin, all.size() - begin);
+  }
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    std::vector<Sample> out;
+    ASSERT_TRUE(DecodeBlock(std::string_view(all).substr(slices[b].first, slices[b].second),
+                            static_cast<int64_t>(blocks[b].size()), &out)
+                    .ok());
+    EXPECT_EQ(out, blocks[b]);
+  }
+}
+
+TEST(BlockTest, ConcurrentEncodersDoNotShareScratch) {
+  std::mt19937_64 rng(15);
+  auto a = Series(RandomWalk(rng, 5000, 2, 10, 1));
+  auto b = Series(RandomWalk(rng, 7000, 3, -10, 2));
+  std::string ea, eb;
+  EncodeBlock(a, &ea);
+  EncodeBlock(b, &eb);
+  auto work = [](const std::vector<Sample>* pts, const std::string* expect, bool* ok) {
+    for (int i = 0; i < 50; ++i) {
+      std::string e;
+      EncodeBlock(*pts, &e);
+      if (e != *expect) *ok = false;
+    }
+  };
+  bool ok_a = true, ok_b = true;
+  std::thread ta(work, &a, &ea, &ok_a), tb(work, &b, &eb, &ok_b);
+  ta.join();
+  tb.join();
+  EXPECT_TRUE(ok_a);
+  EXPECT_TRUE(ok_b);
 }
 
 // ---- Timestamps --------------------------------------------------------------------------
