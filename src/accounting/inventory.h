@@ -1,0 +1,156 @@
+// The energy and carbon inventory of a site over a period: the accounting layer's public API.
+// Start here: ValidateSite, ComputeInventory, InventoryToJson.
+//
+// ComputeInventory is a pure function of (site, data, period, reference): the same inputs give
+// the same Inventory, and InventoryToJson prints it byte-identically (SITE_MODEL.md §3; numbers
+// rounded to 12 significant digits, never -0). Every ledger line carries its activity, each
+// factor with value, unit and source (measured, lab, site parameter, reference key with its
+// citation and confidence, or a formula constant), and the formula.
+//
+// Methods (docs/accounting.md): combustion FC × NCV × CC × OF × 44/12 (GB/T 32150 / NDRC
+// guidelines); purchased/exported electricity AD_MWh × EF_grid; heat AD_GJ × 0.11 (steam
+// Ma × (En − 83.74) × 10⁻³, hot water Ma × (T − 20) × 4.1868 × 10⁻³); process methods
+// cement_clinker, cement_raw_meal, carbonate, glass_carbonates, steel_carbon_balance,
+// aluminium_anode, aluminium_pfc; energy in tce per GB/T 2589-2020.
+#ifndef DC_ACCOUNTING_INVENTORY_H_
+#define DC_ACCOUNTING_INVENTORY_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "accounting/period.h"
+#include "accounting/readings.h"
+#include "accounting/reference.h"
+#include "model/site.h"
+
+namespace dc::accounting {
+
+// One factor of a ledger line.
+struct Factor {
+  std::string name;  // "ncv", "cc", "of", "ef_grid", "cao", ...
+  double value = 0;
+  std::string unit;
+  // "measured" (site file, on the meter) | "lab" ([[meter.lab]] values, activity-weighted) |
+  // "site" (a process parameter in the site file) | "reference" | "formula" (a constant of the
+  // formula, e.g. 44/12).
+  std::string source;
+  std::string key;         // reference key when source == "reference"
+  std::string citation;    // the reference value's source text
+  std::string confidence;  // high | medium | low (reference values)
+};
+
+// A metered amount contributing to a line (process lines that add several meters).
+struct Part {
+  std::string meter;
+  double amount = 0;
+  std::string unit;
+};
+
+struct Line {
+  std::string source;    // meter id, or process id (process id/meter for per-item lines)
+  std::string category;  // combustion | process | purchased_electricity | purchased_heat |
+                         // exported_electricity | exported_heat
+  int scope = 1;         // 1 (combustion, process) | 2 (purchased electricity/heat)
+  double amount = 0;     // activity in the formula's unit
+  std::string unit;
+  std::vector<Factor> factors;
+  std::string formula;
+  double tco2e = 0;   // negative for exports and fixed-carbon deductions
+  std::string meter;  // the meter (for meter-based lines)
+  std::string area;
+  std::string method;  // process method, "" for meter lines
+  std::vector<Part> parts;
+};
+
+// Energy of one meter over the period.
+struct MeterEnergy {
+  std::string meter, carrier, flow, area;
+  double amount = 0;  // in the carrier's base unit
+  std::string unit;
+  double tce = 0;          // unsigned; the flow decides whether it adds or is deducted
+  std::string basis;       // "gbt2589", "measured_ncv", "default_ncv", "heat", "equal_value", ...
+  double coefficient = 0;  // tce per base unit actually used (averaged when lab values vary)
+  std::string coefficient_key;  // reference key of the coefficient, if any
+};
+
+struct CarrierEnergy {
+  std::string carrier;
+  double amount = 0;  // purchased − exported, base unit
+  std::string unit;
+  double tce = 0;
+};
+
+struct BenchmarkResult {
+  std::string key;
+  double benchmark = 0, baseline = 0;
+  std::string unit;
+  std::string basis;  // energy_kgce | energy_kgoe | electricity_kwh
+  double value = 0;   // the product's value on that basis
+  std::string grade;  // benchmark | between | below_baseline
+  std::string confidence;
+};
+
+struct ProductResult {
+  std::string id, meter;
+  double output = 0;
+  std::string unit;
+  std::vector<std::string> areas;  // empty = whole site
+  double energy_tce = 0;           // energy attributed to the product
+  double co2e_t = 0;               // emissions attributed to the product
+  double electricity_kwh = 0;      // electricity attributed (net)
+  std::optional<double> energy_kgce_per_unit, co2e_t_per_unit;  // absent when output is 0
+  std::optional<BenchmarkResult> benchmark;
+};
+
+struct Inventory {
+  std::string site, site_name, timezone;
+  Period period;
+  std::string data_source;
+  // Reference used.
+  std::string reference_version, gwp, fuel_table;
+  std::string grid_region;
+  int grid_year = 0;
+  double grid_tco2_per_mwh = 0;
+  std::string grid_key;
+  std::string electricity_tce;  // calorific | equal_value
+  // Energy (GB/T 2589): purchased − exported; internal and generated meters not added.
+  double total_tce = 0;
+  std::vector<CarrierEnergy> by_carrier;  // sorted by carrier
+  std::vector<MeterEnergy> by_meter;      // every meter with energy, sorted by meter id
+  // Emissions (GB/T 32150): scope1 + scope2 − exports = total.
+  double total_tco2e = 0, scope1_tco2e = 0, scope2_tco2e = 0, exports_tco2e = 0;
+  std::vector<Line> lines;              // sorted by category order, then source
+  std::vector<ProductResult> products;  // in site order
+  std::vector<std::string> warnings;    // sorted, unique
+};
+
+// Checks what needs the reference library: carriers (unknown → error naming the known ones),
+// units per carrier, required properties (steam enthalpy, hot water temperature), NCV keys per
+// phase, grid region and year, GWP, benchmarks, process materials and units, lab periods
+// (parsable, not overlapping). Errors name the site file, line and field.
+[[nodiscard]] absl::Status ValidateSite(const model::Site& site, const Reference& ref);
+
+// The inventory of `site` over `period` from `data`. REQUIRES: ValidateSite(site, ref) is OK
+// (it is called again here). Errors: data source failures, missing factors (naming the meter
+// and the reference key), invalid data (naming meter and time).
+absl::StatusOr<Inventory> ComputeInventory(const model::Site& site, DataSource& data,
+                                           const Period& period, const Reference& ref);
+
+// Convenience: parses `period_text` in the site's zone, then ComputeInventory.
+absl::StatusOr<Inventory> ComputeInventory(const model::Site& site, DataSource& data,
+                                           std::string_view period_text, const Reference& ref);
+
+// SITE_MODEL.md §3 JSON (with extra fields: by_meter, exports_tco2e, factor citations).
+std::string InventoryToJson(const Inventory& inv);
+std::string InventoryToCsv(const Inventory& inv);
+std::string InventoryToMarkdown(const Inventory& inv);
+std::string InventoryToHtml(const Inventory& inv);
+
+// Rounds to 12 significant digits and turns -0 into 0 (the output's number format).
+double RoundOutput(double v);
+
+}  // namespace dc::accounting
+
+#endif  // DC_ACCOUNTING_INVENTORY_H_

@@ -1,0 +1,230 @@
+// Inventory renderings: JSON (SITE_MODEL.md §3), CSV ledger, Markdown and simple HTML.
+#include <cstdio>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "accounting/inventory.h"
+#include "common/time.h"
+#include "nlohmann/json.hpp"
+
+namespace dc::accounting {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string Num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.12g", RoundOutput(v));
+  return buf;
+}
+
+Json N(double v) { return RoundOutput(v); }
+Json N(const std::optional<double>& v) { return v ? Json(RoundOutput(*v)) : Json(nullptr); }
+
+std::string Zoned(int64_t t, const std::string& tz) {
+  auto zone = LoadZone(tz);
+  return FormatTime(t, zone.ok() ? *zone : absl::UTCTimeZone());
+}
+
+Json FactorJson(const Factor& f) {
+  Json j = {{"name", f.name}, {"value", N(f.value)}, {"unit", f.unit}, {"source", f.source}};
+  if (!f.key.empty()) j["key"] = f.key;
+  if (!f.confidence.empty()) j["confidence"] = f.confidence;
+  if (!f.citation.empty()) j["citation"] = f.citation;
+  return j;
+}
+
+Json LineJson(const Line& l) {
+  Json j = {{"source", l.source},
+            {"category", l.category},
+            {"scope", l.scope},
+            {"activity", {{"amount", N(l.amount)}, {"unit", l.unit}}}};
+  j["factors"] = Json::array();
+  for (const Factor& f : l.factors) j["factors"].push_back(FactorJson(f));
+  j["formula"] = l.formula;
+  j["tco2e"] = N(l.tco2e);
+  if (!l.meter.empty()) j["meter"] = l.meter;
+  if (!l.area.empty()) j["area"] = l.area;
+  if (!l.method.empty()) j["method"] = l.method;
+  if (!l.parts.empty()) {
+    j["parts"] = Json::array();
+    for (const Part& p : l.parts)
+      j["parts"].push_back({{"meter", p.meter}, {"amount", N(p.amount)}, {"unit", p.unit}});
+  }
+  return j;
+}
+
+Json ToJson(const Inventory& inv) {
+  Json j;
+  j["site"] = inv.site;
+  j["period"] = {{"start", Zoned(inv.period.start, inv.timezone)},
+                 {"end", Zoned(inv.period.end, inv.timezone)},
+                 {"text", inv.period.text},
+                 {"timezone", inv.timezone}};
+  j["reference"] = {{"version", inv.reference_version},
+                    {"gwp", inv.gwp},
+                    {"grid",
+                     {{"region", inv.grid_region},
+                      {"year", inv.grid_year},
+                      {"tco2_per_mwh", N(inv.grid_tco2_per_mwh)},
+                      {"key", inv.grid_key}}},
+                    {"fuel_table", inv.fuel_table},
+                    {"electricity_tce", inv.electricity_tce}};
+  j["data_source"] = inv.data_source;
+  Json energy = {{"total_tce", N(inv.total_tce)}};
+  energy["by_carrier"] = Json::array();
+  for (const auto& c : inv.by_carrier) {
+    energy["by_carrier"].push_back(
+        {{"carrier", c.carrier}, {"amount", N(c.amount)}, {"unit", c.unit}, {"tce", N(c.tce)}});
+  }
+  energy["by_meter"] = Json::array();
+  for (const auto& m : inv.by_meter) {
+    Json x = {{"meter", m.meter}, {"carrier", m.carrier},  {"flow", m.flow},
+              {"area", m.area},   {"amount", N(m.amount)}, {"unit", m.unit},
+              {"tce", N(m.tce)},  {"basis", m.basis},      {"tce_per_unit", N(m.coefficient)}};
+    if (!m.coefficient_key.empty()) x["key"] = m.coefficient_key;
+    energy["by_meter"].push_back(x);
+  }
+  j["energy"] = energy;
+  Json em = {{"total_tco2e", N(inv.total_tco2e)},
+             {"scope1_tco2e", N(inv.scope1_tco2e)},
+             {"scope2_tco2e", N(inv.scope2_tco2e)},
+             {"exports_tco2e", N(inv.exports_tco2e)}};
+  em["lines"] = Json::array();
+  for (const Line& l : inv.lines) em["lines"].push_back(LineJson(l));
+  j["emissions"] = em;
+  j["products"] = Json::array();
+  for (const auto& p : inv.products) {
+    Json x = {{"id", p.id},
+              {"output", N(p.output)},
+              {"unit", p.unit},
+              {"energy_kgce_per_unit", N(p.energy_kgce_per_unit)},
+              {"co2e_t_per_unit", N(p.co2e_t_per_unit)}};
+    if (p.benchmark) {
+      const auto& b = *p.benchmark;
+      x["benchmark"] = {{"key", b.key},
+                        {"benchmark", N(b.benchmark)},
+                        {"baseline", N(b.baseline)},
+                        {"unit", b.unit},
+                        {"grade", b.grade.empty() ? Json(nullptr) : Json(b.grade)},
+                        {"basis", b.basis},
+                        {"value", p.output > 0 ? N(b.value) : Json(nullptr)},
+                        {"confidence", b.confidence}};
+    } else {
+      x["benchmark"] = nullptr;
+    }
+    x["meter"] = p.meter;
+    x["areas"] = p.areas;
+    x["energy_tce"] = N(p.energy_tce);
+    x["co2e_t"] = N(p.co2e_t);
+    x["electricity_kwh"] = N(p.electricity_kwh);
+    j["products"].push_back(x);
+  }
+  j["warnings"] = inv.warnings;
+  return j;
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  return absl::StrCat("\"", absl::StrReplaceAll(s, {{"\"", "\"\""}}), "\"");
+}
+
+std::string Html(const std::string& s) {
+  return absl::StrReplaceAll(s, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
+}
+
+}  // namespace
+
+std::string InventoryToJson(const Inventory& inv) { return ToJson(inv).dump(2) + "\n"; }
+
+std::string InventoryToCsv(const Inventory& inv) {
+  std::ostringstream o;
+  o << "section,category,source,scope,amount,unit,tco2e,tce,formula\n";
+  for (const Line& l : inv.lines) {
+    o << "emissions," << l.category << "," << CsvField(l.source) << "," << l.scope << ","
+      << Num(l.amount) << "," << CsvField(l.unit) << "," << Num(l.tco2e) << ",,"
+      << CsvField(l.formula) << "\n";
+  }
+  for (const auto& c : inv.by_carrier) {
+    o << "energy," << c.carrier << ",,," << Num(c.amount) << "," << CsvField(c.unit) << ",,"
+      << Num(c.tce) << ",\n";
+  }
+  o << "total,scope1,,1,,," << Num(inv.scope1_tco2e) << ",,\n";
+  o << "total,scope2,,2,,," << Num(inv.scope2_tco2e) << ",,\n";
+  o << "total,exports,,,,," << Num(inv.exports_tco2e) << ",,\n";
+  o << "total,total,,,,," << Num(inv.total_tco2e) << "," << Num(inv.total_tce) << ",\n";
+  for (const auto& p : inv.products) {
+    o << "product," << CsvField(p.id) << ",,," << Num(p.output) << "," << CsvField(p.unit) << ","
+      << Num(p.co2e_t) << "," << Num(p.energy_tce) << ",\n";
+  }
+  return o.str();
+}
+
+std::string InventoryToMarkdown(const Inventory& inv) {
+  std::ostringstream o;
+  o << "# Energy and carbon inventory 能源与碳排放清单 — " << inv.site << "\n\n";
+  o << "- Period 核算期: " << Zoned(inv.period.start, inv.timezone) << " .. "
+    << Zoned(inv.period.end, inv.timezone) << "\n- Reference 参考库: " << inv.reference_version
+    << " (grid " << inv.grid_region << " " << inv.grid_year << ": " << Num(inv.grid_tco2_per_mwh)
+    << " tCO2/MWh; GWP " << inv.gwp << ")\n\n";
+  o << "| 项目 item | value |\n|---|---:|\n";
+  o << "| 综合能耗 energy (tce) | " << Num(inv.total_tce) << " |\n";
+  o << "| 排放总量 total (tCO2e) | " << Num(inv.total_tco2e) << " |\n";
+  o << "| 范围一 scope 1 (tCO2e) | " << Num(inv.scope1_tco2e) << " |\n";
+  o << "| 范围二 scope 2 (tCO2e) | " << Num(inv.scope2_tco2e) << " |\n";
+  o << "| 输出 exports (tCO2e) | " << Num(inv.exports_tco2e) << " |\n\n";
+  o << "## Ledger 排放明细\n\n| source | category | activity | formula | tCO2e "
+       "|\n|---|---|---:|---|---:|\n";
+  for (const Line& l : inv.lines) {
+    o << "| " << l.source << " | " << l.category << " | " << Num(l.amount) << " " << l.unit << " | "
+      << l.formula << " | " << Num(l.tco2e) << " |\n";
+  }
+  if (!inv.products.empty()) {
+    o << "\n## Products 产品\n\n| product | output | kgce/unit | tCO2e/unit | grade "
+         "|\n|---|---:|---:|---:|---|\n";
+    for (const auto& p : inv.products) {
+      o << "| " << p.id << " | " << Num(p.output) << " " << p.unit << " | "
+        << (p.energy_kgce_per_unit ? Num(*p.energy_kgce_per_unit) : "—") << " | "
+        << (p.co2e_t_per_unit ? Num(*p.co2e_t_per_unit) : "—") << " | "
+        << (p.benchmark && !p.benchmark->grade.empty() ? p.benchmark->grade : "—") << " |\n";
+    }
+  }
+  if (!inv.warnings.empty()) {
+    o << "\n## Warnings 提示\n\n";
+    for (const auto& w : inv.warnings) o << "- " << w << "\n";
+  }
+  return o.str();
+}
+
+std::string InventoryToHtml(const Inventory& inv) {
+  std::ostringstream o;
+  o << "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>Inventory "
+    << Html(inv.site) << "</title></head><body>\n";
+  o << "<h1>能源与碳排放清单 Energy and carbon inventory — " << Html(inv.site) << "</h1>\n";
+  o << "<p>" << Html(Zoned(inv.period.start, inv.timezone)) << " .. "
+    << Html(Zoned(inv.period.end, inv.timezone)) << "; reference " << Html(inv.reference_version)
+    << "</p>\n<table>\n";
+  o << "<tr><th>综合能耗 energy (tce)</th><td>" << Num(inv.total_tce) << "</td></tr>\n";
+  o << "<tr><th>排放总量 total (tCO2e)</th><td>" << Num(inv.total_tco2e) << "</td></tr>\n";
+  o << "<tr><th>范围一 scope 1</th><td>" << Num(inv.scope1_tco2e) << "</td></tr>\n";
+  o << "<tr><th>范围二 scope 2</th><td>" << Num(inv.scope2_tco2e) << "</td></tr>\n</table>\n";
+  o << "<table>\n<tr><th>source</th><th>category</th><th>activity</th><th>formula</th><th>tCO2e</"
+       "th></tr>\n";
+  for (const Line& l : inv.lines) {
+    o << "<tr><td>" << Html(l.source) << "</td><td>" << Html(l.category) << "</td><td>"
+      << Num(l.amount) << " " << Html(l.unit) << "</td><td>" << Html(l.formula) << "</td><td>"
+      << Num(l.tco2e) << "</td></tr>\n";
+  }
+  o << "</table>\n";
+  if (!inv.warnings.empty()) {
+    o << "<ul>\n";
+    for (const auto& w : inv.warnings) o << "<li>" << Html(w) << "</li>\n";
+    o << "</ul>\n";
+  }
+  o << "</body></html>\n";
+  return o.str();
+}
+
+}  // namespace dc::accounting

@@ -1,0 +1,31 @@
+// Accounting periods in a site's time zone. A period is the half-open instant range
+// (start, end]: an interval amount stamped at its end time t belongs to it when start < t <= end
+// (SITE_MODEL.md §2); counters are read at the two bounds.
+#ifndef DC_ACCOUNTING_PERIOD_H_
+#define DC_ACCOUNTING_PERIOD_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace dc::accounting {
+
+struct Period {
+  int64_t start = 0;  // UTC ns, exclusive for interval amounts
+  int64_t end = 0;    // UTC ns, inclusive for interval amounts
+  std::string text;   // as given
+};
+
+// "2025" (year), "2025-Q1" (quarter), "2025-03" (month), "2025-03-01" (day), or START..END.
+// In a range, each side is one of those calendar periods or a time (ISO 8601 with or without
+// offset): START is the start of its period, END the end of its period ("2025-01..2025-03" is
+// the first quarter; "2025-03-01..2025-03-31" is March) or the instant when a time is given.
+// Errors name the text and what was expected; an empty or reversed range is an error.
+absl::StatusOr<Period> ParsePeriod(std::string_view text, const absl::TimeZone& zone);
+
+}  // namespace dc::accounting
+
+#endif  // DC_ACCOUNTING_PERIOD_H_
