@@ -250,6 +250,12 @@ absl::Status ValidateSite(const model::Site& site, const Reference& ref) {
   return absl::OkStatus();
 }
 
+std::string FormatNumber(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.12g", RoundOutput(v));
+  return buf;
+}
+
 double RoundOutput(double v) {
   if (!std::isfinite(v) || v == 0) return 0;
   char buf[64];
@@ -390,8 +396,8 @@ absl::Status Engine::ComputeMeterAmounts(const MeterView& v, std::vector<double>
   for (const CounterEvent& e : events) {
     Warn(absl::StrCat("meter ", m.id, ": counter ",
                       e.kind == CounterEvent::Kind::kReset ? "reset" : "rollover", " between ",
-                      FormatTime(e.t_before, zone_), " (", e.before, ") and ",
-                      FormatTime(e.t_after, zone_), " (", e.after, ")",
+                      FormatTime(e.t_before, zone_), " (", FormatNumber(e.before), ") and ",
+                      FormatTime(e.t_after, zone_), " (", FormatNumber(e.after), ")",
                       e.kind == CounterEvent::Kind::kReset ? "; counted from 0" : ""));
   }
   return absl::OkStatus();

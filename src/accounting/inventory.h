@@ -150,6 +150,8 @@ std::string InventoryToHtml(const Inventory& inv);
 
 // Rounds to 12 significant digits and turns -0 into 0 (the output's number format).
 double RoundOutput(double v);
+// RoundOutput printed with %.12g.
+std::string FormatNumber(double v);
 
 }  // namespace dc::accounting
 

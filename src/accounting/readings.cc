@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "accounting/csv.h"
+#include "accounting/inventory.h"
 #include "common/series_key.h"
 #include "common/strings.h"
 #include "common/time.h"
@@ -98,8 +99,8 @@ absl::StatusOr<CsvReadings> CsvReadings::Parse(std::string_view text, std::strin
         if (list[i].s.v != list[i - 1].s.v) {
           return absl::InvalidArgumentError(absl::StrCat(
               AV(name), ":", list[i].line, ": meter \"", meter, "\" has two different values at ",
-              FormatTime(list[i].s.t, zone), " (", list[i - 1].s.v, " at line ", list[i - 1].line,
-              ", ", list[i].s.v, " here)"));
+              FormatTime(list[i].s.t, zone), " (", FormatNumber(list[i - 1].s.v), " at line ",
+              list[i - 1].line, ", ", list[i].s.v, " here)"));
         }
         r.warnings_.push_back(absl::StrCat(AV(name), ":", list[i].line, ": duplicate of line ",
                                            list[i - 1].line, "; row ignored"));
