@@ -21,14 +21,18 @@ constexpr uint8_t kCodecDecimal = 0;    //   integers m with v = m / 10^e, FOR-p
 constexpr uint8_t kCodecGorilla = 1;    //   Gorilla XOR bit stream
 constexpr uint8_t kFlagQuality = 0x04;  // bit 2: a quality run-length section follows
 constexpr uint8_t kFlagRegular = 0x08;  // bit 3: no timestamp dod stream (all dod = 0)
-constexpr uint8_t kHeaderReserved = 0xF0;
+constexpr int kGroupShift = 4;          // bits 4-5: group size code c, groups of 16 << c
+constexpr uint8_t kGroupCodeMask = 0x30;
+constexpr int kMaxGroupCode = 2;  // 16, 32, 64
+constexpr uint8_t kHeaderReserved = 0xC0;
 // Decimal parameter byte: bits 0-4 exponent e, bits 5-6 difference order.
 constexpr uint8_t kExpMask = 0x1F;
 constexpr int kOrderShift = 5;
 constexpr int kMaxExp = 18;
 constexpr int kMaxOrder = 2;
-// Integer streams: groups of kGroup values, header byte = width | kGroupNewBase.
-constexpr int kGroup = 32;
+// Integer streams: groups of 16 << c values, header byte = width | kGroupNewBase.
+constexpr int kMinGroup = 16;
+constexpr int kMaxGroup = kMinGroup << kMaxGroupCode;
 constexpr uint8_t kGroupNewBase = 0x80;
 constexpr uint8_t kGroupWidthMask = 0x7F;
 // Scaled varints: byte = k (0..kMaxScale) | kScaleNegative, then varint(|x| / 10^k).
@@ -97,10 +101,11 @@ inline auto WithPow10(int k, F f) {
     DC_POW10_CASE(0)
     DC_POW10_CASE(1)
     DC_POW10_CASE(2)
-    DC_POW10_CASE(3) DC_POW10_CASE(4) DC_POW10_CASE(5) DC_POW10_CASE(6) DC_POW10_CASE(7)
-        DC_POW10_CASE(8) DC_POW10_CASE(9) DC_POW10_CASE(10) DC_POW10_CASE(11) DC_POW10_CASE(12)
-            DC_POW10_CASE(13) DC_POW10_CASE(14) DC_POW10_CASE(15) DC_POW10_CASE(16)
-                DC_POW10_CASE(17) DC_POW10_CASE(18)
+    DC_POW10_CASE(3)
+    DC_POW10_CASE(4) DC_POW10_CASE(5) DC_POW10_CASE(6) DC_POW10_CASE(7) DC_POW10_CASE(8)
+        DC_POW10_CASE(9) DC_POW10_CASE(10) DC_POW10_CASE(11) DC_POW10_CASE(12) DC_POW10_CASE(13)
+            DC_POW10_CASE(14) DC_POW10_CASE(15) DC_POW10_CASE(16) DC_POW10_CASE(17)
+                DC_POW10_CASE(18)
 #undef DC_POW10_CASE
                     default : return f(std::integral_constant<uint64_t, kPow10u[kMaxScale]>{});
   }
@@ -245,16 +250,15 @@ struct GroupPlan {
 
 // Per-thread scratch, reused across calls (no per-point allocation).
 struct Scratch {
-  std::vector<int64_t> a, b, c;       // integer sequences
-  std::vector<GroupPlan> pa, pb, pc;  // their group plans
+  std::vector<int64_t> dod, m, d1, d2;  // integer sequences
+  std::vector<GroupPlan> plans;
   void Reserve(size_t n) {
-    if (a.size() < n) {
-      a.resize(n);
-      b.resize(n);
-      c.resize(n);
-      pa.resize(n / kGroup + 1);
-      pb.resize(n / kGroup + 1);
-      pc.resize(n / kGroup + 1);
+    if (m.size() < n) {
+      dod.resize(n);
+      m.resize(n);
+      d1.resize(n);
+      d2.resize(n);
+      plans.resize(n / kMinGroup + 1);
     }
   }
 };
@@ -263,7 +267,7 @@ Scratch& ThreadScratch() {
   return s;
 }
 
-// ---- Integer streams: frame-of-reference bit packing in groups of kGroup -------------
+// ---- Integer streams: frame-of-reference bit packing in groups of 16, 32 or 64 ---------
 inline GroupPlan PlanGroup(const int64_t* y, size_t cnt, int64_t prev_base) {
   int64_t lo = y[0], hi = y[0];
   for (size_t j = 1; j < cnt; ++j) {
@@ -279,17 +283,18 @@ inline GroupPlan PlanGroup(const int64_t* y, size_t cnt, int64_t prev_base) {
   return {w_new, true, lo};
 }
 
-// Plans every group of a stream of m values; returns its size in bytes.
-size_t PlanStream(const int64_t* x, size_t m, GroupPlan* plans) {
+// Plans every group (of `group` values) of a stream of m values into plans (nullable);
+// returns the stream's size in bytes.
+size_t PlanStream(const int64_t* x, size_t m, size_t group, GroupPlan* plans) {
   size_t total = 0;
   int64_t base = 0;
-  for (size_t g = 0; g < m; g += kGroup) {
-    size_t cnt = std::min<size_t>(kGroup, m - g);
+  for (size_t g = 0; g < m; g += group) {
+    size_t cnt = std::min(group, m - g);
     GroupPlan p = PlanGroup(x + g, cnt, base);
     total += 1 + PackedBytes(cnt, p.width);
     if (p.new_base) total += VarintLen(ZigZag(WrapSub(p.base, base)));
     base = p.base;
-    *plans++ = p;
+    if (plans) *plans++ = p;
   }
   return total;
 }
@@ -314,10 +319,10 @@ void Pack(const int64_t* y, size_t cnt, int64_t base, int w, uint8_t* dst) {
   for (int b = 0; b < used; b += 8) *dst++ = static_cast<uint8_t>(acc >> b);
 }
 
-void WriteStream(const int64_t* x, size_t m, const GroupPlan* plans, Sink* out) {
+void WriteStream(const int64_t* x, size_t m, size_t group, const GroupPlan* plans, Sink* out) {
   int64_t base = 0;
-  for (size_t g = 0; g < m; g += kGroup, ++plans) {
-    size_t cnt = std::min<size_t>(kGroup, m - g);
+  for (size_t g = 0; g < m; g += group, ++plans) {
+    size_t cnt = std::min(group, m - g);
     const GroupPlan& p = *plans;
     out->Byte(static_cast<uint8_t>(p.width | (p.new_base ? kGroupNewBase : 0)));
     if (p.new_base) out->Varint(ZigZag(WrapSub(p.base, base)));
@@ -372,7 +377,7 @@ bool GetGroup(Source* src, size_t cnt, int64_t* base, int64_t* dst) {
     UnpackNarrow(p, cnt, w, *base, dst);
     return true;
   }
-  uint8_t tmp[kGroup * 8 + 16] = {};
+  uint8_t tmp[kMaxGroup * 8 + 16] = {};
   std::memcpy(tmp, p, bytes);
   UnpackWide(tmp, cnt, w, *base, dst);
   return true;
@@ -510,11 +515,18 @@ bool GorillaDecode(const uint8_t* p, size_t nbytes, size_t n, Sample* out, size_
 }
 
 // ---- Timestamps --------------------------------------------------------------------------
-// Writes t0, the delta scale and first delta, and the dod stream; returns the regular flag.
-bool PutTimestamps(std::span<const Sample> pts, Scratch* sc, Sink* out) {
-  size_t n = pts.size();
-  out->ScaledSigned(pts[0].t);
-  if (n < 2) return true;
+// What the timestamp section needs besides the dod stream.
+struct TimePlan {
+  int k = 0;        // deltas are multiples of 10^k
+  uint64_t q1 = 0;  // first delta / 10^k
+  size_t ndod = 0;  // dod stream length (0 when regular)
+};
+
+// Fills dod[] with the delta-of-deltas of the deltas divided by 10^k.
+TimePlan PlanTimestamps(std::span<const Sample> pts, int64_t* dod) {
+  TimePlan tp;
+  const size_t n = pts.size();
+  if (n < 2) return tp;
   auto delta = [&](size_t i) {
     return static_cast<uint64_t>(pts[i].t) - static_cast<uint64_t>(pts[i - 1].t);
   };
@@ -526,9 +538,8 @@ bool PutTimestamps(std::span<const Sample> pts, Scratch* sc, Sink* out) {
     }
   }
   uint64_t prev = DivPow10(delta(1), k);
-  out->Byte(static_cast<uint8_t>(k));
-  out->Varint(prev);
-  int64_t* dod = sc->a.data();
+  tp.k = k;
+  tp.q1 = prev;
   uint64_t any = 0;
   for (size_t i = 2; i < n; ++i) {
     uint64_t d = delta(i);
@@ -537,13 +548,22 @@ bool PutTimestamps(std::span<const Sample> pts, Scratch* sc, Sink* out) {
     any |= q - prev;
     prev = q;
   }
-  if (any == 0) return true;
-  PlanStream(dod, n - 2, sc->pa.data());
-  WriteStream(dod, n - 2, sc->pa.data(), out);
-  return false;
+  tp.ndod = any == 0 ? 0 : n - 2;
+  return tp;
 }
 
-absl::Status GetTimestamps(Source* src, bool regular, size_t n, Sample* out) {
+void PutTimestamps(std::span<const Sample> pts, const TimePlan& tp, const int64_t* dod,
+                   size_t group, GroupPlan* plans, Sink* out) {
+  out->ScaledSigned(pts[0].t);
+  if (pts.size() < 2) return;
+  out->Byte(static_cast<uint8_t>(tp.k));
+  out->Varint(tp.q1);
+  if (tp.ndod == 0) return;
+  PlanStream(dod, tp.ndod, group, plans);
+  WriteStream(dod, tp.ndod, group, plans, out);
+}
+
+absl::Status GetTimestamps(Source* src, bool regular, size_t n, size_t group, Sample* out) {
   int64_t t;
   if (!src->ScaledSigned(&t)) return Corrupt("first timestamp", *src);
   out[0].t = t;
@@ -567,9 +587,9 @@ absl::Status GetTimestamps(Source* src, bool regular, size_t n, Sample* out) {
     out[1].t = static_cast<int64_t>(cur + d * scale);
     bad |= out[1].t <= t;
     cur = static_cast<uint64_t>(out[1].t);
-    int64_t base = 0, buf[kGroup];
-    for (size_t g = 2; g < n; g += kGroup) {
-      size_t cnt = std::min<size_t>(kGroup, n - g);
+    int64_t base = 0, buf[kMaxGroup];
+    for (size_t g = 2; g < n; g += group) {
+      size_t cnt = std::min(group, n - g);
       if (!GetGroup(src, cnt, &base, buf)) return Corrupt("timestamp group", *src);
       for (size_t j = 0; j < cnt; ++j) {
         d += static_cast<uint64_t>(buf[j]);
@@ -602,39 +622,43 @@ bool FindDecimal(std::span<const Sample> pts, int64_t* m, int* exp) {
   return true;
 }
 
-// Writes the decimal section with the difference order (0, 1, 2) that takes the fewest
-// bytes; returns its size.
-size_t PutDecimal(const int64_t* m, size_t n, int e, Scratch* sc, Sink* out) {
-  int64_t* d1 = sc->b.data();
-  int64_t* d2 = sc->c.data();
-  for (size_t i = 1; i < n; ++i) d1[i - 1] = WrapSub(m[i], m[i - 1]);
-  for (size_t i = 2; i < n; ++i) d2[i - 2] = WrapSub(d1[i - 1], d1[i - 2]);
-  size_t best = PlanStream(m, n, sc->pa.data());
+// The decimal section's difference order and size for one group size.
+struct DecimalPlan {
   int order = 0;
-  if (n >= 2) {
-    size_t s1 = VarintLen(ZigZag(m[0])) + PlanStream(d1, n - 1, sc->pb.data());
-    if (s1 < best) best = s1, order = 1;
-  }
-  if (n >= 3) {
-    size_t s2 =
-        VarintLen(ZigZag(m[0])) + VarintLen(ZigZag(d1[0])) + PlanStream(d2, n - 2, sc->pc.data());
-    if (s2 < best) best = s2, order = 2;
-  }
-  out->Byte(static_cast<uint8_t>(e | (order << kOrderShift)));
-  if (order == 0) {
-    WriteStream(m, n, sc->pa.data(), out);
-  } else if (order == 1) {
-    out->Varint(ZigZag(m[0]));
-    WriteStream(d1, n - 1, sc->pb.data(), out);
-  } else {
-    out->Varint(ZigZag(m[0]));
-    out->Varint(ZigZag(d1[0]));
-    WriteStream(d2, n - 2, sc->pc.data(), out);
-  }
-  return best + 1;
+  size_t bytes = 0;
+};
+
+// The sequence the stream of `order` holds, and its length.
+const int64_t* OrderSeq(const Scratch& sc, int order, size_t n, size_t* len) {
+  *len = n - static_cast<size_t>(order);
+  return order == 0 ? sc.m.data() : order == 1 ? sc.d1.data() : sc.d2.data();
 }
 
-absl::Status GetDecimal(Source* src, size_t n, Sample* out) {
+// Picks the difference order (0, 1, 2) with the fewest bytes at this group size.
+DecimalPlan PlanDecimal(const Scratch& sc, size_t n, size_t group) {
+  DecimalPlan best;
+  for (int order = 0; order <= kMaxOrder && static_cast<size_t>(order) < n; ++order) {
+    size_t len;
+    const int64_t* seq = OrderSeq(sc, order, n, &len);
+    size_t bytes = 1 + PlanStream(seq, len, group, nullptr);
+    if (order >= 1) bytes += VarintLen(ZigZag(sc.m[0]));
+    if (order == 2) bytes += VarintLen(ZigZag(sc.d1[0]));
+    if (order == 0 || bytes < best.bytes) best = {order, bytes};
+  }
+  return best;
+}
+
+void PutDecimal(Scratch& sc, size_t n, int e, const DecimalPlan& dp, size_t group, Sink* out) {
+  out->Byte(static_cast<uint8_t>(e | (dp.order << kOrderShift)));
+  if (dp.order >= 1) out->Varint(ZigZag(sc.m[0]));
+  if (dp.order == 2) out->Varint(ZigZag(sc.d1[0]));
+  size_t len;
+  const int64_t* seq = OrderSeq(sc, dp.order, n, &len);
+  PlanStream(seq, len, group, sc.plans.data());
+  WriteStream(seq, len, group, sc.plans.data(), out);
+}
+
+absl::Status GetDecimal(Source* src, size_t n, size_t group, Sample* out) {
   uint8_t pb;
   if (!src->Byte(&pb)) return Corrupt("decimal parameters", *src);
   int e = pb & kExpMask, order = pb >> kOrderShift;
@@ -656,9 +680,9 @@ absl::Status GetDecimal(Source* src, size_t n, Sample* out) {
     out[1].v = static_cast<double>(static_cast<int64_t>(acc)) / p10;
     start = 2;
   }
-  int64_t base = 0, buf[kGroup];
-  for (size_t g = start; g < n; g += kGroup) {
-    size_t cnt = std::min<size_t>(kGroup, n - g);
+  int64_t base = 0, buf[kMaxGroup];
+  for (size_t g = start; g < n; g += group) {
+    size_t cnt = std::min(group, n - g);
     if (!GetGroup(src, cnt, &base, buf)) return Corrupt("value group", *src);
     Sample* o = out + g;
     if (order == 0) {
@@ -712,10 +736,13 @@ absl::Status DecodeInto(std::string_view data, size_t n, Sample* out) {
   if (h & kHeaderReserved) return Corrupt("reserved header bits set", src);
   uint8_t codec = h & kCodecMask;
   if (codec != kCodecDecimal && codec != kCodecGorilla) return Corrupt("unknown codec", src);
-  absl::Status st = GetTimestamps(&src, (h & kFlagRegular) != 0, n, out);
+  int code = (h & kGroupCodeMask) >> kGroupShift;
+  if (code > kMaxGroupCode) return Corrupt("group size code", src);
+  const size_t group = size_t{kMinGroup} << code;
+  absl::Status st = GetTimestamps(&src, (h & kFlagRegular) != 0, n, group, out);
   if (!st.ok()) return st;
   if (codec == kCodecDecimal) {
-    st = GetDecimal(&src, n, out);
+    st = GetDecimal(&src, n, group, out);
     if (!st.ok()) return st;
   } else {
     size_t used = 0;
@@ -738,48 +765,60 @@ void EncodeBlock(std::span<const Sample> points, std::string* out) {
   if (n == 0) return;
   Scratch& sc = ThreadScratch();
   sc.Reserve(n);
-  Sink sink(out);
-  const size_t header_pos = sink.pos();
-  sink.Byte(0);
-  uint8_t header = PutTimestamps(points, &sc, &sink) ? kFlagRegular : 0;
+  const TimePlan tp = PlanTimestamps(points, sc.dod.data());
 
-  // Values: decimal if every value is m / 10^e; Gorilla when that fails or is bigger.
-  const size_t values_pos = sink.pos();
+  // Values: decimal if every value is m / 10^e, else Gorilla.
   int e = 0;
-  auto get = [&](size_t i) { return points[i].v; };
-  size_t gorilla_bytes = 0;
-  bool decimal = FindDecimal(points, sc.a.data(), &e);
+  bool decimal = FindDecimal(points, sc.m.data(), &e);
   if (decimal) {
-    size_t dec_bytes = PutDecimal(sc.a.data(), n, e, &sc, &sink);
-    BitCounter counter;
-    // Gorilla needs >= 1 bit per value after the first 64 bits: skip it when it cannot win.
-    if (dec_bytes > 8 + (n - 1) / 8) {
-      GorillaEncode(n, get, &counter);
-      gorilla_bytes = (counter.bits() + 7) / 8;
-      decimal = dec_bytes <= gorilla_bytes;
-    }
-    if (!decimal) sink.Truncate(values_pos);
+    for (size_t i = 1; i < n; ++i) sc.d1[i - 1] = WrapSub(sc.m[i], sc.m[i - 1]);
+    for (size_t i = 2; i < n; ++i) sc.d2[i - 2] = WrapSub(sc.d1[i - 1], sc.d1[i - 2]);
   }
-  if (!decimal) {
+  // Group size: the one that makes timestamps + decimal values smallest (ties: 32).
+  int code = 1;
+  size_t best = SIZE_MAX;
+  DecimalPlan dp;
+  for (int c : {1, 0, 2}) {
+    size_t group = size_t{kMinGroup} << c;
+    size_t bytes = tp.ndod ? PlanStream(sc.dod.data(), tp.ndod, group, nullptr) : 0;
+    DecimalPlan d;
+    if (decimal) {
+      d = PlanDecimal(sc, n, group);
+      bytes += d.bytes;
+    }
+    if (bytes < best) best = bytes, code = c, dp = d;
+  }
+  // Gorilla when it is smaller (it needs >= 64 + n - 1 bits: skip it when it cannot win).
+  auto get = [&](size_t i) { return points[i].v; };
+  if (decimal && dp.bytes > 8 + (n - 1) / 8) {
+    BitCounter counter;
+    GorillaEncode(n, get, &counter);
+    decimal = dp.bytes <= (counter.bits() + 7) / 8;
+  }
+  const size_t group = size_t{kMinGroup} << code;
+  bool all_good = std::all_of(points.begin(), points.end(),
+                              [](const Sample& s) { return s.q == Quality::kGood; });
+  uint8_t header = static_cast<uint8_t>((decimal ? kCodecDecimal : kCodecGorilla) |
+                                        (all_good ? 0 : kFlagQuality) |
+                                        (tp.ndod == 0 ? kFlagRegular : 0) | (code << kGroupShift));
+  Sink sink(out);
+  sink.Byte(header);
+  PutTimestamps(points, tp, sc.dod.data(), group, sc.plans.data(), &sink);
+  if (decimal) {
+    PutDecimal(sc, n, e, dp, group, &sink);
+  } else {
     BitWriter w(&sink);
     GorillaEncode(n, get, &w);
     w.Finish();
-    header |= kCodecGorilla;
   }
-  bool all_good = std::all_of(points.begin(), points.end(),
-                              [](const Sample& s) { return s.q == Quality::kGood; });
-  if (!all_good) {
-    header |= kFlagQuality;
-    PutQuality(points, &sink);
-  }
-  *sink.At(header_pos) = header;
+  if (!all_good) PutQuality(points, &sink);
 }
 
 absl::Status DecodeBlock(std::string_view data, int64_t count, std::vector<Sample>* out) {
   if (count < 1) return absl::DataLossError(absl::StrCat("corrupt block: count ", count));
-  // Every codec spends at least one byte per kGroup points: a larger count is corruption
-  // (and must not make us allocate).
-  if (static_cast<uint64_t>(count) > (data.size() + 1) * kGroup) {
+  // Every codec spends at least one byte per group of at most kMaxGroup points: a larger
+  // count is corruption (and must not make us allocate).
+  if (static_cast<uint64_t>(count) > (data.size() + 1) * kMaxGroup) {
     return absl::DataLossError(
         absl::StrCat("corrupt block: count ", count, " too large for ", data.size(), " bytes"));
   }

@@ -13,6 +13,7 @@
 #include <functional>
 #include <limits>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -222,6 +223,36 @@ TEST(BlockTest, DecimalBeatsGorillaOnMeterData) {
   std::string g;
   EncodeGorillaValues(v, &g);
   EXPECT_LT(b.size(), g.size());
+}
+
+TEST(BlockTest, EveryGroupSizeIsUsedAndRoundTrips) {
+  std::mt19937_64 rng(16);
+  std::set<int> codes;
+  for (int trial = 0; trial < 60; ++trial) {
+    size_t n = 50 + rng() % 4000;
+    std::vector<double> v;
+    if (trial % 3 == 0) {
+      // Load steps: spread changes every few points (favours small groups).
+      double level = 100;
+      for (size_t i = 0; i < n; ++i) {
+        if (i % 20 == 0) level = static_cast<double>(rng() % 100000);
+        v.push_back(std::round(level + static_cast<double>(rng() % 3)) / 100);
+      }
+    } else {
+      v = RandomWalk(rng, n, 1 + trial % 3, 100, 0.01 + 0.1 * (trial % 4));
+    }
+    std::string b = RoundTrip(Series(v));
+    codes.insert((static_cast<uint8_t>(b[0]) >> 4) & 3);
+  }
+  EXPECT_EQ(codes, (std::set<int>{0, 1, 2}));
+  // Code 3 is invalid.
+  std::string b;
+  EncodeBlock(Series({1, 2, 3}), &b);
+  b[0] = static_cast<char>(b[0] | 0x30);
+  std::vector<Sample> out;
+  absl::Status st = DecodeBlock(b, 3, &out);
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(st.message()), HasSubstr("group size"));
 }
 
 TEST(BlockTest, ManyBlocksAppendedToOneString) {
