@@ -100,7 +100,7 @@ absl::StatusOr<CsvReadings> CsvReadings::Parse(std::string_view text, std::strin
           return absl::InvalidArgumentError(absl::StrCat(
               AV(name), ":", list[i].line, ": meter \"", meter, "\" has two different values at ",
               FormatTime(list[i].s.t, zone), " (", FormatNumber(list[i - 1].s.v), " at line ",
-              list[i - 1].line, ", ", list[i].s.v, " here)"));
+              list[i - 1].line, ", ", FormatNumber(list[i].s.v), " here)"));
         }
         r.warnings_.push_back(absl::StrCat(AV(name), ":", list[i].line, ": duplicate of line ",
                                            list[i - 1].line, "; row ignored"));
