@@ -251,9 +251,20 @@ struct Target {
   std::string query_path;  // GET target of the 30-day hourly mean of one series
   // Points the server holds after the run.
   std::function<absl::StatusOr<int64_t>(HttpClient&)> count;
+  // Non-empty buckets in an answer to query_path (so an empty answer cannot pass as fast).
+  std::function<absl::StatusOr<int64_t>(const std::string& body)> buckets;
 };
 
+absl::StatusOr<nlohmann::json> ParseJson(const std::string& body) {
+  try {
+    return nlohmann::json::parse(body);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("bad JSON (", e.what(), "): ", body.substr(0, 200)));
+  }
+}
+
 struct RunResult {
+  int64_t query_buckets = -1;  // in the answer after ingest
   double seconds = 0;
   int64_t points_sent = 0;
   int64_t points_held = -1;
@@ -345,6 +356,12 @@ RunResult RunIngest(const Server& server, const Target& target,
     res.error = first_error;
     return res;
   }
+  if (auto q = (*qc)->Get(target.query_path); q.ok() && q->status == 200) {
+    auto b = target.buckets(q->body);
+    if (b.ok()) res.query_buckets = *b;
+    if (!b.ok())
+      std::fprintf(stderr, "%s: %s\n", target.name.c_str(), b.status().ToString().c_str());
+  }
   auto held = target.count(**qc);
   if (!held.ok()) {
     res.error = absl::StrCat("counting points: ", held.status().ToString());
@@ -377,6 +394,15 @@ Target DualcarbonTarget(const Plant& p, const std::string& qkey) {
   t.query_path =
       absl::StrCat("/api/v1/query?series=", UrlEncode(qkey), "&start=", UrlEncode(Rfc3339(kT0)),
                    "&end=", UrlEncode(Rfc3339(kT0 + kThirtyDays)), "&step=1h&agg=mean");
+  t.buckets = [](const std::string& body) -> absl::StatusOr<int64_t> {
+    auto j = ParseJson(body);
+    if (!j.ok()) return j.status();
+    try {
+      return static_cast<int64_t>(j->at("results").at(0).at("points").size());
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat("unexpected query answer: ", e.what()));
+    }
+  };
   int meters = p.meters;
   t.count = [meters](HttpClient& c) -> absl::StatusOr<int64_t> {
     // Counts per series over the whole data set, 50 series per request.
@@ -419,6 +445,19 @@ Target InfluxTarget(int qmeter) {
                                "' AND site='", Plant::Site(qmeter), "' AND time >= '", Rfc3339(kT0),
                                "' AND time < '", Rfc3339(kT0 + kThirtyDays), "' GROUP BY time(1h)");
   t.query_path = absl::StrCat("/query?db=bench&epoch=ms&q=", UrlEncode(q));
+  t.buckets = [](const std::string& body) -> absl::StatusOr<int64_t> {
+    auto j = ParseJson(body);
+    if (!j.ok()) return j.status();
+    try {
+      int64_t n = 0;  // GROUP BY time() fills empty hours with null
+      for (const auto& row : j->at("results").at(0).at("series").at(0).at("values")) {
+        n += row.at(1).is_null() ? 0 : 1;
+      }
+      return n;
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat("unexpected query answer: ", e.what()));
+    }
+  };
   t.count = [](HttpClient& c) -> absl::StatusOr<int64_t> {
     auto j =
         GetJson(c, "/query?db=bench&q=" + UrlEncode("SELECT count(kwh), count(kw) FROM energy"));
@@ -444,6 +483,9 @@ Target ClickHouseTarget(const std::string& qkey) {
       "SELECT intDiv(t, 3600000000000) AS h, avg(value) FROM bench.points WHERE series = '", qkey,
       "' AND t >= ", kT0, " AND t < ", kT0 + kThirtyDays, " GROUP BY h ORDER BY h FORMAT TSV");
   t.query_path = "/?query=" + UrlEncode(q);
+  t.buckets = [](const std::string& body) -> absl::StatusOr<int64_t> {
+    return static_cast<int64_t>(std::count(body.begin(), body.end(), '\n'));
+  };
   t.count = [](HttpClient& c) -> absl::StatusOr<int64_t> {
     auto r = c.Get("/?query=" + UrlEncode("SELECT count() FROM bench.points"));
     if (!r.ok()) return r.status();
@@ -564,6 +606,13 @@ DC_BENCH(ingest_http,
     Report(w.c_str(), "query_p50", Percentile(r.query_ms, 0.5), "ms");
     Report(w.c_str(), "query_p99", Percentile(r.query_ms, 0.99), "ms");
     Report(w.c_str(), "queries", static_cast<double>(r.query_ms.size()), "queries");
+    Report(w.c_str(), "query_buckets", static_cast<double>(r.query_buckets), "buckets");
+    if (r.query_buckets != std::min<int64_t>(plant.steps, 720)) {
+      std::printf("%s: the hourly query returned %lld non-empty buckets, expected %lld\n",
+                  name.c_str(), static_cast<long long>(r.query_buckets),
+                  static_cast<long long>(std::min<int64_t>(plant.steps, 720)));
+      rc = 1;
+    }
     if (r.query_errors > 0) {
       Report(w.c_str(), "query_errors", static_cast<double>(r.query_errors), "queries");
     }
