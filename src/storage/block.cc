@@ -102,12 +102,12 @@ inline auto WithPow10(int k, F f) {
     DC_POW10_CASE(1)
     DC_POW10_CASE(2)
     DC_POW10_CASE(3)
-    DC_POW10_CASE(4) DC_POW10_CASE(5) DC_POW10_CASE(6) DC_POW10_CASE(7) DC_POW10_CASE(8)
-        DC_POW10_CASE(9) DC_POW10_CASE(10) DC_POW10_CASE(11) DC_POW10_CASE(12) DC_POW10_CASE(13)
-            DC_POW10_CASE(14) DC_POW10_CASE(15) DC_POW10_CASE(16) DC_POW10_CASE(17)
-                DC_POW10_CASE(18)
+    DC_POW10_CASE(4)
+    DC_POW10_CASE(5) DC_POW10_CASE(6) DC_POW10_CASE(7) DC_POW10_CASE(8) DC_POW10_CASE(9)
+        DC_POW10_CASE(10) DC_POW10_CASE(11) DC_POW10_CASE(12) DC_POW10_CASE(13) DC_POW10_CASE(14)
+            DC_POW10_CASE(15) DC_POW10_CASE(16) DC_POW10_CASE(17) DC_POW10_CASE(18)
 #undef DC_POW10_CASE
-                    default : return f(std::integral_constant<uint64_t, kPow10u[kMaxScale]>{});
+                default : return f(std::integral_constant<uint64_t, kPow10u[kMaxScale]>{});
   }
 }
 inline uint64_t DivPow10(uint64_t u, int k) {
@@ -248,32 +248,31 @@ struct GroupPlan {
   int64_t base;
 };
 
-// Per-thread scratch, reused across calls (no per-point allocation).
-struct Scratch {
-  std::vector<int64_t> dod, m, d1, d2;  // integer sequences
-  std::vector<GroupPlan> plans;
-  void Reserve(size_t n) {
-    if (m.size() < n) {
-      dod.resize(n);
-      m.resize(n);
-      d1.resize(n);
-      d2.resize(n);
-      plans.resize(n / kMinGroup + 1);
-    }
-  }
+// ---- Integer streams: frame-of-reference bit packing in groups of 16, 32 or 64 ---------
+// Min and max of each chunk of kMinGroup values of a stream: groups of 16, 32 and 64 are
+// planned from these without another pass over the values.
+struct Chunks {
+  const int64_t* lo;
+  const int64_t* hi;
+  size_t m;  // stream length
 };
-Scratch& ThreadScratch() {
-  thread_local Scratch s;
-  return s;
+
+Chunks ChunkMinMax(const int64_t* x, size_t m, int64_t* lo, int64_t* hi) {
+  for (size_t g = 0, c = 0; g < m; g += kMinGroup, ++c) {
+    size_t cnt = std::min<size_t>(kMinGroup, m - g);
+    int64_t l = x[g], h = x[g];
+    for (size_t j = 1; j < cnt; ++j) {
+      l = std::min(l, x[g + j]);
+      h = std::max(h, x[g + j]);
+    }
+    lo[c] = l;
+    hi[c] = h;
+  }
+  return {lo, hi, m};
 }
 
-// ---- Integer streams: frame-of-reference bit packing in groups of 16, 32 or 64 ---------
-inline GroupPlan PlanGroup(const int64_t* y, size_t cnt, int64_t prev_base) {
-  int64_t lo = y[0], hi = y[0];
-  for (size_t j = 1; j < cnt; ++j) {
-    lo = std::min(lo, y[j]);
-    hi = std::max(hi, y[j]);
-  }
+// Keeps the previous frame when every value is >= it and that costs no more bytes.
+inline GroupPlan PlanGroup(int64_t lo, int64_t hi, size_t cnt, int64_t prev_base) {
   int w_new = BitWidth(static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo));
   size_t bytes_new = VarintLen(ZigZag(WrapSub(lo, prev_base))) + PackedBytes(cnt, w_new);
   if (prev_base <= lo) {
@@ -283,20 +282,54 @@ inline GroupPlan PlanGroup(const int64_t* y, size_t cnt, int64_t prev_base) {
   return {w_new, true, lo};
 }
 
-// Plans every group (of `group` values) of a stream of m values into plans (nullable);
-// returns the stream's size in bytes.
-size_t PlanStream(const int64_t* x, size_t m, size_t group, GroupPlan* plans) {
+// Plans every group (of `group` values) of a stream into plans (nullable); returns the
+// stream's size in bytes.
+size_t PlanStream(const Chunks& ch, size_t group, GroupPlan* plans) {
   size_t total = 0;
   int64_t base = 0;
-  for (size_t g = 0; g < m; g += group) {
-    size_t cnt = std::min(group, m - g);
-    GroupPlan p = PlanGroup(x + g, cnt, base);
+  const size_t per = group / kMinGroup;
+  for (size_t g = 0, c = 0; g < ch.m; g += group, c += per) {
+    size_t cnt = std::min(group, ch.m - g);
+    size_t end = c + (cnt + kMinGroup - 1) / kMinGroup;
+    int64_t lo = ch.lo[c], hi = ch.hi[c];
+    for (size_t k = c + 1; k < end; ++k) {
+      lo = std::min(lo, ch.lo[k]);
+      hi = std::max(hi, ch.hi[k]);
+    }
+    GroupPlan p = PlanGroup(lo, hi, cnt, base);
     total += 1 + PackedBytes(cnt, p.width);
     if (p.new_base) total += VarintLen(ZigZag(WrapSub(p.base, base)));
     base = p.base;
     if (plans) *plans++ = p;
   }
   return total;
+}
+
+// Per-thread scratch, reused across calls (no per-point allocation).
+struct Scratch {
+  std::vector<int64_t> dod, m, d1, d2;  // integer sequences
+  std::vector<int64_t> lo[4], hi[4];    // their chunk minima and maxima (ChunkMinMax)
+  std::vector<GroupPlan> plans;
+  void Reserve(size_t n) {
+    if (m.size() < n) {
+      dod.resize(n);
+      m.resize(n);
+      d1.resize(n);
+      d2.resize(n);
+      for (int i = 0; i < 4; ++i) {
+        lo[i].resize(n / kMinGroup + 1);
+        hi[i].resize(n / kMinGroup + 1);
+      }
+      plans.resize(n / kMinGroup + 1);
+    }
+  }
+  Chunks MinMax(int i, const int64_t* x, size_t len) {
+    return ChunkMinMax(x, len, lo[i].data(), hi[i].data());
+  }
+};
+Scratch& ThreadScratch() {
+  thread_local Scratch s;
+  return s;
 }
 
 void Pack(const int64_t* y, size_t cnt, int64_t base, int w, uint8_t* dst) {
@@ -553,13 +586,13 @@ TimePlan PlanTimestamps(std::span<const Sample> pts, int64_t* dod) {
 }
 
 void PutTimestamps(std::span<const Sample> pts, const TimePlan& tp, const int64_t* dod,
-                   size_t group, GroupPlan* plans, Sink* out) {
+                   const Chunks& ch, size_t group, GroupPlan* plans, Sink* out) {
   out->ScaledSigned(pts[0].t);
   if (pts.size() < 2) return;
   out->Byte(static_cast<uint8_t>(tp.k));
   out->Varint(tp.q1);
   if (tp.ndod == 0) return;
-  PlanStream(dod, tp.ndod, group, plans);
+  PlanStream(ch, group, plans);
   WriteStream(dod, tp.ndod, group, plans, out);
 }
 
@@ -635,12 +668,11 @@ const int64_t* OrderSeq(const Scratch& sc, int order, size_t n, size_t* len) {
 }
 
 // Picks the difference order (0, 1, 2) with the fewest bytes at this group size.
-DecimalPlan PlanDecimal(const Scratch& sc, size_t n, size_t group) {
+// ch[o]: chunk minima/maxima of the stream of order o.
+DecimalPlan PlanDecimal(const Scratch& sc, const Chunks* ch, size_t n, size_t group) {
   DecimalPlan best;
   for (int order = 0; order <= kMaxOrder && static_cast<size_t>(order) < n; ++order) {
-    size_t len;
-    const int64_t* seq = OrderSeq(sc, order, n, &len);
-    size_t bytes = 1 + PlanStream(seq, len, group, nullptr);
+    size_t bytes = 1 + PlanStream(ch[order], group, nullptr);
     if (order >= 1) bytes += VarintLen(ZigZag(sc.m[0]));
     if (order == 2) bytes += VarintLen(ZigZag(sc.d1[0]));
     if (order == 0 || bytes < best.bytes) best = {order, bytes};
@@ -648,13 +680,14 @@ DecimalPlan PlanDecimal(const Scratch& sc, size_t n, size_t group) {
   return best;
 }
 
-void PutDecimal(Scratch& sc, size_t n, int e, const DecimalPlan& dp, size_t group, Sink* out) {
+void PutDecimal(Scratch& sc, const Chunks* ch, size_t n, int e, const DecimalPlan& dp, size_t group,
+                Sink* out) {
   out->Byte(static_cast<uint8_t>(e | (dp.order << kOrderShift)));
   if (dp.order >= 1) out->Varint(ZigZag(sc.m[0]));
   if (dp.order == 2) out->Varint(ZigZag(sc.d1[0]));
   size_t len;
   const int64_t* seq = OrderSeq(sc, dp.order, n, &len);
-  PlanStream(seq, len, group, sc.plans.data());
+  PlanStream(ch[dp.order], group, sc.plans.data());
   WriteStream(seq, len, group, sc.plans.data(), out);
 }
 
@@ -770,9 +803,16 @@ void EncodeBlock(std::span<const Sample> points, std::string* out) {
   // Values: decimal if every value is m / 10^e, else Gorilla.
   int e = 0;
   bool decimal = FindDecimal(points, sc.m.data(), &e);
+  Chunks dod_ch = sc.MinMax(3, sc.dod.data(), tp.ndod);
+  Chunks val_ch[kMaxOrder + 1];  // by difference order
   if (decimal) {
     for (size_t i = 1; i < n; ++i) sc.d1[i - 1] = WrapSub(sc.m[i], sc.m[i - 1]);
     for (size_t i = 2; i < n; ++i) sc.d2[i - 2] = WrapSub(sc.d1[i - 1], sc.d1[i - 2]);
+    for (int o = 0; o <= kMaxOrder && static_cast<size_t>(o) < n; ++o) {
+      size_t len;
+      const int64_t* seq = OrderSeq(sc, o, n, &len);
+      val_ch[o] = sc.MinMax(o, seq, len);
+    }
   }
   // Group size: the one that makes timestamps + decimal values smallest (ties: 32).
   int code = 1;
@@ -780,10 +820,10 @@ void EncodeBlock(std::span<const Sample> points, std::string* out) {
   DecimalPlan dp;
   for (int c : {1, 0, 2}) {
     size_t group = size_t{kMinGroup} << c;
-    size_t bytes = tp.ndod ? PlanStream(sc.dod.data(), tp.ndod, group, nullptr) : 0;
+    size_t bytes = tp.ndod ? PlanStream(dod_ch, group, nullptr) : 0;
     DecimalPlan d;
     if (decimal) {
-      d = PlanDecimal(sc, n, group);
+      d = PlanDecimal(sc, val_ch, n, group);
       bytes += d.bytes;
     }
     if (bytes < best) best = bytes, code = c, dp = d;
@@ -803,9 +843,9 @@ void EncodeBlock(std::span<const Sample> points, std::string* out) {
                                         (tp.ndod == 0 ? kFlagRegular : 0) | (code << kGroupShift));
   Sink sink(out);
   sink.Byte(header);
-  PutTimestamps(points, tp, sc.dod.data(), group, sc.plans.data(), &sink);
+  PutTimestamps(points, tp, sc.dod.data(), dod_ch, group, sc.plans.data(), &sink);
   if (decimal) {
-    PutDecimal(sc, n, e, dp, group, &sink);
+    PutDecimal(sc, val_ch, n, e, dp, group, &sink);
   } else {
     BitWriter w(&sink);
     GorillaEncode(n, get, &w);
