@@ -118,7 +118,7 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--fsync", flags->fsync, "WAL fsync policy: always | interval:MS | off");
   cmd->add_option("--retention", flags->retention,
                   "drop data older than this (30d, 52w; 0 = keep)");
-  cmd->add_option("--threads", flags->threads, "worker threads (0 = hardware concurrency)");
+  cmd->add_option("--threads", flags->threads, "worker threads (0 = 2 x hardware concurrency)");
   cmd->add_option("--log-level", flags->log_level, "trace | debug | info | warn | error | off");
   cmd->callback([flags] { Serve(*flags); });
 }

@@ -15,6 +15,7 @@
 #include "ingest/json_write.h"
 #include "ingest/line_protocol.h"
 #include "nlohmann/json.hpp"
+#include "server/time_format.h"
 
 namespace dc::server {
 namespace {
@@ -252,7 +253,7 @@ absl::Status Api::Query(HttpRequest& req, HttpResponse& res) {
         if (spec->epoch_ms) {
           absl::StrAppend(&out, b.t / 1'000'000);
         } else {
-          out += FormatTime(b.t, spec->zone);
+          AppendRfc3339(b.t, spec->zone, &out);
         }
         out.push_back(',');
         AppendDouble(b.v, &out);
@@ -270,7 +271,7 @@ absl::Status Api::Query(HttpRequest& req, HttpResponse& res) {
         absl::StrAppend(&out, points[j].t / 1'000'000);
       } else {
         out.push_back('"');
-        out += FormatTime(points[j].t, spec->zone);
+        AppendRfc3339(points[j].t, spec->zone, &out);
         out.push_back('"');
       }
       out.push_back(',');

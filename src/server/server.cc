@@ -425,9 +425,11 @@ void Server::Impl::Run() {
     });
   }
   Accept();
+  // Handlers block (Store::Write waits for the WAL, fsync=always for the disk), so twice the
+  // cores: a query need not queue behind two writes in progress.
   int n = options_.threads > 0
               ? options_.threads
-              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+              : static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()));
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
 }
 
