@@ -20,7 +20,7 @@ namespace dc::server {
 struct ServerOptions {
   std::string listen = "127.0.0.1:8086";        // HOST:PORT, [v6]:PORT; port 0 = any free port
   bool auth = true;                             // false only on loopback (checked by Start)
-  int threads = 0;                              // worker threads; 0 = hardware concurrency
+  int threads = 0;                              // worker threads; 0 = 2 x hardware concurrency
   size_t max_header_bytes = 16 << 10;           // larger headers get 431
   size_t max_body_bytes = 64 << 20;             // larger bodies (also after gunzip) get 413
   int64_t request_timeout_ns = 30'000'000'000;  // header + body, from the request's first byte
