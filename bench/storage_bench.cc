@@ -16,9 +16,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::unique_ptr<Store> OpenFresh(const std::string& dir, const std::string& fsync, bool fresh) {
+std::unique_ptr<Store> OpenFresh(const std::string& dir, const std::string& fsync, bool fresh,
+                                 int64_t partition_days = 0,
+                                 const std::string& zone = "Asia/Shanghai") {
   if (fresh) fs::remove_all(dir);
   StoreOptions o;
+  o.block_zone = zone;
+  if (partition_days > 0) o.partition_ns = partition_days * kNanosPerDay;
   o.dir = dir;
   o.fsync = *ParseFsyncPolicy(fsync);
   auto s = Store::Open(o);
@@ -62,7 +66,8 @@ std::vector<PointBatch> MakeBatches(int series, int64_t points, int batch_size, 
   return out;
 }
 
-DC_BENCH(ingest_inprocess, "in-process Store::Write points/s (fsync interval:100), 1 and 2 writers") {
+DC_BENCH(ingest_inprocess,
+         "in-process Store::Write points/s (fsync interval:100), 1 and 2 writers") {
   const int64_t total = static_cast<int64_t>(20'000'000 * args.scale);
   const int64_t t0 = 1735689600LL * kNanosPerSecond;
   auto batches = MakeBatches(1000, total, 5000, t0);
@@ -106,8 +111,8 @@ int64_t LoadUci(Store* store, const std::string& path) {
   std::ifstream in(path);
   std::string line;
   std::getline(in, line);  // header (with BOM)
-  const char* cols[] = {"usage_kwh", "lagging_kvarh", "leading_kvarh", "co2_t", "lagging_pf",
-                        "leading_pf"};
+  const char* cols[] = {"usage_kwh", "lagging_kvarh", "leading_kvarh",
+                        "co2_t",     "lagging_pf",    "leading_pf"};
   PointBatch b;
   int64_t n = 0;
   double counter = 0;
@@ -131,10 +136,11 @@ int64_t LoadUci(Store* store, const std::string& path) {
   return n;
 }
 
-DC_BENCH(bytes_on_disk, "bytes/point on disk through the whole store: UCI plant data, 1 Hz meters") {
+DC_BENCH(bytes_on_disk,
+         "bytes/point on disk through the whole store: UCI plant data, 1 Hz meters") {
   {
     std::string dir = args.work_dir + "/uci";
-    auto store = OpenFresh(dir, "off", true);
+    auto store = OpenFresh(dir, "off", true, 0, "Asia/Seoul");  // the plant's zone
     int64_t n = LoadUci(store.get(), std::string(DC_SOURCE_DIR) +
                                          "/datasets/uci-steel-industry/Steel_industry_data.csv");
     if (!store->Flush().ok() || !store->Compact().ok()) std::abort();
@@ -171,7 +177,7 @@ DC_BENCH(query_daily_sums,
   const int64_t t0 = 1704038400LL * kNanosPerSecond;  // 2023-12-31T16:00Z = 2024-01-01 local
   std::string dir = args.work_dir + "/daily";
   bool reuse = args.Get("reuse", "0") == "1" && fs::exists(dir);
-  auto store = OpenFresh(dir, "off", !reuse);
+  auto store = OpenFresh(dir, "off", !reuse, std::stoll(args.Get("partition-days", "0")));
   if (!reuse) {
     auto start = std::chrono::steady_clock::now();
     std::mt19937_64 rng(3);

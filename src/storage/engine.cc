@@ -40,11 +40,28 @@ int64_t FloorDiv(int64_t a, int64_t b) {
   return q;
 }
 
+// One series' blocks in one segment file. Flat (no pointer chase to the SeriesBlocks) because
+// long-range aggregates walk hundreds of these per series and are bound by memory latency.
+// The partition [start, end) holding t: partitions are `width` long, shifted by `offset` from
+// the epoch (so they can start at local midnight). 128-bit arithmetic, clamped to int64.
+std::pair<int64_t, int64_t> PartitionOf(int64_t t, int64_t width, int64_t offset) {
+  __int128 x = static_cast<__int128>(t) - offset;
+  __int128 q = x / width;
+  if (x % width != 0 && x < 0) --q;
+  __int128 start = q * width + offset, end = start + width;
+  auto clamp = [](__int128 v) {
+    return static_cast<int64_t>(v < INT64_MIN ? INT64_MIN : v > INT64_MAX ? INT64_MAX : v);
+  };
+  return {clamp(start), clamp(end)};
+}
+
 struct SegEntry {
   int64_t partition;
+  int64_t partition_end;
   uint64_t seq;
   const SegmentReader* seg;
-  const SeriesBlocks* blocks;
+  const BlockRef* begin;
+  const BlockRef* end;
 };
 
 // An immutable set of segment files.
@@ -155,8 +172,16 @@ class Engine final : public Store {
   // The last point before t (before=true) or the first at or after t.
   absl::StatusOr<std::optional<Sample>> Neighbor(std::string_view key, int64_t t, bool before);
   void BackgroundLoop();
+  // The bucket grid of a request; the last few are cached, since dashboards and reports ask
+  // many series for the same range and step, and calendar arithmetic in a zone is not free.
+  absl::StatusOr<std::shared_ptr<const BucketGrid>> Grid(const AggregateRequest& req);
+
+  // Reads DIR/STORE, or writes it for a new store: the partition grid is fixed at creation.
+  absl::Status LoadOrCreateLayout(bool has_segments);
 
   StoreOptions opt_;
+  absl::TimeZone zone_;  // opt_.block_zone
+  int64_t partition_offset_ = 0;
   Env* env_;
   std::string wal_dir_, seg_dir_;
   std::shared_ptr<void> lock_;
@@ -176,7 +201,35 @@ class Engine final : public Store {
   int64_t last_flush_ns_ = 0;
   bool stop_ = false;
   std::thread bg_;
+
+  struct GridKey {
+    int64_t start, end, step_n;
+    Step::Unit unit;
+    std::string zone;
+    bool closed_right;
+    bool operator==(const GridKey&) const = default;
+  };
+  std::mutex grid_mu_;
+  std::vector<std::pair<GridKey, std::shared_ptr<const BucketGrid>>>
+      grids_;  // GUARDED_BY(grid_mu_)
 };
+
+absl::StatusOr<std::shared_ptr<const BucketGrid>> Engine::Grid(const AggregateRequest& req) {
+  GridKey key{req.start, req.end, req.step.n, req.step.unit, req.zone.name(), req.closed_right};
+  {
+    std::lock_guard<std::mutex> l(grid_mu_);
+    for (const auto& [k, g] : grids_) {
+      if (k == key) return g;
+    }
+  }
+  auto g = BucketGrid::Make(req, kMaxBuckets);
+  if (!g.ok()) return g.status();
+  auto shared = std::make_shared<const BucketGrid>(std::move(*g));
+  std::lock_guard<std::mutex> l(grid_mu_);
+  if (grids_.size() >= 8) grids_.erase(grids_.begin());
+  grids_.emplace_back(std::move(key), shared);
+  return shared;
+}
 
 uint32_t Engine::InternLocked(std::string_view key) {
   auto it = ids_.find(key);
@@ -198,6 +251,9 @@ void Engine::InsertLocked(const PointBatch& batch) {
 }
 
 absl::Status Engine::Init() {
+  auto zone = LoadZone(opt_.block_zone);
+  if (!zone.ok()) return zone.status();
+  zone_ = *zone;
   absl::Status s = env_->CreateDirs(seg_dir_);
   if (s.ok()) s = env_->CreateDirs(wal_dir_);
   if (!s.ok()) return s;
@@ -232,6 +288,8 @@ absl::Status Engine::Init() {
     max_seq = std::max(max_seq, (*r)->meta().seq);
     segs.push_back(std::shared_ptr<SegmentReader>(std::move(*r)));
   }
+  s = LoadOrCreateLayout(!segs.empty());
+  if (!s.ok()) return s;
   {
     std::lock_guard<std::mutex> l(mu_);
     next_file_ = max_file + 1;
@@ -261,6 +319,34 @@ absl::Status Engine::Init() {
   last_flush_ns_ = env_->MonotonicNanos();
   if (opt_.background) bg_ = std::thread([this] { BackgroundLoop(); });
   return absl::OkStatus();
+}
+
+absl::Status Engine::LoadOrCreateLayout(bool has_segments) {
+  const std::string path = opt_.dir + "/STORE";
+  if (env_->FileExists(path)) {
+    auto text = ReadFileToString(env_, path);
+    if (!text.ok()) return text.status();
+    long long width = 0, offset = 0;
+    if (std::sscanf(text->c_str(),
+                    "dualcarbon-store 1\npartition_ns %lld\npartition_offset_ns %lld", &width,
+                    &offset) != 2 ||
+        width <= 0) {
+      return absl::DataLossError(absl::StrCat(path, ": unreadable store layout file"));
+    }
+    opt_.partition_ns = width;
+    partition_offset_ = offset;
+    return absl::OkStatus();
+  }
+  // New store: partitions start at local midnight of the block zone (its UTC offset now).
+  // A store written before this file existed keeps the epoch-aligned grid.
+  if (!has_segments) {
+    int64_t off = int64_t{zone_.At(absl::FromUnixNanos(env_->NowNanos())).offset} * kNanosPerSecond;
+    partition_offset_ = -off;
+  }
+  return WriteFileAtomic(
+      env_, path,
+      absl::StrFormat("dualcarbon-store 1\npartition_ns %d\npartition_offset_ns %d\n",
+                      opt_.partition_ns, partition_offset_));
 }
 
 absl::Status Engine::Write(const PointBatch& batch) {
@@ -319,7 +405,8 @@ absl::Status Engine::WriteSegments(
   std::map<int64_t, Part> parts;
   std::string encoded;
   const int64_t pns = opt_.partition_ns;
-  auto writer_for = [&](int64_t p) -> absl::StatusOr<SegmentWriter*> {
+  const Step day{Step::Unit::kDay, 1};
+  auto writer_for = [&](int64_t p, int64_t p_end) -> absl::StatusOr<SegmentWriter*> {
     auto it = parts.find(p);
     if (it != parts.end()) return it->second.writer.get();
     SegmentMeta meta;
@@ -330,7 +417,7 @@ absl::Status Engine::WriteSegments(
       meta.seq = fixed_seq ? fixed_seq : next_seq_++;
     }
     meta.partition_start = p;
-    meta.partition_end = (p > INT64_MAX - pns) ? INT64_MAX : p + pns;
+    meta.partition_end = p_end;
     std::string path = SegmentPath(p, file_no);
     auto w = SegmentWriter::Create(env_, path, meta);
     if (!w.ok()) return w.status();
@@ -341,11 +428,13 @@ absl::Status Engine::WriteSegments(
   for (const auto& [key, pts] : series) {
     size_t i = 0;
     while (i < pts.size()) {
-      const int64_t part = FloorDiv(pts[i].t, pns) * pns;
-      const int64_t part_end = (part > INT64_MAX - pns) ? INT64_MAX : part + pns;
+      const auto [part, part_end] = PartitionOf(pts[i].t, pns, partition_offset_);
+      const int64_t local_day_end = NextBucket(BucketStart(pts[i].t, day, zone_), day, zone_);
+      const int64_t block_end = std::min(part_end, local_day_end);
       size_t j = i + 1;
-      // Cut: at the partition end, at max points, or at an hour boundary once >= min points.
-      while (j < pts.size() && pts[j].t < part_end) {
+      // Cut: at the partition end, at local midnight, at max points, or at an hour boundary
+      // once the block has min points.
+      while (j < pts.size() && pts[j].t < block_end) {
         size_t n = j - i;
         if (n >= static_cast<size_t>(opt_.block_max_points)) break;
         if (n >= static_cast<size_t>(opt_.block_min_points) &&
@@ -357,7 +446,7 @@ absl::Status Engine::WriteSegments(
       std::span<const Sample> block(pts.data() + i, j - i);
       encoded.clear();
       EncodeBlock(block, &encoded);
-      auto w = writer_for(part);
+      auto w = writer_for(part, part_end);
       if (!w.ok()) return w.status();
       absl::Status s = (*w)->AddBlock(key, ComputeStats(block), encoded);
       if (!s.ok()) return s;
@@ -408,7 +497,12 @@ void Engine::InstallLocked(const std::vector<std::shared_ptr<SegmentReader>>& ad
     std::sort(segs.begin(), segs.end(),
               [](const auto& a, const auto& b) { return a->meta().seq < b->meta().seq; });
     for (const auto& sb : seg->series()) {
-      SegEntry e{seg->meta().partition_start, seg->meta().seq, seg.get(), &sb};
+      SegEntry e{seg->meta().partition_start,
+                 seg->meta().partition_end,
+                 seg->meta().seq,
+                 seg.get(),
+                 sb.blocks.data(),
+                 sb.blocks.data() + sb.blocks.size()};
       auto& list = v->by_series[InternLocked(sb.key)];
       list.insert(std::upper_bound(list.begin(), list.end(), e, entry_less), e);
     }
@@ -558,10 +652,10 @@ bool OverlapsOthers(const std::vector<SegEntry>& entries, size_t self, size_t pa
                     size_t part_end, int64_t a, int64_t b) {
   for (size_t k = part_begin; k < part_end; ++k) {
     if (k == self) continue;
-    const auto& blocks = entries[k].blocks->blocks;
-    auto it = std::lower_bound(blocks.begin(), blocks.end(), a,
-                               [](const BlockRef& r, int64_t t) { return r.stats.t_last < t; });
-    if (it != blocks.end() && it->stats.t_first <= b) return true;
+    const BlockRef* it =
+        std::lower_bound(entries[k].begin, entries[k].end, a,
+                         [](const BlockRef& r, int64_t t) { return r.stats.t_last < t; });
+    if (it != entries[k].end && it->stats.t_first <= b) return true;
   }
   return false;
 }
@@ -580,7 +674,11 @@ absl::Status Engine::Collect(const Snapshot& snap, int64_t lo, int64_t hi, Stats
       while (j < entries.size() && entries[j].partition == entries[i].partition) ++j;
       const int64_t ps = entries[i].partition;
       if (ps >= hi) break;
-      const int64_t pe = entries[i].seg->meta().partition_end;
+      const int64_t pe = entries[i].partition_end;
+      if (j < entries.size()) {
+        __builtin_prefetch(entries[j].begin);
+        __builtin_prefetch(reinterpret_cast<const char*>(entries[j].begin) + 64);
+      }
       if (pe <= lo) {
         i = j;
         continue;
@@ -588,10 +686,12 @@ absl::Status Engine::Collect(const Snapshot& snap, int64_t lo, int64_t hi, Stats
       const bool multi = j - i > 1;
       const size_t slice = out->size();
       for (size_t k = i; k < j; ++k) {
-        const auto& blocks = entries[k].blocks->blocks;
-        auto b = std::lower_bound(blocks.begin(), blocks.end(), lo,
-                                  [](const BlockRef& r, int64_t t) { return r.stats.t_last < t; });
-        for (; b != blocks.end() && b->stats.t_first < hi; ++b) {
+        const BlockRef* b =
+            entries[k].begin == entries[k].end || entries[k].begin->stats.t_last >= lo
+                ? entries[k].begin
+                : std::lower_bound(entries[k].begin, entries[k].end, lo,
+                                   [](const BlockRef& r, int64_t t) { return r.stats.t_last < t; });
+        for (; b != entries[k].end && b->stats.t_first < hi; ++b) {
           const BlockStats& st = b->stats;
           bool clean = !(multi && OverlapsOthers(entries, k, i, j, st.t_first, st.t_last)) &&
                        !AnyIn(snap.head, st.t_first, st.t_last);
@@ -693,20 +793,29 @@ class BucketStatsSink final : public StatsSink {
  public:
   BucketStatsSink(const BucketGrid& grid, std::vector<Acc>* accs) : grid_(grid), accs_(accs) {}
   bool Take(const BlockStats& s) override {
-    int64_t i = grid_.Find(grid_.AssignTime(s.t_first));
-    if (i < 0 || i != grid_.Find(grid_.AssignTime(s.t_last))) return false;
-    (*accs_)[static_cast<size_t>(i)].AddStats(s);
+    // Blocks arrive mostly in time order: try the bucket of the previous block first.
+    const auto& b = grid_.bounds();
+    const int64_t a0 = grid_.AssignTime(s.t_first), a1 = grid_.AssignTime(s.t_last);
+    if (!(a0 >= b[cursor_] && a0 < b[cursor_ + 1])) {
+      int64_t i = grid_.Find(a0);
+      if (i < 0) return false;
+      cursor_ = static_cast<size_t>(i);
+    }
+    if (a1 >= b[cursor_ + 1]) return false;
+    (*accs_)[cursor_].AddStats(s);
     return true;
   }
 
  private:
   const BucketGrid& grid_;
   std::vector<Acc>* accs_;
+  size_t cursor_ = 0;
 };
 
 absl::StatusOr<std::vector<Bucket>> Engine::Aggregate(const AggregateRequest& req) {
-  auto grid = BucketGrid::Make(req, kMaxBuckets);
-  if (!grid.ok()) return grid.status();
+  auto grid_or = Grid(req);
+  if (!grid_or.ok()) return grid_or.status();
+  const BucketGrid* grid = grid_or->get();
   std::string key = req.series;
   {
     std::lock_guard<std::mutex> l(mu_);

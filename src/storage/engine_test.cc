@@ -313,3 +313,61 @@ TEST(Engine, SecondOpenOfSameDirectoryIsRefused) {
 
 }  // namespace
 }  // namespace dc
+
+namespace dc {
+namespace {
+
+TEST(Engine, ExtremeTimestampsSurviveFlushAndReopen) {
+  std::string dir = TempDir("extreme");
+  std::vector<int64_t> times = {INT64_MIN, INT64_MIN + 1,        -kNanosPerDay - 1, -1,       0,
+                                1,         kNanosPerDay * 20000, INT64_MAX - 1,     INT64_MAX};
+  {
+    auto store = Store::Open(Opts(dir));
+    ASSERT_TRUE(store.ok()) << store.status();
+    PointBatch b;
+    for (size_t i = 0; i < times.size(); ++i) b.Add("x value", times[i], static_cast<double>(i));
+    ASSERT_TRUE((*store)->Write(b).ok());
+    ASSERT_TRUE((*store)->Flush().ok());
+  }
+  auto store = Store::Open(Opts(dir));
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto raw = (*store)->QueryRaw("x value", INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(raw.ok());
+  // [INT64_MIN, INT64_MAX) excludes INT64_MAX itself.
+  ASSERT_EQ(raw->size(), times.size() - 1);
+  for (size_t i = 0; i + 1 < times.size(); ++i) EXPECT_EQ((*raw)[i].t, times[i]);
+  store = decltype(store)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
+TEST(Engine, PartitionsStartAtLocalMidnightAndLayoutPersists) {
+  std::string dir = TempDir("layout");
+  StoreOptions o = Opts(dir);
+  o.block_zone = "Asia/Shanghai";
+  {
+    auto store = Store::Open(o);
+    ASSERT_TRUE(store.ok());
+    PointBatch b;
+    // 2025-03-01 23:30 and 2025-03-02 00:30 local (+08:00): two partitions.
+    int64_t t = *ParseTime("2025-03-01T23:30:00+08:00", absl::UTCTimeZone());
+    b.Add("x value", t, 1);
+    b.Add("x value", t + kNanosPerHour, 2);
+    ASSERT_TRUE((*store)->Write(b).ok());
+    ASSERT_TRUE((*store)->Flush().ok());
+    EXPECT_EQ((*store)->Stats().partitions, 2);
+  }
+  // Reopening with another zone keeps the grid the store was created with.
+  o.block_zone = "UTC";
+  auto store = Store::Open(o);
+  ASSERT_TRUE(store.ok());
+  PointBatch b;
+  b.Add("x value", *ParseTime("2025-03-02T01:30:00+08:00", absl::UTCTimeZone()), 3);
+  ASSERT_TRUE((*store)->Write(b).ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+  EXPECT_EQ((*store)->Stats().partitions, 2);
+  store = decltype(store)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace dc
