@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   dc::app::RegisterToken(app);
   dc::app::RegisterAccount(app);
   dc::app::RegisterReference(app);
+  dc::app::RegisterReport(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
