@@ -71,3 +71,27 @@ TEST(ListenTest, ParseAndLoopback) {
 
 }  // namespace
 }  // namespace dc::server
+
+namespace dc::server {
+namespace {
+
+TEST(ConfigTest, ExampleFileIsValidAndHoldsTheDefaults) {
+  ServeConfig defaults;
+  ServeConfig c;
+  absl::Status s = LoadConfigFile(DC_SOURCE_DIR "/dualcarbon.example.toml", &c);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(c.http.listen, defaults.http.listen);
+  EXPECT_EQ(c.http.auth, defaults.http.auth);
+  EXPECT_EQ(c.http.max_body_bytes, defaults.http.max_body_bytes);
+  EXPECT_EQ(c.http.max_header_bytes, defaults.http.max_header_bytes);
+  EXPECT_EQ(c.http.request_timeout_ns, defaults.http.request_timeout_ns);
+  EXPECT_EQ(c.http.idle_timeout_ns, defaults.http.idle_timeout_ns);
+  EXPECT_EQ(c.http.write_timeout_ns, defaults.http.write_timeout_ns);
+  EXPECT_EQ(c.http.shutdown_grace_ns, defaults.http.shutdown_grace_ns);
+  EXPECT_EQ(c.fsync, defaults.fsync);
+  EXPECT_EQ(c.retention, defaults.retention);
+  EXPECT_EQ(c.log_level, defaults.log_level);
+}
+
+}  // namespace
+}  // namespace dc::server
