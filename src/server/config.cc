@@ -114,7 +114,9 @@ std::string KnownKeys() {
 
 absl::Status Apply(const toml::table& table, const std::string& prefix, std::string_view origin,
                    ServeConfig* config) {
-  for (const auto& [k, node] : table) {
+  for (const auto& entry : table) {
+    const toml::key& k = entry.first;
+    const toml::node& node = entry.second;
     std::string name =
         prefix.empty() ? std::string(k.str()) : absl::StrCat(prefix, ".", AV(k.str()));
     auto where = [&]() {
