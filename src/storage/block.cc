@@ -25,9 +25,11 @@ constexpr int kGroupShift = 4;          // bits 4-5: group size code c, groups o
 constexpr uint8_t kGroupCodeMask = 0x30;
 constexpr int kMaxGroupCode = 2;  // 16, 32, 64
 constexpr uint8_t kHeaderReserved = 0xC0;
-// Decimal parameter byte: bits 0-4 exponent e, bits 5-6 difference order.
+// Decimal parameter byte: bits 0-4 exponent e, bits 5-6 difference order, bit 7 exceptions.
 constexpr uint8_t kExpMask = 0x1F;
 constexpr int kOrderShift = 5;
+constexpr uint8_t kOrderMask = 0x60;
+constexpr uint8_t kDecimalExceptions = 0x80;  // NaN/±inf/-0.0 stored raw after the stream
 constexpr int kMaxExp = 18;
 constexpr int kMaxOrder = 2;
 // Integer streams: groups of 16 << c values, header byte = width | kGroupNewBase.
@@ -91,23 +93,13 @@ inline uint64_t Load64(const uint8_t* p) {
 inline void Store64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
 
 // Calls f(std::integral_constant<uint64_t, 10^k>) so that dividing by it compiles to a
-// multiply-shift instead of a 64-bit division.
-template <typename F>
+// multiply-shift instead of a 64-bit division. REQUIRES: 0 <= k <= kMaxScale.
+template <int K = 0, typename F>
 inline auto WithPow10(int k, F f) {
-  switch (k) {
-#define DC_POW10_CASE(K) \
-  case K:                \
+  if constexpr (K == kMaxScale) {
     return f(std::integral_constant<uint64_t, kPow10u[K]>{});
-    DC_POW10_CASE(0)
-    DC_POW10_CASE(1)
-    DC_POW10_CASE(2)
-    DC_POW10_CASE(3)
-    DC_POW10_CASE(4)
-    DC_POW10_CASE(5) DC_POW10_CASE(6) DC_POW10_CASE(7) DC_POW10_CASE(8) DC_POW10_CASE(9)
-        DC_POW10_CASE(10) DC_POW10_CASE(11) DC_POW10_CASE(12) DC_POW10_CASE(13) DC_POW10_CASE(14)
-            DC_POW10_CASE(15) DC_POW10_CASE(16) DC_POW10_CASE(17) DC_POW10_CASE(18)
-#undef DC_POW10_CASE
-                default : return f(std::integral_constant<uint64_t, kPow10u[kMaxScale]>{});
+  } else {
+    return k == K ? f(std::integral_constant<uint64_t, kPow10u[K]>{}) : WithPow10<K + 1>(k, f);
   }
 }
 inline uint64_t DivPow10(uint64_t u, int k) {
@@ -310,8 +302,10 @@ struct Scratch {
   std::vector<int64_t> dod, m, d1, d2;  // integer sequences
   std::vector<int64_t> lo[4], hi[4];    // their chunk minima and maxima (ChunkMinMax)
   std::vector<GroupPlan> plans;
+  std::vector<size_t> exc;  // exception indexes
   void Reserve(size_t n) {
     if (m.size() < n) {
+      exc.resize(n);
       dod.resize(n);
       m.resize(n);
       d1.resize(n);
@@ -638,21 +632,79 @@ absl::Status GetTimestamps(Source* src, bool regular, size_t n, size_t group, Sa
 }
 
 // ---- Decimal values --------------------------------------------------------------------
-// Finds the smallest e such that every value is m / 10^e exactly; fills m. False if none.
-bool FindDecimal(std::span<const Sample> pts, int64_t* m, int* exp) {
+// NaN, ±inf and -0.0 are not m / 10^e: a decimal block stores them raw ("exceptions").
+inline bool IsException(double v) {
+  uint64_t b = Bits(v);
+  return (b & 0x7FF0000000000000ull) == 0x7FF0000000000000ull || b == 0x8000000000000000ull;
+}
+
+// Finds the smallest e such that every value but the exceptions is m / 10^e; fills m (an
+// exception gets its predecessor's m, leading ones the first regular m) and exc[] with the
+// exceptions' indexes. False if there is no such e or no regular value.
+bool FindDecimal(std::span<const Sample> pts, int64_t* m, int* exp, size_t* exc, size_t* nexc) {
   int e = 0;
-  size_t last_raise = 0;
+  size_t last_raise = 0, ne = 0;
   for (size_t i = 0; i < pts.size(); ++i) {
+    if (IsException(pts[i].v)) {
+      exc[ne++] = i;
+      continue;
+    }
     while (!DecimalExact(pts[i].v, e, &m[i])) {
       if (++e > kMaxExp) return false;
       last_raise = i;
     }
   }
+  if (ne == pts.size()) return false;
   for (size_t i = 0; i < last_raise; ++i) {
-    if (!DecimalExact(pts[i].v, e, &m[i])) return false;
+    if (!IsException(pts[i].v) && !DecimalExact(pts[i].v, e, &m[i])) return false;
+  }
+  for (size_t j = 0; j < ne; ++j) {
+    size_t i = exc[j];
+    m[i] = i > 0 ? m[i - 1] : 0;
+  }
+  if (ne > 0 && exc[0] == 0) {  // leading exceptions: take the first regular value
+    size_t first = 0;
+    while (IsException(pts[first].v)) ++first;
+    for (size_t i = 0; i < first; ++i) m[i] = m[first];
   }
   *exp = e;
+  *nexc = ne;
   return true;
+}
+
+// Exceptions: varint(count), then per exception varint(index gap) and the raw 8 bytes.
+size_t ExceptionBytes(const size_t* exc, size_t ne) {
+  if (ne == 0) return 0;
+  size_t bytes = VarintLen(ne), next = 0;
+  for (size_t j = 0; j < ne; ++j) {
+    bytes += VarintLen(exc[j] - next) + 8;
+    next = exc[j] + 1;
+  }
+  return bytes;
+}
+
+void PutExceptions(std::span<const Sample> pts, const size_t* exc, size_t ne, Sink* out) {
+  out->Varint(ne);
+  size_t next = 0;
+  for (size_t j = 0; j < ne; ++j) {
+    out->Varint(exc[j] - next);
+    out->Fixed64(Bits(pts[exc[j]].v));
+    next = exc[j] + 1;
+  }
+}
+
+absl::Status GetExceptions(Source* src, size_t n, Sample* out) {
+  uint64_t ne, gap, bits;
+  if (!src->Varint(&ne) || ne == 0 || ne >= n) return Corrupt("exception count", *src);
+  size_t next = 0;  // smallest index the next exception may have
+  for (uint64_t j = 0; j < ne; ++j) {
+    if (!src->Varint(&gap) || gap >= n - next) return Corrupt("exception index", *src);
+    if (!src->Fixed64(&bits)) return Corrupt("exception value", *src);
+    next += gap;
+    out[next].v = FromBits(bits);
+    ++next;
+  }
+  return absl::OkStatus();
 }
 
 // The decimal section's difference order and size for one group size.
@@ -681,8 +733,9 @@ DecimalPlan PlanDecimal(const Scratch& sc, const Chunks* ch, size_t n, size_t gr
 }
 
 void PutDecimal(Scratch& sc, const Chunks* ch, size_t n, int e, const DecimalPlan& dp, size_t group,
-                Sink* out) {
-  out->Byte(static_cast<uint8_t>(e | (dp.order << kOrderShift)));
+                bool exceptions, Sink* out) {
+  out->Byte(
+      static_cast<uint8_t>(e | (dp.order << kOrderShift) | (exceptions ? kDecimalExceptions : 0)));
   if (dp.order >= 1) out->Varint(ZigZag(sc.m[0]));
   if (dp.order == 2) out->Varint(ZigZag(sc.d1[0]));
   size_t len;
@@ -694,7 +747,7 @@ void PutDecimal(Scratch& sc, const Chunks* ch, size_t n, int e, const DecimalPla
 absl::Status GetDecimal(Source* src, size_t n, size_t group, Sample* out) {
   uint8_t pb;
   if (!src->Byte(&pb)) return Corrupt("decimal parameters", *src);
-  int e = pb & kExpMask, order = pb >> kOrderShift;
+  int e = pb & kExpMask, order = (pb & kOrderMask) >> kOrderShift;
   if (e > kMaxExp || order > kMaxOrder || (order >= 1 && n < 2) || (order == 2 && n < 3))
     return Corrupt("decimal parameters", *src);
   const double p10 = kPow10d[e];
@@ -733,6 +786,7 @@ absl::Status GetDecimal(Source* src, size_t n, size_t group, Sample* out) {
       }
     }
   }
+  if (pb & kDecimalExceptions) return GetExceptions(src, n, out);
   return absl::OkStatus();
 }
 
@@ -802,7 +856,8 @@ void EncodeBlock(std::span<const Sample> points, std::string* out) {
 
   // Values: decimal if every value is m / 10^e, else Gorilla.
   int e = 0;
-  bool decimal = FindDecimal(points, sc.m.data(), &e);
+  size_t nexc = 0;
+  bool decimal = FindDecimal(points, sc.m.data(), &e, sc.exc.data(), &nexc);
   Chunks dod_ch = sc.MinMax(3, sc.dod.data(), tp.ndod);
   Chunks val_ch[kMaxOrder + 1];  // by difference order
   if (decimal) {
@@ -830,10 +885,11 @@ void EncodeBlock(std::span<const Sample> points, std::string* out) {
   }
   // Gorilla when it is smaller (it needs >= 64 + n - 1 bits: skip it when it cannot win).
   auto get = [&](size_t i) { return points[i].v; };
-  if (decimal && dp.bytes > 8 + (n - 1) / 8) {
+  const size_t dec_bytes = dp.bytes + ExceptionBytes(sc.exc.data(), nexc);
+  if (decimal && dec_bytes > 8 + (n - 1) / 8) {
     BitCounter counter;
     GorillaEncode(n, get, &counter);
-    decimal = dp.bytes <= (counter.bits() + 7) / 8;
+    decimal = dec_bytes <= (counter.bits() + 7) / 8;
   }
   const size_t group = size_t{kMinGroup} << code;
   bool all_good = std::all_of(points.begin(), points.end(),
@@ -845,7 +901,8 @@ void EncodeBlock(std::span<const Sample> points, std::string* out) {
   sink.Byte(header);
   PutTimestamps(points, tp, sc.dod.data(), dod_ch, group, sc.plans.data(), &sink);
   if (decimal) {
-    PutDecimal(sc, val_ch, n, e, dp, group, &sink);
+    PutDecimal(sc, val_ch, n, e, dp, group, nexc > 0, &sink);
+    if (nexc > 0) PutExceptions(points, sc.exc.data(), nexc, &sink);
   } else {
     BitWriter w(&sink);
     GorillaEncode(n, get, &w);

@@ -161,11 +161,30 @@ TEST(BlockTest, AdversarialValues) {
   RoundTrip(Series(shuffled));
 }
 
-TEST(BlockTest, NegativeZeroInDecimalSeriesFallsBackExactly) {
-  std::string b = RoundTrip(Series({1.5, -0.0, 2.5}));
-  EXPECT_EQ(Codec(b), 1);
-  b = RoundTrip(Series({1.5, 0.0, 2.5}));
+TEST(BlockTest, SpecialValuesInDecimalSeriesAreExceptions) {
+  std::string b = RoundTrip(Series({1.5, 0.0, 2.5}));
   EXPECT_EQ(Codec(b), 0);
+  RoundTrip(Series({1.5, -0.0, 2.5}));
+  // A meter series with gaps (NaN), a "-0.00" reading and an overflow (inf) stays decimal
+  // and pays only for the exceptions.
+  std::mt19937_64 rng(17);
+  auto v = RandomWalk(rng, 3600, 2, 500, 0.3);
+  std::string clean = RoundTrip(Series(v));
+  const double nan = std::nan("");
+  v[0] = nan;
+  v[1] = -0.0;
+  v[500] = kInf;
+  v[501] = FromBits(0x7FF4000000000123ull);
+  v[3599] = -kInf;
+  b = RoundTrip(Series(v));
+  EXPECT_EQ(Codec(b), 0);
+  EXPECT_LE(b.size(), clean.size() + 5 * 10 + 8);
+  // Exceptions everywhere but one value; all exceptions (Gorilla); every other one.
+  RoundTrip(Series({nan, nan, 1.5, nan}));
+  RoundTrip(Series({-0.0, 3.25}));
+  EXPECT_EQ(Codec(RoundTrip(Series(std::vector<double>(100, nan)))), 1);
+  for (size_t i = 0; i < v.size(); i += 2) v[i] = nan;
+  RoundTrip(Series(v));
 }
 
 TEST(BlockTest, DecimalSeriesAreDecimalCodedAndSmall) {
@@ -520,6 +539,11 @@ std::vector<std::vector<Sample>> SampleBlocks() {
   blocks.push_back(Series({42.0}));
   blocks.push_back({{std::numeric_limits<int64_t>::min(), -0.0},
                     {std::numeric_limits<int64_t>::max(), 1.0, Quality::kBad}});
+  auto exc = Series(RandomWalk(rng, 120, 1, 20, 1));  // decimal with exceptions
+  exc[0].v = std::nan("");
+  exc[77].v = -0.0;
+  exc[119].v = kInf;
+  blocks.push_back(exc);
   return blocks;
 }
 
