@@ -80,10 +80,10 @@ class Server::Impl {
       : store_(store),
         tokens_(tokens),
         options_(options),
+        api_(store, tokens, metrics_, ApiOptions{options.max_body_bytes, 10}),
         ioc_(std::max(1, options.threads)),
         acceptor_(net::make_strand(ioc_)),
-        signals_(ioc_),
-        api_(store, tokens, metrics_, ApiOptions{options.max_body_bytes, 10}) {
+        signals_(ioc_) {
     api_.Register(router_);
   }
 
@@ -104,27 +104,31 @@ class Server::Impl {
   tcp::endpoint endpoint() const { return endpoint_; }
 
  private:
+  void WaitForSignal();
   void Accept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
 
+  // Declared before ioc_: pending handlers destroyed with ioc_ own sessions, whose destructors
+  // use the registry and the metrics.
   Store& store_;
   TokenStore* tokens_;
   ServerOptions options_;
+  Metrics metrics_;
+  Router router_;
+  Api api_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> force_{false};  // a second signal: stop waiting for busy connections
+  absl::Notification stop_requested_;
+  bool waited_ = false;
+  absl::Mutex mu_;
+  absl::flat_hash_map<Session*, std::weak_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
+
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   net::signal_set signals_;
   std::optional<net::steady_timer> accept_retry_;
   tcp::endpoint endpoint_;
-  Metrics metrics_;
-  Router router_;
-  Api api_;
   std::vector<std::thread> threads_;
-  std::atomic<bool> stopping_{false};
-  absl::Notification stop_requested_;
-  bool waited_ = false;
-
-  absl::Mutex mu_;
-  absl::flat_hash_map<Session*, std::weak_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
 };
 
 // One connection: reads requests one after the other (keep-alive), each with its own deadline,
@@ -418,11 +422,7 @@ void Server::Impl::Run() {
   if (options_.handle_signals) {
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
-    signals_.async_wait([this](beast::error_code ec, int sig) {
-      if (ec) return;
-      spdlog::info("signal {}: shutting down", sig);
-      Stop();
-    });
+    WaitForSignal();
   }
   Accept();
   // Handlers block (Store::Write waits for the WAL, fsync=always for the disk), so twice the
@@ -431,6 +431,20 @@ void Server::Impl::Run() {
               ? options_.threads
               : static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()));
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
+}
+
+void Server::Impl::WaitForSignal() {
+  signals_.async_wait([this](beast::error_code ec, int sig) {
+    if (ec) return;
+    if (stopping()) {
+      spdlog::warn("signal {} again: not waiting for busy connections", sig);
+      force_.store(true);
+      return;
+    }
+    spdlog::info("signal {}: shutting down", sig);
+    Stop();
+    WaitForSignal();
+  });
 }
 
 void Server::Impl::Accept() {
@@ -488,7 +502,7 @@ absl::Status Server::Impl::Wait() {
       open = sessions_.size();
     }
     if (open == 0) break;
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (std::chrono::steady_clock::now() >= deadline || force_.load()) {
       spdlog::warn("shutdown: closing {} connection(s) still busy after the grace period", open);
       break;
     }
