@@ -9,6 +9,9 @@
 #include <cstring>
 #include <limits>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
@@ -18,6 +21,9 @@ namespace dc {
 namespace {
 
 constexpr size_t kMaxKeyLength = 65535;  // as InfluxDB's MaxKeyLength
+// Lines with this many fields look their series up through the prefix cache; for fewer, the
+// cache costs more than the per-field lookups it saves (measured with bench lp_parse).
+constexpr size_t kCacheMinFields = 3;
 // InfluxDB 1.x reserves the two lowest and the highest int64 (models.MinNanoTime/MaxNanoTime).
 constexpr int64_t kMinLpTime = std::numeric_limits<int64_t>::min() + 2;
 constexpr int64_t kMaxLpTime = std::numeric_limits<int64_t>::max() - 1;
@@ -30,6 +36,19 @@ struct TagSpan {
 struct FieldValue {
   std::string_view key;  // as written (escaped)
   double v;
+};
+
+// The series of one measurement-and-tags prefix, by field key (both as written in the body).
+struct PrefixSeries {
+  struct Field {
+    std::string_view key;
+    uint32_t id;
+  };
+  absl::InlinedVector<Field, 4> fields;
+};
+
+struct ViewHash {
+  size_t operator()(std::string_view s) const { return absl::Hash<absl::string_view>{}(AV(s)); }
 };
 
 inline bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\0'; }
@@ -167,6 +186,13 @@ class Parser {
   }
 
   bool ParsePoint(const char* p);
+  bool CheckKeyLength(size_t prefix);
+  // Appends fields_ at `t` under the canonical `prefix`, through the prefix cache.
+  [[gnu::noinline]] bool EmitCached(std::string_view prefix, int64_t t);
+  // Writes measurement and tags_ sorted into key_; fails on a duplicate tag key.
+  bool SortedPrefix(std::string_view measurement);
+  // Series index of `field` under the canonical `prefix` (measurement and tags, as written).
+  uint32_t SeriesOf(std::string_view prefix, PrefixSeries* cache, std::string_view field);
   bool ParseTags(const char** pp, bool* sorted);
   bool ParseFields(const char** pp, size_t* strings);
   bool ParseTimestamp(const char* p, int64_t* t);
@@ -191,6 +217,10 @@ class Parser {
   std::vector<TagSpan> tags_;
   std::vector<FieldValue> fields_;
   std::string key_;
+  // Prefixes of lines with sorted tags (their text in the body is canonical) → their series,
+  // so a repeated prefix costs one hash per line instead of one per field.
+  absl::flat_hash_map<std::string_view, uint32_t, ViewHash, std::equal_to<>> prefix_index_;
+  std::vector<PrefixSeries> prefixes_;
 };
 
 bool Parser::ParsePoint(const char* p) {
@@ -211,38 +241,72 @@ bool Parser::ParsePoint(const char* p) {
   int64_t t;
   if (!ParseTimestamp(p, &t)) return false;
 
-  key_.clear();
-  if (sorted) {
-    key_.append(m, key_end - m);
+  if (sorted && fields_.size() >= kCacheMinFields) {
+    if (!EmitCached(std::string_view(m, key_end - m), t)) return false;
   } else {
-    key_.append(m, meas_end - m);
-    std::sort(tags_.begin(), tags_.end(),
-              [](const TagSpan& a, const TagSpan& b) { return CompareTags(a, b) < 0; });
-    for (size_t i = 0; i < tags_.size(); ++i) {
-      if (i > 0 && CompareTags(tags_[i - 1], tags_[i]) == 0) {
-        return Fail(tags_[i].key.data(), "duplicate tag key");
-      }
-      key_.push_back(',');
-      key_.append(tags_[i].key);
-      key_.push_back('=');
-      key_.append(tags_[i].value);
+    if (sorted) {
+      key_.assign(m, key_end - m);
+    } else if (!SortedPrefix(std::string_view(m, meas_end - m))) {
+      return false;
+    }
+    key_.push_back(' ');
+    const size_t prefix = key_.size();
+    if (!CheckKeyLength(prefix)) return false;
+    for (const FieldValue& f : fields_) {
+      key_.resize(prefix);
+      key_.append(f.key);
+      out_->Add(out_->Series(key_), t, f.v);
     }
   }
-  key_.push_back(' ');
-  const size_t prefix = key_.size();
+  res_->points += fields_.size();
+  res_->skipped_fields += strings;
+  return true;
+}
+
+bool Parser::CheckKeyLength(size_t prefix) {
   for (const FieldValue& f : fields_) {
     if (prefix + f.key.size() > kMaxKeyLength) {
       return Fail(f.key.data(), "series key longer than 65535 bytes");
     }
   }
-  for (const FieldValue& f : fields_) {
-    key_.resize(prefix);
-    key_.append(f.key);
-    out_->Add(out_->Series(key_), t, f.v);
-  }
-  res_->points += fields_.size();
-  res_->skipped_fields += strings;
   return true;
+}
+
+bool Parser::SortedPrefix(std::string_view measurement) {
+  key_.assign(measurement);
+  std::sort(tags_.begin(), tags_.end(),
+            [](const TagSpan& a, const TagSpan& b) { return CompareTags(a, b) < 0; });
+  for (size_t i = 0; i < tags_.size(); ++i) {
+    if (i > 0 && CompareTags(tags_[i - 1], tags_[i]) == 0) {
+      return Fail(tags_[i].key.data(), "duplicate tag key");
+    }
+    key_.push_back(',');
+    key_.append(tags_[i].key);
+    key_.push_back('=');
+    key_.append(tags_[i].value);
+  }
+  return true;
+}
+
+bool Parser::EmitCached(std::string_view prefix, int64_t t) {
+  if (!CheckKeyLength(prefix.size() + 1)) return false;
+  auto [it, added] = prefix_index_.try_emplace(prefix, static_cast<uint32_t>(prefixes_.size()));
+  if (added) prefixes_.emplace_back();
+  PrefixSeries* cache = &prefixes_[it->second];
+  for (const FieldValue& f : fields_) out_->Add(SeriesOf(prefix, cache, f.key), t, f.v);
+  return true;
+}
+
+uint32_t Parser::SeriesOf(std::string_view prefix, PrefixSeries* cache, std::string_view field) {
+  for (const auto& f : cache->fields) {
+    if (f.key == field) return f.id;
+  }
+  key_.assign(prefix);
+  key_.push_back(' ');
+  key_.append(field);
+  uint32_t id = out_->Series(key_);
+  cache->fields.push_back(PrefixSeries::Field{field, id});
+  return id;
 }
 
 // At the ',' after the measurement; stops at the space before the fields.

@@ -73,6 +73,25 @@ TEST(LineProtocol, KeysAreCanonicalAndShared) {
   EXPECT_EQ(p.batch.size(), 4u);
 }
 
+TEST(LineProtocol, ManyFieldLinesShareSeriesWithOtherSpellings) {
+  // Lines with 3+ fields go through the prefix cache; others build the key directly. Both
+  // must give the same series.
+  Parsed p = Parse(
+      "m,a=1,b=2 x=1,y=2,z=3 1\n"
+      "m,b=2,a=1 x=4,y=5,z=6 2\n"
+      "m,a=1,b=2 z=7,w=8,x=9 3\n"
+      "m,a=1,b=2 x=10 4\n"
+      "m,a=1,b=3 x=11,y=12,z=13 5\n");
+  ASSERT_TRUE(p.res.ok());
+  EXPECT_THAT(p.batch.keys(),
+              ElementsAre("m,a=1,b=2 x", "m,a=1,b=2 y", "m,a=1,b=2 z", "m,a=1,b=2 w", "m,a=1,b=3 x",
+                          "m,a=1,b=3 y", "m,a=1,b=3 z"));
+  std::vector<uint32_t> ids;
+  for (const auto& r : p.batch.rows()) ids.push_back(r.series);
+  EXPECT_THAT(ids, ElementsAre(0, 1, 2, 0, 1, 2, 2, 3, 0, 0, 4, 5, 6));
+  EXPECT_EQ(p.points()[7], (Pt{"m,a=1,b=2 w", 3, 8}));
+}
+
 TEST(LineProtocol, NoTags) {
   Parsed p = Parse("cpu value=1 5");
   EXPECT_THAT(p.points(), ElementsAre(Pt{"cpu value", 5, 1}));
