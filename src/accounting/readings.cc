@@ -146,4 +146,38 @@ absl::StatusOr<std::vector<Sample>> StoreReadings::Read(const model::Meter& mete
   return samples;
 }
 
+absl::StatusOr<bool> StoreReadings::IntervalSums(const model::Meter& meter,
+                                                 const std::vector<int64_t>& bounds,
+                                                 IntervalStats* out) {
+  std::string key = MeterSeriesKey(meter);
+  size_t n = bounds.size() - 1;
+  out->sum.assign(n, 0);
+  out->min.assign(n, 0);
+  out->count.assign(n, 0);
+  for (size_t k = 0; k < n; ++k) {
+    AggregateRequest req;
+    req.series = key;
+    req.start = bounds[k];
+    req.end = bounds[k + 1];
+    // One bucket spanning the whole sub-interval: a fixed step longer than any period, aligned to
+    // the epoch, clipped to (start, end].
+    req.step = Step{Step::Unit::kFixed, int64_t{1} << 62};
+    req.closed_right = true;
+    for (Agg agg : {Agg::kSum, Agg::kCount, Agg::kMin}) {
+      req.agg = agg;
+      auto b = store_.Aggregate(req);
+      if (!b.ok()) {
+        return absl::Status(b.status().code(), absl::StrCat("meter \"", meter.id, "\" (series ",
+                                                            key, "): ", b.status().message()));
+      }
+      double v = 0;
+      for (const Bucket& x : *b) v += x.v;
+      if (agg == Agg::kSum) out->sum[k] = v;
+      if (agg == Agg::kCount) out->count[k] = static_cast<int64_t>(v);
+      if (agg == Agg::kMin) out->min[k] = b->empty() ? 0 : b->front().v;
+    }
+  }
+  return true;
+}
+
 }  // namespace dc::accounting

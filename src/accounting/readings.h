@@ -27,6 +27,19 @@ class DataSource {
   // of each bound. A source may return more (the caller selects).
   virtual absl::StatusOr<std::vector<Sample>> Read(const model::Meter& meter, int64_t start,
                                                    int64_t end) = 0;
+  // Optional fast path for interval meters: per sub-interval (bounds[k], bounds[k+1]] the sum,
+  // count and minimum of the amounts, computed without returning points (the store folds block
+  // statistics). Returns false if not supported; the caller then uses Read().
+  struct IntervalStats {
+    std::vector<double> sum, min;
+    std::vector<int64_t> count;
+  };
+  virtual absl::StatusOr<bool> IntervalSums(const model::Meter& meter,
+                                            const std::vector<int64_t>& bounds,
+                                            IntervalStats* out) {
+    (void)meter, (void)bounds, (void)out;
+    return false;
+  }
   // Problems found while reading (bad rows), for the output's warnings.
   virtual std::vector<std::string> Warnings() const { return {}; }
   // Where the data came from, for the output ("readings.csv", "store /var/lib/dc").
@@ -66,6 +79,8 @@ class StoreReadings : public DataSource {
   StoreReadings(Store& store, std::string describe, int64_t margin_ns);
   absl::StatusOr<std::vector<Sample>> Read(const model::Meter& meter, int64_t start,
                                            int64_t end) override;
+  absl::StatusOr<bool> IntervalSums(const model::Meter& meter, const std::vector<int64_t>& bounds,
+                                    IntervalStats* out) override;
   std::string Describe() const override { return describe_; }
 
  private:
