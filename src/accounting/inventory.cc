@@ -372,7 +372,8 @@ absl::Status Engine::ComputeMeterAmounts(const MeterView& v, std::vector<double>
   auto samples = data_.Read(m, period_.start, period_.end);
   if (!samples.ok()) return samples.status();
   std::vector<Sample>& s = *samples;
-  std::sort(s.begin(), s.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
+  auto by_time = [](const Sample& a, const Sample& b) { return a.t < b.t; };
+  if (!std::is_sorted(s.begin(), s.end(), by_time)) std::stable_sort(s.begin(), s.end(), by_time);
   if (m.kind == "gauge") {
     if (v.c->cls != CarrierClass::kProduct) {
       Warn(absl::StrCat("meter ", m.id,
