@@ -73,6 +73,17 @@ good_chunked = b"8\r\nck v=1 1\r\n9\r\n\nck v=2 2\r\n0\r\n\r\n"
 resp = raw(b"POST /write HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" + AUTH + b"Transfer-Encoding: chunked\r\n\r\n" + good_chunked)
 check(status_of(resp) == 204, f"valid chunked body -> 204 ({resp[:60]!r})")
 
+print("== Expect: 100-continue")
+s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+body = b"cont,site=a v=1 1\n"
+s.sendall(b"POST /write HTTP/1.1\r\nHost: t\r\n" + AUTH + b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
+first = s.recv(4096)
+check(first.startswith(b"HTTP/1.1 100 Continue"), f"100 Continue sent before the body ({first[:40]!r})")
+s.sendall(body)
+final = first.split(b"\r\n\r\n", 1)[1] or s.recv(4096)
+check(final.startswith(b"HTTP/1.1 204"), f"then 204 ({final[:40]!r})")
+s.close()
+
 print("== huge header, garbage")
 resp = raw(b"GET /ping HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n")
 check(status_of(resp) == 431, f"100 KB header -> 431 ({resp[:60]!r})")

@@ -153,7 +153,8 @@ absl::Status Api::Write(HttpRequest& req, HttpResponse& res) {
     return absl::InvalidArgumentError(
         absl::StrCat("unsupported Content-Encoding \"", AV(encoding), "\" (gzip or identity)"));
   }
-  if (IsJson(req.content_type)) return WriteJson(body, req, res);
+  // InfluxDB's /write ignores Content-Type; the JSON format is ours, on /api/v1/write only.
+  if (req.path == "/api/v1/write" && IsJson(req.content_type)) return WriteJson(body, req, res);
 
   auto precision = ParsePrecision(req.params.GetOr("precision", ""));
   if (!precision.ok()) return precision.status();

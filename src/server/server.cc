@@ -179,9 +179,30 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<uint32_t>(server_.options().max_header_bytes));
     parser_->body_limit(server_.options().max_body_bytes);
     stream_.expires_after(Ns(server_.options().request_timeout_ns));
-    http::async_read(
+    http::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  // Answers "Expect: 100-continue" (curl sends it for bodies over 1 MB), then reads the body
+  // under the same deadline.
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    auto read_body = [self = shared_from_this()] {
+      http::async_read(self->stream_, self->buffer_, *self->parser_,
+                       [self](beast::error_code ec, size_t) { self->OnRead(ec); });
+    };
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue") &&
+        !parser_->is_done()) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                       [self = shared_from_this(), read_body](beast::error_code ec, size_t) {
+                         if (ec) return self->Close();
+                         read_body();
+                       });
+      return;
+    }
+    read_body();
   }
 
   void OnRead(beast::error_code ec) {
