@@ -409,7 +409,7 @@ absl::Status Reference::LoadMisc(const std::string& dir) {
   for (const auto& row : t->rows()) {
     std::string item = Trim(t->Get(row, "item"));
     if (absl::StrContains(item, "coal consumption for power") || absl::StartsWith(item, "... ")) {
-      if (absl::StartsWith(item, "... ")) absl::SimpleAtoi(AV(item.substr(4)), &year);
+      if (absl::StartsWith(item, "... ") && !absl::SimpleAtoi(AV(item.substr(4)), &year)) continue;
       RefValue v =
           Make(absl::StrCat("coal_rate.", year), *t, row, "value", Trim(t->Get(row, "unit")));
       v.note = absl::StrCat(item, "; ", v.note);
