@@ -77,5 +77,27 @@ fi
 "$BIN" account --site "$CASE/site.toml" --data-dir "$TMP/nonexistent" --period 2025-03 2>"$TMP/err" >/dev/null
 check "missing data dir fails" test $? -ne 0
 
+# The same data through a running server (--server), if `serve` works here.
+if [ -n "${DATA:-}" ] && "$BIN" serve --help >/dev/null 2>&1; then
+  PORT=$((20000 + RANDOM % 20000))
+  "$BIN" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" --no-auth --log-level off >"$TMP/serve.log" 2>&1 &
+  SERVE_PID=$!
+  for _ in $(seq 50); do
+    curl -s "http://127.0.0.1:$PORT/ping" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  "$BIN" account --site "$CASE/site.toml" --server "http://127.0.0.1:$PORT" --period 2025-03 >"$TMP/server.json" 2>"$TMP/err"
+  check "account from --server" grep -q '"data_source": "server http://127.0.0.1' "$TMP/server.json"
+  check "server electricity 1000 MWh" python3 -c "import json,sys; d=json.load(open('$TMP/server.json')); sys.exit(0 if [l for l in d['emissions']['lines'] if l['source']=='grid-in'][0]['activity']['amount']==1000 else 1)"
+  kill "$SERVE_PID" 2>/dev/null
+  wait "$SERVE_PID" 2>/dev/null
+fi
+"$BIN" account --site "$CASE/site.toml" --server https://example.org --period 2025-03 2>"$TMP/err" >/dev/null
+check "https server is a usage error" test $? -eq 2
+printf 'time,meter,value\n2025-03-10 00:00,nope,1\n' >"$TMP/bad.csv"
+"$BIN" account --site "$CASE/site.toml" --readings "$TMP/bad.csv" --period 2025-03 --strict 2>"$TMP/err" >/dev/null
+check "--strict fails on bad rows" test $? -ne 0
+check "--strict names the line" grep -q 'bad.csv:2: unknown meter "nope"' "$TMP/err"
+
 echo "failures: $fails"
 test $fails -eq 0

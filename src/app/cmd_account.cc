@@ -1,9 +1,11 @@
 // dualcarbon account: the energy and carbon inventory of a site over a period.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 
+#include "accounting/http_readings.h"
 #include "accounting/inventory.h"
 #include "accounting/readings.h"
 #include "accounting/reference.h"
@@ -16,7 +18,8 @@ namespace dc::app {
 namespace {
 
 struct AccountArgs {
-  std::string site, readings, data_dir, server, period, format = "json", reference, output;
+  std::string site, readings, data_dir, server, token, period, format = "json", reference, output;
+  bool strict = false;
 };
 
 [[noreturn]] void Fail(const std::string& msg, int code = kExitFailure) {
@@ -62,9 +65,18 @@ void Run(const AccountArgs& a) {
     data = std::make_unique<accounting::StoreReadings>(*store, "store " + a.data_dir,
                                                        31 * kNanosPerDay);
   } else {
-    Fail(
-        "--server is not supported yet: export readings to CSV (dualcarbon query) or use "
-        "--data-dir");
+    std::string token = a.token;
+    if (token.empty()) {
+      if (const char* t = std::getenv("DC_TOKEN")) token = t;
+    }
+    auto h = accounting::HttpReadings::Make(a.server, token, 31 * kNanosPerDay);
+    if (!h.ok()) Fail(std::string(h.status().message()), kExitUsage);
+    data = std::make_unique<accounting::HttpReadings>(std::move(*h));
+  }
+  if (a.strict && !data->Warnings().empty()) {
+    std::string all;
+    for (const auto& w : data->Warnings()) all += "\n  " + w;
+    Fail("--strict: the readings have rows that cannot be used:" + all);
   }
   auto inv = accounting::ComputeInventory(*site, *data, *period, *ref);
   if (!inv.ok()) Fail(std::string(inv.status().message()));
@@ -93,7 +105,11 @@ void RegisterAccount(CLI::App& app) {
   cmd->add_option("--site", args->site, "Site file (TOML, see docs/site-file.md)")->required();
   cmd->add_option("--readings", args->readings, "Readings CSV: time,meter,value");
   cmd->add_option("--data-dir", args->data_dir, "Embedded store directory");
-  cmd->add_option("--server", args->server, "dualcarbon server URL (not supported yet)");
+  cmd->add_option("--server", args->server,
+                  "dualcarbon server, http://host:port (reads /api/v1/query)");
+  cmd->add_option("--token", args->token, "API token for --server (default: $DC_TOKEN)");
+  cmd->add_flag("--strict", args->strict,
+                "Fail on readings rows that cannot be used instead of listing them in warnings");
   cmd->add_option("--period", args->period, "2025-03 | 2025-Q1 | 2025 | 2025-03-01 | START..END")
       ->required();
   cmd->add_option("--format", args->format, "json | csv | md | html (default json)");
