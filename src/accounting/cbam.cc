@@ -41,8 +41,8 @@ class TableReader {
 
   absl::Status Error(std::string_view key, std::string_view msg) const {
     const toml::node* n = key.empty() ? nullptr : t_.get(key);
-    return absl::InvalidArgumentError(absl::StrCat(Where(file_, n ? PosOf(*n) : PosOf(t_)),
-                                                   what_, key.empty() ? "" : " key '", AV(key),
+    return absl::InvalidArgumentError(absl::StrCat(Where(file_, n ? PosOf(*n) : PosOf(t_)), what_,
+                                                   key.empty() ? "" : " key '", AV(key),
                                                    key.empty() ? "" : "'", ": ", AV(msg)));
   }
   absl::Status String(std::string_view key, std::string* out, bool required = false) {
@@ -73,9 +73,8 @@ class TableReader {
     for (auto&& [k, v] : t_) {
       std::string key(k.str());
       if (!used_.count(key)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(Where(file_, PosOf(v)), what_, ": unknown key '", key,
-                         "' (known: ", AV(known), ")"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            Where(file_, PosOf(v)), what_, ": unknown key '", key, "' (known: ", AV(known), ")"));
       }
     }
     return absl::OkStatus();
@@ -93,13 +92,12 @@ absl::Status ParsePrecursor(std::string_view file, const toml::table& t, const s
                             const model::Site& site, CbamPrecursorSpec* p) {
   TableReader r(file, t, what);
   p->pos = r.pos();
-  for (auto s : {r.String("product", &p->product), r.String("name", &p->name),
-                 r.String("meter", &p->meter), r.String("default_cn", &p->default_cn),
-                 r.String("default_country", &p->default_country),
-                 r.String("default_period", &p->default_period), r.Number("t_per_t", &p->t_per_t),
-                 r.Number("amount_t", &p->amount_t),
-                 r.Number("direct_tco2e_per_t", &p->direct_tco2e_per_t),
-                 r.Number("indirect_tco2e_per_t", &p->indirect_tco2e_per_t)}) {
+  for (auto s :
+       {r.String("product", &p->product), r.String("name", &p->name), r.String("meter", &p->meter),
+        r.String("default_cn", &p->default_cn), r.String("default_country", &p->default_country),
+        r.String("default_period", &p->default_period), r.Number("t_per_t", &p->t_per_t),
+        r.Number("amount_t", &p->amount_t), r.Number("direct_tco2e_per_t", &p->direct_tco2e_per_t),
+        r.Number("indirect_tco2e_per_t", &p->indirect_tco2e_per_t)}) {
     if (!s.ok()) return s;
   }
   if (auto s = r.CheckUnknown(
@@ -123,21 +121,24 @@ absl::Status ParsePrecursor(std::string_view file, const toml::table& t, const s
                                            "': a precursor mass needs t or kg"));
     }
     if (m->kind == "gauge") {
-      return r.Error("meter", absl::StrCat("meter '", p->meter, "' is a gauge: needs counter or interval"));
+      return r.Error("meter",
+                     absl::StrCat("meter '", p->meter, "' is a gauge: needs counter or interval"));
     }
   }
   bool supplier = p->direct_tco2e_per_t || p->indirect_tco2e_per_t;
   bool dflt = !p->default_cn.empty() || !p->default_country.empty() || !p->default_period.empty();
   if (!p->product.empty()) {
     if (supplier || dflt) {
-      return r.Error("", "a precursor produced on site ('product') takes its SEE from its own "
-                         "[[cbam.good]]: remove the SEE / default keys");
+      return r.Error("",
+                     "a precursor produced on site ('product') takes its SEE from its own "
+                     "[[cbam.good]]: remove the SEE / default keys");
     }
     return absl::OkStatus();
   }
   if (supplier == dflt) {
-    return r.Error("", "a bought-in precursor needs either the supplier's 'direct_tco2e_per_t' "
-                       "(and 'indirect_tco2e_per_t') or a default value 'default_cn'");
+    return r.Error("",
+                   "a bought-in precursor needs either the supplier's 'direct_tco2e_per_t' "
+                   "(and 'indirect_tco2e_per_t') or a default value 'default_cn'");
   }
   if (supplier && !p->direct_tco2e_per_t) {
     return r.Error("indirect_tco2e_per_t", "'direct_tco2e_per_t' is required with it");
@@ -200,9 +201,8 @@ absl::StatusOr<std::vector<size_t>> Order(const CbamConfig& c) {
     if (state[i] == 2) return absl::OkStatus();
     stack.push_back(c.goods[i].product);
     if (state[i] == 1) {
-      return absl::InvalidArgumentError(absl::StrCat(Where(c.file, c.goods[i].pos),
-                                                     "cbam: precursor cycle ",
-                                                     absl::StrJoin(stack, " → ")));
+      return absl::InvalidArgumentError(absl::StrCat(
+          Where(c.file, c.goods[i].pos), "cbam: precursor cycle ", absl::StrJoin(stack, " → ")));
     }
     state[i] = 1;
     for (const auto& p : c.goods[i].precursors) {
@@ -267,9 +267,9 @@ absl::StatusOr<CbamConfig> ParseCbamConfig(std::string_view text, std::string_vi
       if (auto s = ParseGood(file, *gt, i + 1, site, &g); !s.ok()) return s;
       for (const auto& other : c.goods) {
         if (other.product == g.product) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              Where(file, g.pos), "cbam.good '", g.product, "' is declared twice (first at line ",
-              other.pos.line, ")"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(Where(file, g.pos), "cbam.good '", g.product,
+                           "' is declared twice (first at line ", other.pos.line, ")"));
         }
       }
       c.goods.push_back(std::move(g));
@@ -281,8 +281,8 @@ absl::StatusOr<CbamConfig> ParseCbamConfig(std::string_view text, std::string_vi
     for (const auto& p : g.precursors) {
       if (!p.product.empty() && !goods_ids.count(p.product)) {
         return absl::InvalidArgumentError(absl::StrCat(
-            Where(file, p.pos), "cbam.good '", g.product, "' precursor key 'product': '",
-            p.product, "' is not a [[cbam.good]] of this site (its SEE is needed)"));
+            Where(file, p.pos), "cbam.good '", g.product, "' precursor key 'product': '", p.product,
+            "' is not a [[cbam.good]] of this site (its SEE is needed)"));
       }
     }
   }
@@ -458,9 +458,8 @@ absl::StatusOr<CbamPrecursor> Computer::Precursor(const CbamGoodSpec& spec,
   if (!p.product.empty()) {
     const CbamGood& pg = done_.at(p.product);
     if (!pg.see_direct) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(where, "its SEE is unknown: good '", p.product,
-                       "' has no output in the period"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          where, "its SEE is unknown: good '", p.product, "' has no output in the period"));
     }
     out.origin = "own";
     out.see_direct = *pg.see_direct;
@@ -532,9 +531,9 @@ absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
   std::string where = absl::StrCat(Where(c_.file, spec.pos), "cbam.good '", spec.product, "': ");
   if (!prod || !pr) return absl::InvalidArgumentError(where + "not a product of the inventory");
   if (pr->unit != "t" && pr->unit != "kg") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        where, "output meter '", pr->meter, "' is in '", pr->unit,
-        "': the CBAM activity level needs a mass (t or kg)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, "output meter '", pr->meter, "' is in '", pr->unit,
+                     "': the CBAM activity level needs a mass (t or kg)"));
   }
   g->product = spec.product;
   g->cn_code = spec.cn_code;
@@ -551,8 +550,8 @@ absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
   if (const RefValue* ef = ref_.Find(inv_.grid_key); ef && ef->numeric()) {
     g->ef_electricity = RefFactorOf(*ef, "ef_el");
   } else {
-    g->ef_electricity = {"ef_el", inv_.grid_tco2_per_mwh, "tCO2/MWh", "reference", inv_.grid_key,
-                         "", ""};
+    g->ef_electricity = {
+        "ef_el", inv_.grid_tco2_per_mwh, "tCO2/MWh", "reference", inv_.grid_key, "", ""};
   }
   g->ef_electricity.value = inv_.grid_tco2_per_mwh;
   g->attributed_indirect = g->electricity_mwh * inv_.grid_tco2_per_mwh;
@@ -581,7 +580,8 @@ absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
   std::string code = Compact(spec.cn_code);
   for (const RefValue* v : ref_.List("cbam")) {
     std::vector<std::string> parts = absl::StrSplit(v->key, '.');
-    if (parts.size() == 5 && parts[1] != "const" && absl::StartsWith(code, parts[3]) && v->numeric()) {
+    if (parts.size() == 5 && parts[1] != "const" && parts[1] != "benchmark" &&
+        absl::StartsWith(code, parts[3]) && v->numeric()) {
       g->default_values.push_back(RefFactorOf(*v, parts[4]));
     }
   }
@@ -665,23 +665,21 @@ Json GoodJson(const CbamGood& g) {
             {"areas", g.areas}};
   Json lines = Json::array();
   for (const Line& l : g.direct_lines) {
-    Json x = {{"source", l.source},
-              {"category", l.category},
-              {"area", l.area},
-              {"activity", {{"amount", N(l.amount)}, {"unit", l.unit}}},
-              {"formula", l.formula},
-              {"tco2e", N(l.tco2e)}};
+    Json x = {{"source", l.source},   {"category", l.category},
+              {"area", l.area},       {"activity", {{"amount", N(l.amount)}, {"unit", l.unit}}},
+              {"formula", l.formula}, {"tco2e", N(l.tco2e)}};
     x["factors"] = Json::array();
     for (const Factor& f : l.factors) x["factors"].push_back(FactorJson(f));
     lines.push_back(x);
   }
-  j["direct"] = {{"attributed_tco2e", N(g.attributed_direct)},
-                 {"lines", lines},
-                 {"internal_submeters", {{"tco2e", N(g.internal_tco2e)}, {"meters", g.internal_meters}}},
-                 {"precursors_tco2e", N(g.precursors_direct)},
-                 {"embedded_tco2e", N(g.embedded_direct)},
-                 {"see_tco2e_per_t", N(g.see_direct)},
-                 {"formula", kSeeDir}};
+  j["direct"] = {
+      {"attributed_tco2e", N(g.attributed_direct)},
+      {"lines", lines},
+      {"internal_submeters", {{"tco2e", N(g.internal_tco2e)}, {"meters", g.internal_meters}}},
+      {"precursors_tco2e", N(g.precursors_direct)},
+      {"embedded_tco2e", N(g.embedded_direct)},
+      {"see_tco2e_per_t", N(g.see_direct)},
+      {"formula", kSeeDir}};
   j["indirect"] = {{"electricity_mwh", N(g.electricity_mwh)},
                    {"ef_electricity", FactorJson(g.ef_electricity)},
                    {"attributed_tco2e", N(g.attributed_indirect)},
@@ -766,8 +764,8 @@ Doc CbamDoc(const CbamReport& r) {
     rows.push_back({T(g.product), T(g.cn_code), T(g.category), NumCell(g.activity_t),
                     Opt(g.see_direct), Opt(g.see_indirect), Opt(g.see_total)});
   }
-  d.Table({"产品 Good", "CN 编码 CN code", "类别 Category", "产量 AL (t)",
-           "直接 SEE direct", "间接 SEE indirect", "合计 SEE total"},
+  d.Table({"产品 Good", "CN 编码 CN code", "类别 Category", "产量 AL (t)", "直接 SEE direct",
+           "间接 SEE indirect", "合计 SEE total"},
           std::move(rows));
 
   for (const auto& g : r.goods) {
@@ -795,8 +793,7 @@ Doc CbamDoc(const CbamReport& r) {
     }
     if (g.internal_tco2e != 0) {
       rows.push_back({T("internal sub-meters"), T("internal"), T(""), T(""), T(""), T(""),
-                      T(absl::StrJoin(g.internal_meters, ", ")),
-                      NumCell(g.internal_tco2e, true)});
+                      T(absl::StrJoin(g.internal_meters, ", ")), NumCell(g.internal_tco2e, true)});
     }
     d.Table({"排放源 Source", "类别 Category", "区域 Area", "活动数据 Activity", "单位 Unit",
              "公式 Formula", "因子 Factors", "tCO2e"},
@@ -813,10 +810,10 @@ Doc CbamDoc(const CbamReport& r) {
         for (const Factor& f : p.factors) fs.push_back(FactorText(f));
         bool low = false;
         for (const Factor& f : p.factors) low |= f.confidence == "low";
-        rows.push_back({T(p.id), T(p.origin), NumCell(p.mass_t), T(p.mass_basis),
-                        NumCell(p.see_direct, low), NumCell(p.see_indirect, low),
-                        NumCell(p.embedded_direct), NumCell(p.embedded_indirect),
-                        T(fs.empty() ? "SEE of the good in this report" : absl::StrJoin(fs, "; "))});
+        rows.push_back(
+            {T(p.id), T(p.origin), NumCell(p.mass_t), T(p.mass_basis), NumCell(p.see_direct, low),
+             NumCell(p.see_indirect, low), NumCell(p.embedded_direct), NumCell(p.embedded_indirect),
+             T(fs.empty() ? "SEE of the good in this report" : absl::StrJoin(fs, "; "))});
       }
       d.Table({"前体 Precursor", "来源 Origin", "质量 M_i (t)", "依据 Basis", "SEE direct",
                "SEE indirect", "直接 Direct (tCO2e)", "间接 Indirect (tCO2e)", "证据 Evidence"},
