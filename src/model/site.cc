@@ -562,8 +562,9 @@ absl::StatusOr<Site> ParseSite(std::string_view text, std::string_view file) {
   if (auto s = ParseSiteTable(&site, root); !s.ok()) return s;
   for (auto&& [k, v] : root) {
     std::string key(k.str());
+    // [cbam] is read by the CBAM report (accounting/cbam.h), not by the site model.
     if (key != "site" && key != "meter" && key != "virtual_meter" && key != "product" &&
-        key != "process") {
+        key != "process" && key != "cbam") {
       site.warnings.push_back(
           absl::StrCat(site.Where(PosOf(v.source())), "unknown table '", key, "' ignored"));
     }
