@@ -52,7 +52,7 @@ absl::StatusOr<int64_t> ParseTime(std::string_view text, const absl::TimeZone& z
   for (size_t i = 0; i < text.size(); ++i) {
     if (!(absl::ascii_isdigit(text[i]) || (i == 0 && text[i] == '-'))) all_digits = false;
   }
-  if (all_digits && text.size() > 8) {
+  if (all_digits && !(text.size() == 1 && text[0] == '-')) {
     int64_t ns;
     if (!absl::SimpleAtoi(AV(text), &ns)) return TimeError(text, "integer out of range");
     return ns;
