@@ -18,64 +18,88 @@ double CounterDelta(double prev, double cur, const CounterOptions& opt, bool* di
   return cur < 0 ? 0 : cur;
 }
 
-namespace {
-
-// Unwrapped register value at time t (clamped to the first/last reading).
-double ValueAt(std::span<const Sample> s, const std::vector<double>& u, int64_t t) {
-  if (t <= s.front().t) return u.front();
-  if (t >= s.back().t) return u.back();
-  // First reading with time > t.
-  size_t lo = 0, hi = s.size();
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (s[mid].t <= t) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  const size_t j = lo, i = lo - 1;
-  if (s[i].t == t) return u[i];
-  double frac = static_cast<double>(t - s[i].t) / static_cast<double>(s[j].t - s[i].t);
-  return u[i] + (u[j] - u[i]) * frac;
+CounterAccumulator::CounterAccumulator(std::span<const int64_t> bounds, const CounterOptions& opt)
+    : bounds_(bounds), opt_(opt) {
+  at_bound_.reserve(bounds.size());
 }
 
-}  // namespace
+void CounterAccumulator::Add(int64_t t, double v) {
+  if (!std::isfinite(v)) return;
+  if (pending_ && pending_t_ == t) {
+    pending_v_ = v;
+    return;
+  }
+  if (pending_) Commit(pending_t_, pending_v_);
+  pending_ = true;
+  pending_t_ = t;
+  pending_v_ = v;
+}
+
+void CounterAccumulator::AddRun(int64_t t_first, double first, int64_t t_last, double last) {
+  // The run's increase is CounterDelta(first, last) = last - first, and no bound needs a
+  // reading inside it: its two ends stand for all its readings.
+  Add(t_first, first);
+  if (t_last != t_first) Add(t_last, last);
+}
+
+void CounterAccumulator::Commit(int64_t t, double v) {
+  double u = 0;
+  if (!committed_) {
+    result_.any = true;
+    result_.t_first = t;
+  } else {
+    bool disc = false;
+    CounterEvent::Kind kind = CounterEvent::Kind::kReset;
+    u = last_u_ + CounterDelta(last_v_, v, opt_, &disc, &kind);
+    if (disc && bounds_.size() >= 2 && t > bounds_.front() && last_t_ < bounds_.back()) {
+      result_.events.push_back(CounterEvent{kind, last_t_, t, last_v_, v});
+    }
+  }
+  // Bounds in (last_t_, t]: interpolated between the previous reading and this one (before the
+  // first reading: clamped to it).
+  for (; next_bound_ < bounds_.size() && bounds_[next_bound_] <= t; ++next_bound_) {
+    const int64_t b = bounds_[next_bound_];
+    if (!committed_ || b == t) {
+      at_bound_.push_back(u);
+      continue;
+    }
+    // b > last_t_: unsigned differences are exact over the whole int64 range.
+    double frac = static_cast<double>(static_cast<uint64_t>(b) - static_cast<uint64_t>(last_t_)) /
+                  static_cast<double>(static_cast<uint64_t>(t) - static_cast<uint64_t>(last_t_));
+    at_bound_.push_back(last_u_ + (u - last_u_) * frac);
+  }
+  committed_ = true;
+  last_t_ = t;
+  last_v_ = v;
+  last_u_ = u;
+  result_.t_last = t;
+}
+
+CounterResult CounterAccumulator::Finish() && {
+  if (pending_) Commit(pending_t_, pending_v_);
+  pending_ = false;
+  // Bounds after the last reading: clamped to it.
+  at_bound_.resize(bounds_.size(), last_u_);
+  result_.increases.assign(bounds_.empty() ? 0 : bounds_.size() - 1, 0.0);
+  for (size_t i = 0; i + 1 < bounds_.size(); ++i) {
+    result_.increases[i] = at_bound_[i + 1] - at_bound_[i];
+  }
+  return std::move(result_);
+}
+
+CounterResult CounterOver(std::span<const Sample> samples, std::span<const int64_t> bounds,
+                          const CounterOptions& opt) {
+  CounterAccumulator acc(bounds, opt);
+  for (const Sample& x : samples) acc.Add(x.t, x.v);
+  return std::move(acc).Finish();
+}
 
 std::vector<double> CounterIncreases(std::span<const Sample> samples,
                                      std::span<const int64_t> bounds, const CounterOptions& opt,
                                      std::vector<CounterEvent>* events) {
-  std::vector<double> out(bounds.empty() ? 0 : bounds.size() - 1, 0.0);
-  // Keep the last reading of each timestamp and skip non-finite values.
-  std::vector<Sample> s;
-  s.reserve(samples.size());
-  for (const Sample& x : samples) {
-    if (!std::isfinite(x.v)) continue;
-    if (!s.empty() && s.back().t == x.t) {
-      s.back() = x;
-    } else {
-      s.push_back(x);
-    }
-  }
-  if (s.empty() || out.empty()) return out;
-  std::vector<double> u(s.size());
-  u[0] = 0;
-  for (size_t i = 1; i < s.size(); ++i) {
-    bool disc = false;
-    CounterEvent::Kind kind = CounterEvent::Kind::kReset;
-    u[i] = u[i - 1] + CounterDelta(s[i - 1].v, s[i].v, opt, &disc, &kind);
-    if (disc && events && s[i].t > bounds.front() && s[i - 1].t < bounds.back()) {
-      events->push_back(CounterEvent{kind, s[i - 1].t, s[i].t, s[i - 1].v, s[i].v});
-    }
-  }
-  std::span<const Sample> sv(s);
-  double prev = ValueAt(sv, u, bounds[0]);
-  for (size_t i = 0; i + 1 < bounds.size(); ++i) {
-    double next = ValueAt(sv, u, bounds[i + 1]);
-    out[i] = next - prev;
-    prev = next;
-  }
-  return out;
+  CounterResult r = CounterOver(samples, bounds, opt);
+  if (events) events->insert(events->end(), r.events.begin(), r.events.end());
+  return std::move(r.increases);
 }
 
 }  // namespace dc

@@ -34,13 +34,71 @@ struct CounterEvent {
 double CounterDelta(double prev, double cur, const CounterOptions& opt, bool* discontinuity,
                     CounterEvent::Kind* kind);
 
-// Consumption of a counter over consecutive intervals [bounds[i], bounds[i+1]).
-// `samples` are register readings sorted by time (duplicate times: the last one counts).
-// The register value at each bound is linearly interpolated between the readings on either
-// side, over the unwrapped (reset- and rollover-corrected) register; a bound before the first
-// reading or after the last is clamped to it (no extrapolation). The results therefore add up
-// exactly to the increase over [bounds.front(), bounds.back()].
-// REQUIRES: bounds sorted ascending, size >= 1. Returns bounds.size() - 1 values.
+// Consumption of a counter over consecutive intervals [bounds[i], bounds[i+1]], with what
+// accounting reports about it.
+struct CounterResult {
+  std::vector<double> increases;     // bounds.size() - 1 values
+  std::vector<CounterEvent> events;  // resets/rollovers between readings straddling or inside
+                                     // (bounds.front(), bounds.back())
+  bool any = false;                  // at least one (finite) reading
+  int64_t t_first = 0, t_last = 0;   // times of the first and last reading used (if any)
+};
+
+// The counter rules over a stream of readings — the one implementation behind
+// CounterIncreases, the store's CounterIncrease (which feeds it undecoded blocks as runs)
+// and therefore the `increase` aggregate and accounting.
+//
+// The register is unwrapped over resets and rollovers (CounterDelta between consecutive
+// readings) and its value at each bound is linearly interpolated between the readings on
+// either side; a bound before the first reading or after the last is clamped to it (no
+// extrapolation). The increases therefore add up exactly to the increase over
+// [bounds.front(), bounds.back()]. Events are those between two readings with the later after
+// bounds.front() and the earlier before bounds.back().
+//
+// Not thread-safe. `bounds` must outlive the accumulator.
+class CounterAccumulator {
+ public:
+  // REQUIRES: bounds sorted ascending, size >= 1.
+  CounterAccumulator(std::span<const int64_t> bounds, const CounterOptions& opt);
+
+  // One reading. REQUIRES: t >= the time of the previous reading or run end. A reading with the
+  // same time as the previous one replaces it; a non-finite value is skipped.
+  void Add(int64_t t, double v);
+  // A run of readings whose values never decrease, summarised by its first and last reading
+  // (e.g. an undecoded storage block): its increase is last - first, exactly what the readings
+  // one by one would give (up to rounding of the sum). REQUIRES: t_first <= t_last, both values
+  // finite, first <= last, t_first > the previous reading's time, and no bound strictly inside
+  // (t_first, t_last) — the run lies within one interval, so no interpolation needs its inner
+  // readings.
+  void AddRun(int64_t t_first, double first, int64_t t_last, double last);
+
+  // The result; the accumulator is spent.
+  CounterResult Finish() &&;
+
+ private:
+  void Commit(int64_t t, double v);
+
+  std::span<const int64_t> bounds_;
+  CounterOptions opt_;
+  std::vector<double> at_bound_;  // unwrapped register at bounds[0 .. next_bound_)
+  size_t next_bound_ = 0;
+  bool pending_ = false;  // a reading waiting for a possible same-time replacement
+  int64_t pending_t_ = 0;
+  double pending_v_ = 0;
+  bool committed_ = false;  // the last committed reading:
+  int64_t last_t_ = 0;
+  double last_v_ = 0;
+  double last_u_ = 0;  // unwrapped register (0 at the first reading)
+  CounterResult result_;
+};
+
+// CounterAccumulator over `samples`, register readings sorted by time (duplicate times: the
+// last one counts). REQUIRES: bounds sorted ascending, size >= 1.
+CounterResult CounterOver(std::span<const Sample> samples, std::span<const int64_t> bounds,
+                          const CounterOptions& opt);
+
+// CounterOver(...).increases, with the events appended to *events (nullable).
+// Returns bounds.size() - 1 values (none for empty bounds).
 std::vector<double> CounterIncreases(std::span<const Sample> samples,
                                      std::span<const int64_t> bounds, const CounterOptions& opt,
                                      std::vector<CounterEvent>* events);
