@@ -44,6 +44,7 @@ constexpr uint8_t kScaleMask = 0x1F;
 // Stats: field order and masks.
 enum StatField { kFirst = 0, kLast, kMin, kMax, kSum, kNumStatFields };
 constexpr uint8_t kAllFieldsRaw = (1 << kNumStatFields) - 1;
+constexpr uint8_t kStatsNondecreasing = 0x20;   // in the raw-mask byte
 constexpr uint8_t kStatsHasCorrections = 0x80;  // in the exponent byte
 
 constexpr double kPow10d[kMaxExp + 1] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
@@ -940,13 +941,19 @@ BlockStats ComputeStats(std::span<const Sample> points) {
   s.t_last = points.back().t;
   s.first = points.front().v;
   s.last = points.back().v;
+  // Finite and never below the previous value (-inf < any finite first value).
+  bool up = true;
+  double prev = -std::numeric_limits<double>::infinity();
   for (const Sample& p : points) {
     double v = p.v;
+    up = up && std::isfinite(v) && v >= prev;
+    prev = v;
     if (v != v) continue;
     if (v < s.min) s.min = v;
     if (v > s.max) s.max = v;
     s.sum += v;
   }
+  s.nondecreasing = up;
   return s;
 }
 
@@ -984,7 +991,7 @@ void EncodeStats(const BlockStats& s, std::string* out) {
     }
     if (corr[i]) has_corr |= 1 << i;
   }
-  sink.Byte(raw);
+  sink.Byte(static_cast<uint8_t>(raw | (s.nondecreasing ? kStatsNondecreasing : 0)));
   if (raw == kAllFieldsRaw) {
     for (double v : f) sink.Fixed64(Bits(v));
     return;
@@ -1017,7 +1024,10 @@ absl::Status DecodeStats(std::string_view* in, BlockStats* s) {
   r.count = static_cast<int64_t>(count);
   r.t_last = static_cast<int64_t>(static_cast<uint64_t>(r.t_first) + span);
   uint8_t raw, eb, has_corr = 0;
-  if (!src.Byte(&raw) || raw > kAllFieldsRaw) return fail("field modes");
+  if (!src.Byte(&raw)) return fail("field modes");
+  r.nondecreasing = (raw & kStatsNondecreasing) != 0;
+  raw &= static_cast<uint8_t>(~kStatsNondecreasing);
+  if (raw > kAllFieldsRaw) return fail("field modes");
   int e = 0;
   if (raw != kAllFieldsRaw) {
     if (!src.Byte(&eb) || (eb & ~(kExpMask | kStatsHasCorrections)) || (eb & kExpMask) > kMaxExp)

@@ -22,15 +22,19 @@ namespace dc {
 // first/last are the values of the first/last point as stored (NaN if that point is NaN).
 // ±inf take part in min/max/sum like any number. Between equal values (0.0 and -0.0) min and
 // max keep the earlier point's. sum adds the non-NaN values in point order.
+// nondecreasing: the block has points, every value is finite and none is less than the one
+// before — a stretch of a cumulative counter without reset or rollover, whose increase is
+// last - first (common/counter.h consumes such blocks without decoding them).
 struct BlockStats {
   int64_t count = 0;
   int64_t t_first = 0, t_last = 0;
   double min = 0, max = 0, sum = 0;
   double first = 0, last = 0;
+  bool nondecreasing = false;
 };
 
 // An empty span gives count 0, t_first = t_last = 0, min = +inf, max = -inf, sum = 0,
-// first = last = NaN.
+// first = last = NaN, nondecreasing = false.
 BlockStats ComputeStats(std::span<const Sample> points);
 
 // Appends the encoded block to *out. REQUIRES: points sorted by strictly increasing t,
