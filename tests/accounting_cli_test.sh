@@ -28,7 +28,7 @@ for fmt in csv md html; do
   check "format $fmt" test -s "$TMP/out.$fmt"
 done
 check "csv has totals" grep -q '^total,total,' "$TMP/out.csv"
-check "md is bilingual" grep -q '综合能耗 energy' "$TMP/out.md"
+check "md is the bilingual report" grep -q '综合能源消费量 Total energy consumption' "$TMP/out.md"
 check "html escapes" grep -q '<table>' "$TMP/out.html"
 
 # Errors: non-zero exit and a message naming what and where.
