@@ -38,6 +38,7 @@ void CounterAccumulator::Add(int64_t t, double v) {
 void CounterAccumulator::AddRun(int64_t t_first, double first, int64_t t_last, double last) {
   // The run's increase is CounterDelta(first, last) = last - first, and no bound needs a
   // reading inside it: its two ends stand for all its readings.
+  ++result_.runs;
   Add(t_first, first);
   if (t_last != t_first) Add(t_last, last);
 }

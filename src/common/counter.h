@@ -42,6 +42,7 @@ struct CounterResult {
                                      // (bounds.front(), bounds.back())
   bool any = false;                  // at least one (finite) reading
   int64_t t_first = 0, t_last = 0;   // times of the first and last reading used (if any)
+  int64_t runs = 0;                  // runs (AddRun) among the readings
 };
 
 // The counter rules over a stream of readings — the one implementation behind

@@ -135,6 +135,10 @@ class Engine final : public Store {
   absl::StatusOr<std::vector<Sample>> QueryRaw(std::string_view series, int64_t start,
                                                int64_t end) override;
   absl::StatusOr<std::vector<Bucket>> Aggregate(const AggregateRequest& req) override;
+  absl::StatusOr<CounterResult> CounterIncrease(std::string_view series,
+                                                std::span<const int64_t> bounds,
+                                                const CounterOptions& opt,
+                                                int64_t window_ns) override;
   std::vector<std::string> ListSeries(std::string_view match) override;
   absl::Status Flush() override {
     std::lock_guard<std::mutex> m(maint_mu_);
@@ -169,8 +173,12 @@ class Engine final : public Store {
   // inside the range are offered to `sink` first.
   absl::Status Collect(const Snapshot& snap, int64_t lo, int64_t hi, StatsSink* sink,
                        std::vector<Sample>* out);
-  // The last point before t (before=true) or the first at or after t.
-  absl::StatusOr<std::optional<Sample>> Neighbor(std::string_view key, int64_t t, bool before);
+  // The last point before t with t >= limit (before=true), or the first at or after t with
+  // t < limit (before=false).
+  absl::StatusOr<std::optional<Sample>> Neighbor(std::string_view key, int64_t t, bool before,
+                                                 int64_t limit);
+  // `series` as registered: itself, or its canonical form if only that is known.
+  std::string ResolveKey(std::string_view series);
   void BackgroundLoop();
   // The bucket grid of a request; the last few are cached, since dashboards and reports ask
   // many series for the same range and step, and calendar arithmetic in a zone is not free.
@@ -749,8 +757,8 @@ absl::StatusOr<std::vector<Sample>> Engine::QueryRaw(std::string_view series, in
   return out;
 }
 
-absl::StatusOr<std::optional<Sample>> Engine::Neighbor(std::string_view key, int64_t t,
-                                                       bool before) {
+absl::StatusOr<std::optional<Sample>> Engine::Neighbor(std::string_view key, int64_t t, bool before,
+                                                       int64_t limit) {
   // Walk outward one partition-sized window at a time; stop at the first window with data.
   std::shared_ptr<const Version> v;
   {
@@ -775,10 +783,16 @@ absl::StatusOr<std::optional<Sample>> Engine::Neighbor(std::string_view key, int
     }
   }
   const int64_t w = opt_.partition_ns;
+  const int64_t stop = before ? std::max(lo_all, limit) : std::min(hi_all, limit);
   std::vector<Sample> pts;
-  for (int64_t cur = t; before ? cur > lo_all : cur < hi_all;) {
+  for (int64_t cur = t; before ? cur > stop : cur < stop;) {
     int64_t a = before ? (cur < INT64_MIN + w ? INT64_MIN : cur - w) : cur;
     int64_t b = before ? cur : (cur > INT64_MAX - w ? INT64_MAX : cur + w);
+    if (before) {
+      a = std::max(a, limit);
+    } else {
+      b = std::min(b, limit);
+    }
     Snapshot snap = TakeSnapshot(key, a, b);
     absl::Status s = Collect(snap, a, b, nullptr, &pts);
     if (!s.ok()) return s;
@@ -787,6 +801,96 @@ absl::StatusOr<std::optional<Sample>> Engine::Neighbor(std::string_view key, int
     cur = before ? a : b;
   }
   return std::optional<Sample>();
+}
+
+std::string Engine::ResolveKey(std::string_view series) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (ids_.contains(series)) return std::string(series);
+  }
+  auto canon = CanonicalSeriesKey(series);
+  return canon.ok() ? *canon : std::string(series);
+}
+
+// A non-decreasing block within one interval of the bounds: a counter run (first and last
+// reading stand for all of it), taken from its stats without decoding.
+struct CounterRun {
+  int64_t t_first, t_last;
+  double first, last;
+};
+
+class CounterRunSink final : public StatsSink {
+ public:
+  explicit CounterRunSink(std::span<const int64_t> bounds) : bounds_(bounds) {}
+  bool Take(const BlockStats& s) override {
+    if (!s.nondecreasing || s.count < 1) return false;
+    // No bound strictly inside (t_first, t_last): the run needs no interpolation inside.
+    auto inner = std::upper_bound(bounds_.begin(), bounds_.end(), s.t_first);
+    if (inner != bounds_.end() && *inner < s.t_last) return false;
+    runs_.push_back(CounterRun{s.t_first, s.t_last, s.first, s.last});
+    return true;
+  }
+  // The runs in time order. Within a partition of several segment files blocks arrive file by
+  // file, so they may be out of order; runs never overlap each other or any other reading.
+  std::vector<CounterRun>& SortedRuns() {
+    if (!std::is_sorted(runs_.begin(), runs_.end(), ByTime)) {
+      std::sort(runs_.begin(), runs_.end(), ByTime);
+    }
+    return runs_;
+  }
+
+ private:
+  static bool ByTime(const CounterRun& a, const CounterRun& b) { return a.t_first < b.t_first; }
+  std::span<const int64_t> bounds_;
+  std::vector<CounterRun> runs_;
+};
+
+absl::StatusOr<CounterResult> Engine::CounterIncrease(std::string_view series,
+                                                      std::span<const int64_t> bounds,
+                                                      const CounterOptions& opt,
+                                                      int64_t window_ns) {
+  if (bounds.empty()) return absl::InvalidArgumentError("counter increase: no interval bounds");
+  if (!std::is_sorted(bounds.begin(), bounds.end())) {
+    return absl::InvalidArgumentError("counter increase: interval bounds not in ascending order");
+  }
+  if (window_ns < 0) {
+    return absl::InvalidArgumentError("counter increase: negative neighbour window");
+  }
+  const std::string key = ResolveKey(series);
+  // Readings in [front, back] = [front, back + 1).
+  const int64_t lo = bounds.front();
+  const int64_t hi = bounds.back() == INT64_MAX ? INT64_MAX : bounds.back() + 1;
+  Snapshot snap = TakeSnapshot(key, lo, hi);
+  CounterRunSink sink(bounds);
+  std::vector<Sample> pts;
+  absl::Status s = Collect(snap, lo, hi, &sink, &pts);
+  if (!s.ok()) return s;
+  // Neighbours: t >= front - window before, t < back + window after (0 = any distance).
+  const int64_t before_limit =
+      window_ns == 0 || lo < INT64_MIN + window_ns ? INT64_MIN : lo - window_ns;
+  const int64_t after_limit = window_ns == 0 || bounds.back() > INT64_MAX - window_ns
+                                  ? INT64_MAX
+                                  : bounds.back() + window_ns;
+  auto before = Neighbor(key, lo, true, before_limit);
+  if (!before.ok()) return before.status();
+  auto after = Neighbor(key, hi, false, after_limit);
+  if (!after.ok()) return after.status();
+
+  CounterAccumulator acc(bounds, opt);
+  if (*before) acc.Add((*before)->t, (*before)->v);
+  const std::vector<CounterRun>& runs = sink.SortedRuns();
+  size_t r = 0, p = 0;
+  while (r < runs.size() || p < pts.size()) {
+    if (p == pts.size() || (r < runs.size() && runs[r].t_first < pts[p].t)) {
+      acc.AddRun(runs[r].t_first, runs[r].first, runs[r].t_last, runs[r].last);
+      ++r;
+    } else {
+      acc.Add(pts[p].t, pts[p].v);
+      ++p;
+    }
+  }
+  if (*after) acc.Add((*after)->t, (*after)->v);
+  return std::move(acc).Finish();
 }
 
 class BucketStatsSink final : public StatsSink {
@@ -816,14 +920,7 @@ absl::StatusOr<std::vector<Bucket>> Engine::Aggregate(const AggregateRequest& re
   auto grid_or = Grid(req);
   if (!grid_or.ok()) return grid_or.status();
   const BucketGrid* grid = grid_or->get();
-  std::string key = req.series;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (!ids_.contains(key)) {
-      auto canon = CanonicalSeriesKey(key);
-      if (canon.ok()) key = *canon;
-    }
-  }
+  const std::string key = ResolveKey(req.series);
   // Real-time range of the points: [start, end) or (start, end] = [start+1, end+1).
   const int64_t lo =
       req.closed_right ? (req.start == INT64_MAX ? INT64_MAX : req.start + 1) : req.start;
@@ -831,23 +928,13 @@ absl::StatusOr<std::vector<Bucket>> Engine::Aggregate(const AggregateRequest& re
   std::vector<Bucket> out;
   std::vector<Sample> pts;
   if (req.agg == Agg::kIncrease) {
-    Snapshot snap = TakeSnapshot(key, req.start, req.end + (req.end < INT64_MAX ? 1 : 0));
-    absl::Status s =
-        Collect(snap, req.start, req.end + (req.end < INT64_MAX ? 1 : 0), nullptr, &pts);
-    if (!s.ok()) return s;
-    auto before = Neighbor(key, req.start, true);
-    if (!before.ok()) return before.status();
-    auto after = Neighbor(key, req.end + (req.end < INT64_MAX ? 1 : 0), false);
-    if (!after.ok()) return after.status();
-    if (*before) pts.insert(pts.begin(), **before);
-    if (*after) pts.push_back(**after);
-    if (pts.empty()) return out;
-    std::vector<double> inc = CounterIncreases(pts, grid->bounds(), req.counter, nullptr);
+    auto inc = CounterIncrease(key, grid->bounds(), req.counter, 0);
+    if (!inc.ok()) return inc.status();
     const auto& bounds = grid->bounds();
-    for (size_t i = 0; i < inc.size(); ++i) {
+    for (size_t i = 0; inc->any && i < inc->increases.size(); ++i) {
       // Only buckets that the data covers (no extrapolation outside the readings).
-      if (bounds[i + 1] <= pts.front().t || bounds[i] >= pts.back().t) continue;
-      out.push_back(Bucket{grid->ReportTime(i), inc[i]});
+      if (bounds[i + 1] <= inc->t_first || bounds[i] >= inc->t_last) continue;
+      out.push_back(Bucket{grid->ReportTime(i), inc->increases[i]});
     }
     return out;
   }

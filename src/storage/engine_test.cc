@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -222,6 +223,173 @@ TEST(Engine, IncreaseHandlesResetsAndRolloverAcrossBuckets) {
   ASSERT_TRUE(half.ok());
   ASSERT_EQ(half->size(), 1u);
   EXPECT_NEAR((*half)[0].v, 955, 1e-9);
+  store = decltype(store)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
+// CounterIncrease against the counter rules over QueryRaw: the readings it must use are those
+// in [front, back] and the nearest within the window on either side.
+void CheckCounters(Store* s, const std::vector<std::string>& keys, const CounterOptions& opt,
+                   std::mt19937_64& rng, int rounds, int64_t* runs) {
+  for (int round = 0; round < rounds; ++round) {
+    const std::string& key = keys[rng() % keys.size()];
+    auto all = s->QueryRaw(key, INT64_MIN, INT64_MAX);
+    ASSERT_TRUE(all.ok()) << all.status();
+    ASSERT_FALSE(all->empty());
+    const int64_t t0 = all->front().t, t1 = all->back().t;
+    // Bounds: day-aligned (blocks fit in the intervals) or anywhere, some outside the data.
+    std::vector<int64_t> bounds;
+    const bool aligned = rng() % 2;
+    int64_t b = t0 - kNanosPerDay + static_cast<int64_t>(rng() % (t1 - t0 + 2 * kNanosPerDay));
+    if (aligned) b -= b % kNanosPerDay;
+    const int n = 1 + static_cast<int>(rng() % 8);
+    for (int i = 0; i <= n; ++i) {
+      bounds.push_back(b);
+      b += aligned ? (1 + static_cast<int64_t>(rng() % 3)) * kNanosPerDay
+                   : static_cast<int64_t>(rng() % (2 * kNanosPerDay));
+    }
+    const int64_t windows[] = {0, 6 * kNanosPerHour, 3 * kNanosPerDay};
+    const int64_t window = windows[rng() % 3];
+    auto got = s->CounterIncrease(key, bounds, opt, window);
+    ASSERT_TRUE(got.ok()) << got.status();
+    *runs += got->runs;
+    // The readings it should have used.
+    const int64_t front = bounds.front(), back = bounds.back();
+    std::vector<Sample> used;
+    const Sample* before = nullptr;
+    const Sample* after = nullptr;
+    for (const Sample& x : *all) {
+      if (x.t < front && (window == 0 || x.t >= front - window)) before = &x;
+      if (x.t > back && (window == 0 || x.t < back + window) && !after) after = &x;
+      if (x.t >= front && x.t <= back) used.push_back(x);
+    }
+    if (before) used.insert(used.begin(), *before);
+    if (after) used.push_back(*after);
+    CounterResult want = CounterOver(used, bounds, opt);
+    ASSERT_EQ(got->increases.size(), want.increases.size());
+    double total = 0;
+    for (double x : want.increases) total += std::fabs(x);
+    for (size_t i = 0; i < want.increases.size(); ++i) {
+      EXPECT_NEAR(got->increases[i], want.increases[i], 1e-12 * std::max(1.0, total))
+          << key << " interval " << i << " of " << want.increases.size();
+    }
+    ASSERT_EQ(got->events.size(), want.events.size()) << key;
+    for (size_t i = 0; i < want.events.size(); ++i) {
+      EXPECT_EQ(got->events[i].kind, want.events[i].kind);
+      EXPECT_EQ(got->events[i].t_before, want.events[i].t_before);
+      EXPECT_EQ(got->events[i].t_after, want.events[i].t_after);
+      EXPECT_EQ(got->events[i].before, want.events[i].before);
+      EXPECT_EQ(got->events[i].after, want.events[i].after);
+    }
+    EXPECT_EQ(got->any, want.any);
+    if (want.any) {
+      EXPECT_EQ(got->t_first, want.t_first);
+      EXPECT_EQ(got->t_last, want.t_last);
+    }
+    // The accounting path before CounterIncrease: the rules over the raw readings of
+    // [front - window, back + window) give the same increases and events.
+    if (window > 0) {
+      auto raw = s->QueryRaw(key, front - window, back + window);
+      ASSERT_TRUE(raw.ok());
+      std::vector<CounterEvent> events;
+      auto inc = CounterIncreases(*raw, bounds, opt, &events);
+      for (size_t i = 0; i < inc.size(); ++i) {
+        EXPECT_NEAR(got->increases[i], inc[i], 1e-12 * std::max(1.0, total));
+      }
+      EXPECT_EQ(got->events.size(), events.size());
+      EXPECT_EQ(got->any, !raw->empty());
+    }
+  }
+}
+
+TEST(Engine, CounterIncreaseEqualsRulesOverRawAcrossHeadSegmentsAndCompaction) {
+  std::string dir = TempDir("counter");
+  StoreOptions o = Opts(dir);
+  o.block_min_points = 30;  // many blocks: hourly after 30 points
+  o.block_max_points = 200;
+  auto store = Store::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::mt19937_64 rng(77);
+  const CounterOptions opt{.rollover = 100000};
+  const int64_t base = 1735689600LL * kNanosPerSecond;  // 2025-01-01T00:00Z
+  const std::vector<std::string> keys = {"meter,id=c1 value", "meter,id=c2 value",
+                                         "meter,id=c3 value"};
+  // Clean 1-minute registers over 10 days, with resets and rollovers; one series has gaps.
+  std::map<std::string, std::map<int64_t, double>> m;
+  for (size_t k = 0; k < keys.size(); ++k) {
+    PointBatch b;
+    double v = k == 0 ? 99000 : 1000 * static_cast<double>(k);
+    for (int64_t i = 0; i < 10 * 1440; ++i) {
+      if (k == 2 && (i / 600) % 3 == 1) continue;  // 10-hour gaps
+      v += static_cast<double>(rng() % 500) / 100.0;
+      if (v >= opt.rollover) v -= opt.rollover;
+      if (rng() % 3000 == 0) v = static_cast<double>(rng() % 100);  // reset
+      b.Add(keys[k], base + i * kNanosPerMinute, v);
+      m[keys[k]][base + i * kNanosPerMinute] = v;
+    }
+    ASSERT_TRUE((*store)->Write(b).ok());
+  }
+  int64_t runs = 0;
+  CheckCounters(store->get(), keys, opt, rng, 30, &runs);  // all in the head
+  ASSERT_TRUE((*store)->Flush().ok());
+  CheckCounters(store->get(), keys, opt, rng, 40, &runs);
+  EXPECT_GT(runs, 0);
+  // Late data and duplicates into new segments overlapping the old ones, and into the head:
+  // rewritten readings (some lower: resets), readings between minutes, readings before the
+  // start.
+  for (int phase = 0; phase < 3; ++phase) {
+    PointBatch b;
+    for (int i = 0; i < 300; ++i) {
+      const std::string& key = keys[rng() % keys.size()];
+      auto& pts = m[key];
+      auto it = pts.begin();
+      std::advance(it, static_cast<long>(rng() % pts.size()));
+      int64_t t = it->first;
+      double v = it->second;
+      switch (rng() % 3) {
+        case 0:
+          v += static_cast<double>(rng() % 200) / 100.0 - 1.0;  // duplicate, maybe lower
+          break;
+        case 1:
+          t += 30 * kNanosPerSecond;  // between minutes
+          break;
+        default:
+          t -= (1 + static_cast<int64_t>(rng() % 3)) * kNanosPerDay;  // far back in time
+          v = static_cast<double>(rng() % 1000);
+      }
+      b.Add(key, t, v);
+      pts[t] = v;
+    }
+    ASSERT_TRUE((*store)->Write(b).ok());
+    CheckCounters(store->get(), keys, opt, rng, 30, &runs);
+    if (phase < 2) {
+      ASSERT_TRUE((*store)->Flush().ok());
+    }
+    CheckCounters(store->get(), keys, opt, rng, 30, &runs);
+  }
+  ASSERT_TRUE((*store)->Flush().ok());
+  ASSERT_TRUE((*store)->Compact().ok());
+  const int64_t runs_before = runs;
+  CheckCounters(store->get(), keys, opt, rng, 60, &runs);
+  EXPECT_GT(runs, runs_before);
+  // The store holds exactly the model.
+  for (const auto& key : keys) {
+    auto raw = (*store)->QueryRaw(key, INT64_MIN, INT64_MAX);
+    ASSERT_TRUE(raw.ok());
+    ASSERT_EQ(raw->size(), m[key].size());
+  }
+  // Bad bounds are an error, not a crash.
+  std::vector<int64_t> none, unsorted = {5, 3};
+  EXPECT_EQ((*store)->CounterIncrease(keys[0], none, opt, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*store)->CounterIncrease(keys[0], unsorted, opt, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // An unknown series has no readings.
+  std::vector<int64_t> b2 = {base, base + kNanosPerDay};
+  auto unknown = (*store)->CounterIncrease("meter,id=none value", b2, opt, 0);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->any);
+  EXPECT_EQ(unknown->increases, (std::vector<double>{0}));
   store = decltype(store)(absl::UnknownError("closed"));
   fs::remove_all(dir);
 }

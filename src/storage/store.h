@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,20 +31,20 @@ struct FsyncPolicy {
 absl::StatusOr<FsyncPolicy> ParseFsyncPolicy(std::string_view text);
 
 struct StoreOptions {
-  std::string dir;                // data directory; created if absent
-  Env* env = nullptr;             // nullptr = Env::Default()
-  FsyncPolicy fsync;              // default interval:100
-  int64_t partition_ns = kNanosPerDay;     // time span of one partition (segment files)
-  int64_t head_max_points = 4'000'000;     // flush head to segments past this many points
-  int64_t wal_segment_bytes = 64 << 20;    // rotate WAL files at this size
-  int block_min_points = 720;     // a block closes at an hour boundary once it has this many
-  int block_max_points = 8192;    // ... and unconditionally at this many
+  std::string dir;                       // data directory; created if absent
+  Env* env = nullptr;                    // nullptr = Env::Default()
+  FsyncPolicy fsync;                     // default interval:100
+  int64_t partition_ns = kNanosPerDay;   // time span of one partition (segment files)
+  int64_t head_max_points = 4'000'000;   // flush head to segments past this many points
+  int64_t wal_segment_bytes = 64 << 20;  // rotate WAL files at this size
+  int block_min_points = 720;            // a block closes at an hour boundary once it has this many
+  int block_max_points = 8192;           // ... and unconditionally at this many
   // Blocks never cross local midnight in this zone, so calendar aggregates (days, weeks,
   // months, years) in it read block stats only, never decoding points. Set it to the plants'
   // zone; other zones still get correct results, decoding the blocks that straddle a bucket.
   std::string block_zone = "Asia/Shanghai";
-  int64_t retention_ns = 0;       // drop partitions older than now - retention; 0 = keep all
-  bool background = true;         // background flush/compaction/fsync thread
+  int64_t retention_ns = 0;  // drop partitions older than now - retention; 0 = keep all
+  bool background = true;    // background flush/compaction/fsync thread
 };
 
 enum class Agg { kSum, kMean, kMin, kMax, kCount, kFirst, kLast, kIncrease };
@@ -52,10 +53,10 @@ absl::StatusOr<Agg> ParseAgg(std::string_view text);
 std::string_view AggName(Agg agg);
 
 struct AggregateRequest {
-  std::string series;      // canonical key
-  int64_t start = 0;       // inclusive (with closed=left)
-  int64_t end = 0;         // exclusive (with closed=left)
-  Step step;               // REQUIRES: not raw
+  std::string series;  // canonical key
+  int64_t start = 0;   // inclusive (with closed=left)
+  int64_t end = 0;     // exclusive (with closed=left)
+  Step step;           // REQUIRES: not raw
   absl::TimeZone zone = absl::UTCTimeZone();
   Agg agg = Agg::kSum;
   // closed=right: a point stamped t belongs to the bucket (a, b] with a < t <= b, and the
@@ -72,11 +73,11 @@ struct Bucket {
 
 struct StoreStats {
   int64_t series = 0;
-  int64_t points = 0;          // in segments + head (duplicates not yet compacted count twice)
+  int64_t points = 0;  // in segments + head (duplicates not yet compacted count twice)
   int64_t head_points = 0;
   int64_t segments = 0;
   int64_t partitions = 0;
-  int64_t bytes_on_disk = 0;   // WAL + segments
+  int64_t bytes_on_disk = 0;  // WAL + segments
   int64_t wal_bytes = 0;
   int64_t wal_pending_bytes = 0;  // written but not yet fsynced
 };
@@ -100,6 +101,20 @@ class Store {
                                                        int64_t end) = 0;
   // Bucketed aggregate; buckets with no points are omitted (for count too).
   virtual absl::StatusOr<std::vector<Bucket>> Aggregate(const AggregateRequest& req) = 0;
+
+  // Increase of the cumulative counter `series` over each interval [bounds[i], bounds[i+1]]
+  // (common/counter.h: CounterAccumulator's rules, resets and rollovers as events). The
+  // readings used are those with bounds.front() <= t <= bounds.back() plus the nearest one on
+  // either side — no further than `window_ns` away (t >= bounds.front() - window_ns, and
+  // t < bounds.back() + window_ns), any distance if window_ns = 0 — so the result equals
+  // CounterOver() of those readings from QueryRaw. t_first/t_last are the outermost readings
+  // used. Blocks whose values never decrease and that lie within one interval are read from
+  // their stats, not decoded. REQUIRES: bounds sorted ascending, size >= 1 (else
+  // InvalidArgumentError). Thread-safe.
+  virtual absl::StatusOr<CounterResult> CounterIncrease(std::string_view series,
+                                                        std::span<const int64_t> bounds,
+                                                        const CounterOptions& opt,
+                                                        int64_t window_ns) = 0;
 
   // Canonical keys of all series containing `match` (empty = all), sorted.
   virtual std::vector<std::string> ListSeries(std::string_view match) = 0;
