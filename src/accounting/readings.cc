@@ -180,4 +180,20 @@ absl::StatusOr<bool> StoreReadings::IntervalSums(const model::Meter& meter,
   return true;
 }
 
+absl::StatusOr<bool> StoreReadings::CounterIncrease(const model::Meter& meter,
+                                                    const std::vector<int64_t>& bounds,
+                                                    CounterResult* out) {
+  // Read() takes [start - margin, end + margin); with no margin the store would look for
+  // neighbours at any distance, which Read() does not.
+  if (margin_ns_ <= 0 || bounds.empty()) return false;
+  std::string key = MeterSeriesKey(meter);
+  auto r = store_.CounterIncrease(key, bounds, CounterOptions{meter.rollover}, margin_ns_);
+  if (!r.ok()) {
+    return absl::Status(r.status().code(), absl::StrCat("meter \"", meter.id, "\" (series ", key,
+                                                        "): ", r.status().message()));
+  }
+  *out = std::move(*r);
+  return true;
+}
+
 }  // namespace dc::accounting

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/counter.h"
 #include "common/sample.h"
 #include "model/site.h"
 
@@ -37,6 +38,16 @@ class DataSource {
   virtual absl::StatusOr<bool> IntervalSums(const model::Meter& meter,
                                             const std::vector<int64_t>& bounds,
                                             IntervalStats* out) {
+    (void)meter, (void)bounds, (void)out;
+    return false;
+  }
+  // Optional fast path for counters: the counter rules (common/counter.h) over the readings that
+  // Read(meter, bounds.front(), bounds.back()) would return, computed without returning points
+  // (the store reads non-decreasing blocks from their statistics). The rollover is the
+  // meter's. Returns false if not supported; the caller then uses Read() and CounterOver().
+  virtual absl::StatusOr<bool> CounterIncrease(const model::Meter& meter,
+                                               const std::vector<int64_t>& bounds,
+                                               CounterResult* out) {
     (void)meter, (void)bounds, (void)out;
     return false;
   }
@@ -81,6 +92,10 @@ class StoreReadings : public DataSource {
                                            int64_t end) override;
   absl::StatusOr<bool> IntervalSums(const model::Meter& meter, const std::vector<int64_t>& bounds,
                                     IntervalStats* out) override;
+  // Store::CounterIncrease with the neighbours looked for within margin_ns (as Read does).
+  absl::StatusOr<bool> CounterIncrease(const model::Meter& meter,
+                                       const std::vector<int64_t>& bounds,
+                                       CounterResult* out) override;
   std::string Describe() const override { return describe_; }
 
  private:
