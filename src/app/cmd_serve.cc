@@ -2,9 +2,12 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "accounting/reference.h"
 #include "app/commands.h"
+#include "model/site_store.h"
 #include "server/config.h"
 #include "server/params.h"
 #include "server/server.h"
@@ -25,6 +28,7 @@ struct ServeFlags {
   std::string retention;
   int threads = -1;
   std::string log_level;
+  std::string reference;
 };
 
 [[noreturn]] void Fail(const absl::Status& s, int code = kExitFailure) {
@@ -46,6 +50,7 @@ server::ServeConfig BuildConfig(const ServeFlags& f) {
   if (!f.retention.empty()) cfg.retention = f.retention;
   if (f.threads >= 0) cfg.http.threads = f.threads;
   if (!f.log_level.empty()) cfg.log_level = f.log_level;
+  if (!f.reference.empty()) cfg.reference = f.reference;
   if (cfg.data_dir.empty()) {
     Fail(absl::InvalidArgumentError("--data-dir (or data_dir in the config file) is required"),
          kExitUsage);
@@ -93,7 +98,32 @@ void Serve(const ServeFlags& flags) {
   if (!store.ok()) Fail(store.status());
   if (std::string r = (*store)->recovery_report(); !r.empty()) spdlog::warn("recovery: {}", r);
 
-  auto srv = server::Server::Start(**store, tokens.get(), cfg.http);
+  // Sites and the reference library: the server starts without them; the site routes then
+  // answer 503 saying why.
+  server::SitesOptions sites;
+  sites.data_description = "store " + cfg.data_dir;
+  std::unique_ptr<model::SiteStore> site_store;
+  if (auto ss = model::SiteStore::Open(cfg.data_dir + "/sites.db"); ss.ok()) {
+    site_store = std::move(*ss);
+    sites.sites = site_store.get();
+  } else {
+    sites.sites_error = std::string(ss.status().message());
+    spdlog::error("sites database: {}", sites.sites_error);
+  }
+  std::optional<accounting::Reference> reference;
+  std::string ref_dir =
+      cfg.reference.empty() ? accounting::Reference::DefaultDir("dualcarbon") : cfg.reference;
+  if (auto ref = accounting::Reference::Load(ref_dir); ref.ok()) {
+    reference = std::move(*ref);
+    sites.reference = &*reference;
+    spdlog::info("reference library {} from {}", reference->version(), ref_dir);
+  } else {
+    sites.reference_error = std::string(ref.status().message());
+    spdlog::warn("reference library not loaded, site inventories answer 503: {}",
+                 sites.reference_error);
+  }
+
+  auto srv = server::Server::Start(**store, tokens.get(), cfg.http, std::move(sites));
   if (!srv.ok()) Fail(srv.status());
   spdlog::info("serving {} on http://{} (auth {}, fsync {})", cfg.data_dir, (*srv)->address(),
                cfg.http.auth ? "on" : "OFF", cfg.fsync);
@@ -120,6 +150,9 @@ void RegisterServe(CLI::App& app) {
                   "drop data older than this (30d, 52w; 0 = keep)");
   cmd->add_option("--threads", flags->threads, "worker threads (0 = 2 x hardware concurrency)");
   cmd->add_option("--log-level", flags->log_level, "trace | debug | info | warn | error | off");
+  cmd->add_option("--reference", flags->reference,
+                  "Reference library directory (default: $DC_REFERENCE_DIR or the installed "
+                  "reference/)");
   cmd->callback([flags] { Serve(*flags); });
 }
 

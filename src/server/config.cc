@@ -52,6 +52,7 @@ Setter Size(size_t ServerOptions::*field, int64_t min) {
 const std::vector<Key>& Keys() {
   static const std::vector<Key> keys = {
       {"data_dir", Key::kString, String(&ServeConfig::data_dir)},
+      {"reference", Key::kString, String(&ServeConfig::reference)},
       {"http.listen", Key::kString,
        [](const Value& v, ServeConfig* c) -> absl::Status {
          auto a = ParseListen(std::get<std::string>(v));

@@ -13,6 +13,7 @@ namespace dc::server {
 
 struct ServeConfig {
   std::string data_dir;                // data_dir
+  std::string reference;               // reference: reference library dir ("" = default lookup)
   ServerOptions http;                  // [http]
   std::string fsync = "interval:100";  // [storage] fsync
   std::string retention = "0";         // [storage] retention ("0" = keep everything)

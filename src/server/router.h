@@ -28,7 +28,9 @@ struct ConnScratch {
 struct HttpRequest {
   std::string_view method;  // "GET", "HEAD", "POST", ...
   std::string_view path;    // without the query
-  Params params;            // query string (and form body for POST /query)
+  // Values of the route's {name} segments, percent-decoded, in path order.
+  std::vector<std::pair<std::string, std::string>> path_params;
+  Params params;  // query string (and form body for POST /query)
   std::string_view content_type;
   std::string_view content_encoding;
   std::string_view accept;
@@ -36,6 +38,9 @@ struct HttpRequest {
   const TokenInfo* token = nullptr;  // nullptr when the route is public or auth is off
   ConnScratch* scratch = nullptr;
   int64_t received_ns = 0;  // wall clock when the request was read
+
+  // The value of path parameter `name` ("" when the route has none of that name).
+  const std::string& PathParam(std::string_view name) const;
 };
 
 struct HttpResponse {
@@ -49,6 +54,8 @@ using Handler = std::function<absl::Status(HttpRequest&, HttpResponse&)>;
 
 struct Route {
   std::string method;
+  // Exact path, or a pattern whose segments may be "{name}": "/api/v1/sites/{id}" matches
+  // "/api/v1/sites/kiln-1" (one non-empty segment, percent-decoded, never containing '/').
   std::string path;
   std::string name;  // label in metrics and logs, e.g. "write"
   Access access = Access::kRead;
@@ -64,8 +71,11 @@ class Router {
     const Route* route = nullptr;  // nullptr: no route for this method and path
     bool path_known = false;       // the path exists with other methods (-> 405)
     std::string allow;             // those methods, "GET, HEAD"
+    std::vector<std::pair<std::string, std::string>> params;  // {name} values of `route`
   };
-  // Exact path match. HEAD falls back to the GET route when no HEAD route exists.
+  // A route's path matches when equal, or segment by segment when it has {name} segments; an
+  // exact route wins over a pattern (then the pattern with fewer parameters, then the first
+  // added). HEAD falls back to the GET route when no HEAD route exists.
   Match Find(std::string_view method, std::string_view path) const;
 
   const std::vector<Route>& routes() const { return routes_; }

@@ -54,6 +54,79 @@ TEST(RouterTest, HeadFallsBackToGetUnlessRouted) {
   EXPECT_EQ(r.Find("POST", "/health").route, nullptr);
 }
 
+Router SitesRouter() {
+  Router r;
+  r.Add({"GET", "/api/v1/sites", "sites", Access::kRead, ErrorStyle::kApi, nullptr});
+  r.Add({"GET", "/api/v1/sites/{id}", "site-get", Access::kRead, ErrorStyle::kApi, nullptr});
+  r.Add({"PUT", "/api/v1/sites/{id}", "site-put", Access::kAdmin, ErrorStyle::kApi, nullptr});
+  r.Add({"GET", "/api/v1/sites/{id}/inventory", "inv", Access::kRead, ErrorStyle::kApi, nullptr});
+  r.Add({"GET", "/api/v1/sites/stats", "stats", Access::kRead, ErrorStyle::kApi, nullptr});
+  return r;
+}
+
+TEST(RouterTest, PathParametersCaptureOneDecodedSegment) {
+  Router r = SitesRouter();
+  auto m = r.Find("GET", "/api/v1/sites/kiln-1");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.route->name, "site-get");
+  ASSERT_EQ(m.params.size(), 1u);
+  EXPECT_EQ(m.params[0].first, "id");
+  EXPECT_EQ(m.params[0].second, "kiln-1");
+
+  auto inv = r.Find("GET", "/api/v1/sites/a%20b/inventory");
+  ASSERT_NE(inv.route, nullptr);
+  EXPECT_EQ(inv.route->name, "inv");
+  ASSERT_EQ(inv.params.size(), 1u);
+  EXPECT_EQ(inv.params[0].second, "a b");
+
+  HttpRequest req;
+  req.path_params = inv.params;
+  EXPECT_EQ(req.PathParam("id"), "a b");
+  EXPECT_EQ(req.PathParam("nope"), "");
+
+  auto put = r.Find("PUT", "/api/v1/sites/x");
+  ASSERT_NE(put.route, nullptr);
+  EXPECT_EQ(put.route->name, "site-put");
+  // HEAD falls back to the GET pattern with its parameters.
+  auto head = r.Find("HEAD", "/api/v1/sites/x");
+  ASSERT_NE(head.route, nullptr);
+  EXPECT_EQ(head.route->name, "site-get");
+  EXPECT_EQ(head.params.at(0).second, "x");
+}
+
+TEST(RouterTest, PathParametersDoNotMatchEmptyExtraOrEncodedSlashSegments) {
+  Router r = SitesRouter();
+  EXPECT_EQ(r.Find("GET", "/api/v1/sites/").route, nullptr);
+  EXPECT_FALSE(r.Find("GET", "/api/v1/sites/").path_known);
+  EXPECT_EQ(r.Find("GET", "/api/v1/sites/a/b").route, nullptr);
+  EXPECT_EQ(r.Find("GET", "/api/v1/sites/a/inventory/x").route, nullptr);
+  EXPECT_EQ(r.Find("GET", "/api/v1/sites//inventory").route, nullptr);
+  EXPECT_EQ(r.Find("GET", "/api/v1/sites/a%2Fb").route, nullptr);
+  EXPECT_EQ(r.Find("GET", "/api/v1/sites/bad%zz").route, nullptr);
+  EXPECT_EQ(r.Find("GET", "/api/v2/sites/a").route, nullptr);
+}
+
+TEST(RouterTest, ExactRouteWinsOverPatternAndDecides405) {
+  Router r = SitesRouter();
+  auto stats = r.Find("GET", "/api/v1/sites/stats");
+  ASSERT_NE(stats.route, nullptr);
+  EXPECT_EQ(stats.route->name, "stats");
+  EXPECT_TRUE(stats.params.empty());
+  // PUT exists for the pattern but the exact route owns this path: 405 with its methods.
+  auto put = r.Find("PUT", "/api/v1/sites/stats");
+  EXPECT_EQ(put.route, nullptr);
+  EXPECT_TRUE(put.path_known);
+  EXPECT_EQ(put.allow, "GET");
+  // Wrong method on a pattern route: 405 with the pattern's methods.
+  auto del = r.Find("DELETE", "/api/v1/sites/x");
+  EXPECT_EQ(del.route, nullptr);
+  EXPECT_TRUE(del.path_known);
+  EXPECT_EQ(del.allow, "GET, PUT");
+  auto post = r.Find("POST", "/api/v1/sites/x/inventory");
+  EXPECT_TRUE(post.path_known);
+  EXPECT_EQ(post.allow, "GET");
+}
+
 TEST(AccessTest, RolesAndRoutes) {
   EXPECT_TRUE(Allows(Role::kWrite, Access::kWrite));
   EXPECT_FALSE(Allows(Role::kWrite, Access::kRead));

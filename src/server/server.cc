@@ -76,15 +76,17 @@ class Session;
 
 class Server::Impl {
  public:
-  Impl(Store& store, TokenStore* tokens, const ServerOptions& options)
+  Impl(Store& store, TokenStore* tokens, const ServerOptions& options, SitesOptions sites)
       : store_(store),
         tokens_(tokens),
         options_(options),
         api_(store, tokens, metrics_, ApiOptions{options.max_body_bytes, 10}),
+        sites_api_(store, std::move(sites)),
         ioc_(std::max(1, options.threads)),
         acceptor_(net::make_strand(ioc_)),
         signals_(ioc_) {
     api_.Register(router_);
+    sites_api_.Register(router_);
   }
 
   absl::Status Listen();
@@ -116,6 +118,7 @@ class Server::Impl {
   Metrics metrics_;
   Router router_;
   Api api_;
+  SitesApi sites_api_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> force_{false};  // a second signal: stop waiting for busy connections
   absl::Notification stop_requested_;
@@ -367,6 +370,7 @@ void Server::Impl::Handle(const http::request<http::string_body>& msg, std::stri
   HttpRequest req;
   req.method = method;
   req.path = path;
+  req.path_params = std::move(m.params);
   req.params = std::move(*params);
   req.content_type = ToSV(msg[http::field::content_type]);
   req.content_encoding = ToSV(msg[http::field::content_encoding]);
@@ -545,7 +549,8 @@ Server::~Server() {
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(Store& store, TokenStore* tokens,
-                                                      const ServerOptions& options) {
+                                                      const ServerOptions& options,
+                                                      SitesOptions sites) {
   auto addr = ParseListen(options.listen);
   if (!addr.ok()) return addr.status();
   if (!options.auth && !IsLoopback(addr->host)) {
@@ -557,7 +562,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Store& store, TokenStore* 
   if (options.auth && tokens == nullptr) {
     return absl::InvalidArgumentError("authentication is on but no token store was given");
   }
-  auto impl = std::make_unique<Impl>(store, options.auth ? tokens : nullptr, options);
+  auto impl =
+      std::make_unique<Impl>(store, options.auth ? tokens : nullptr, options, std::move(sites));
   absl::Status s = impl->Listen();
   if (!s.ok()) return s;
   impl->Run();

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "server/sites_api.h"
 #include "server/tokens.h"
 #include "storage/store.h"
 
@@ -42,9 +43,11 @@ bool IsLoopback(std::string_view host);
 class Server {
  public:
   // Binds options.listen and starts serving. `store` and `tokens` (nullptr iff !options.auth)
-  // are borrowed and must outlive the Server.
+  // are borrowed and must outlive the Server, as must what `sites` points to (the site routes
+  // answer 503 for what it lacks).
   static absl::StatusOr<std::unique_ptr<Server>> Start(Store& store, TokenStore* tokens,
-                                                       const ServerOptions& options);
+                                                       const ServerOptions& options,
+                                                       SitesOptions sites = {});
   ~Server();  // Stop() and Wait()
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
