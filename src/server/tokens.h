@@ -34,7 +34,7 @@ struct TokenInfo {
   std::string id;    // 12 hex digits, public
   std::string name;  // free text, may be empty
   Role role = Role::kRead;
-  std::string site;  // scope (site or park id); empty = all. Not enforced yet.
+  std::string site;  // scope: a site id (enforced on /api/v1/sites/..., sites_api.h); empty = all
   int64_t created_ns = 0;
 };
 
