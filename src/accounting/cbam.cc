@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "accounting/csv.h"
+#include "accounting/json_fields.h"
 #include "accounting/report.h"
 #include "common/counter.h"
 #include "common/strings.h"
@@ -631,22 +632,9 @@ absl::StatusOr<CbamReport> ComputeCbam(const CbamConfig& config, const model::Si
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-Json N(double v) { return RoundOutput(v); }
-Json N(const std::optional<double>& v) { return v ? Json(RoundOutput(*v)) : Json(nullptr); }
-
-std::string Zoned(int64_t t, const std::string& tz) {
-  auto zone = LoadZone(tz);
-  return FormatTime(t, zone.ok() ? *zone : absl::UTCTimeZone());
-}
-
-Json FactorJson(const Factor& f) {
-  Json j = {{"name", f.name}, {"value", N(f.value)}, {"unit", f.unit}, {"source", f.source}};
-  if (!f.key.empty()) j["key"] = f.key;
-  if (!f.confidence.empty()) j["confidence"] = f.confidence;
-  if (!f.citation.empty()) j["citation"] = f.citation;
-  return j;
-}
+Json N(double v) { return NumberJson(v); }
+Json N(const std::optional<double>& v) { return NumberJson(v); }
+std::string Zoned(int64_t t, const std::string& tz) { return ZonedTime(t, tz); }
 
 constexpr const char* kSeeDir = "SEE_dir = (AttrEm_dir + Σ M_i × SEE_dir,i) / AL";
 constexpr const char* kSeeInd = "SEE_indir = (E_el × EF_el + Σ M_i × SEE_indir,i) / AL";

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "accounting/inventory.h"
+#include "accounting/json_fields.h"
 #include "common/time.h"
 #include "nlohmann/json.hpp"
 
@@ -13,27 +14,14 @@ namespace dc::accounting {
 namespace {
 
 using Json = nlohmann::ordered_json;
+Json N(double v) { return NumberJson(v); }
+Json N(const std::optional<double>& v) { return NumberJson(v); }
+std::string Zoned(int64_t t, const std::string& tz) { return ZonedTime(t, tz); }
 
 std::string Num(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.12g", RoundOutput(v));
   return buf;
-}
-
-Json N(double v) { return RoundOutput(v); }
-Json N(const std::optional<double>& v) { return v ? Json(RoundOutput(*v)) : Json(nullptr); }
-
-std::string Zoned(int64_t t, const std::string& tz) {
-  auto zone = LoadZone(tz);
-  return FormatTime(t, zone.ok() ? *zone : absl::UTCTimeZone());
-}
-
-Json FactorJson(const Factor& f) {
-  Json j = {{"name", f.name}, {"value", N(f.value)}, {"unit", f.unit}, {"source", f.source}};
-  if (!f.key.empty()) j["key"] = f.key;
-  if (!f.confidence.empty()) j["confidence"] = f.confidence;
-  if (!f.citation.empty()) j["citation"] = f.citation;
-  return j;
 }
 
 Json LineJson(const Line& l) {
@@ -225,6 +213,25 @@ std::string InventoryToHtml(const Inventory& inv) {
   }
   o << "</body></html>\n";
   return o.str();
+}
+
+Json NumberJson(double v) { return RoundOutput(v); }
+Json NumberJson(const std::optional<double>& v) {
+  return v ? Json(RoundOutput(*v)) : Json(nullptr);
+}
+
+std::string ZonedTime(int64_t t, const std::string& tz) {
+  auto zone = LoadZone(tz);
+  return FormatTime(t, zone.ok() ? *zone : absl::UTCTimeZone());
+}
+
+Json FactorJson(const Factor& f) {
+  Json j = {
+      {"name", f.name}, {"value", NumberJson(f.value)}, {"unit", f.unit}, {"source", f.source}};
+  if (!f.key.empty()) j["key"] = f.key;
+  if (!f.confidence.empty()) j["confidence"] = f.confidence;
+  if (!f.citation.empty()) j["citation"] = f.citation;
+  return j;
 }
 
 }  // namespace dc::accounting
