@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "accounting/csv.h"
+#include "accounting/test_util.h"
 #include "common/time.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -26,18 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-const Reference& Ref() {
-  static const Reference* ref = [] {
-    auto r = Reference::Load(DC_SOURCE_DIR "/reference");
-    if (!r.ok()) {
-      ADD_FAILURE() << r.status();
-      std::abort();
-    }
-    return new Reference(std::move(*r));
-  }();
-  return *ref;
-}
 
 std::string Read(const fs::path& p) {
   auto t = ReadTextFile(p.string());
@@ -49,7 +38,7 @@ struct Outputs {
 };
 
 absl::StatusOr<Outputs> RunCase(const std::string& toml, const std::string& readings_text,
-                            std::string period_text) {
+                                std::string period_text) {
   auto site = model::ParseSite(toml, "site.toml");
   if (!site.ok()) return site.status();
   auto config = ParseCbamConfig(toml, "site.toml", *site);
@@ -64,42 +53,6 @@ absl::StatusOr<Outputs> RunCase(const std::string& toml, const std::string& read
   auto r = ComputeCbam(*config, *site, *inv, &*readings, Ref());
   if (!r.ok()) return r.status();
   return Outputs{CbamToJson(*r), CbamToHtml(*r), CbamToMarkdown(*r)};
-}
-
-void Match(const json& want, const json& got, const std::string& path,
-           std::vector<std::string>* errors) {
-  if (want.is_number() && got.is_number()) {
-    double a = want.get<double>(), b = got.get<double>();
-    if (std::fabs(a - b) > 1e-9 * std::max(std::fabs(a), std::fabs(b)) + 1e-12) {
-      std::ostringstream o;
-      o.precision(17);
-      o << path << ": expected " << a << ", got " << b;
-      errors->push_back(o.str());
-    }
-    return;
-  }
-  if (want.is_object() && got.is_object()) {
-    for (auto it = want.begin(); it != want.end(); ++it) {
-      if (!got.contains(it.key())) {
-        errors->push_back(path + "." + it.key() + ": missing");
-        continue;
-      }
-      Match(it.value(), got[it.key()], path + "." + it.key(), errors);
-    }
-    return;
-  }
-  if (want.is_array() && got.is_array()) {
-    if (want.size() != got.size()) {
-      errors->push_back(path + ": expected " + std::to_string(want.size()) + " elements, got " +
-                        std::to_string(got.size()));
-      return;
-    }
-    for (size_t i = 0; i < want.size(); ++i) {
-      Match(want[i], got[i], path + "[" + std::to_string(i) + "]", errors);
-    }
-    return;
-  }
-  if (want != got) errors->push_back(path + ": expected " + want.dump() + ", got " + got.dump());
 }
 
 std::vector<fs::path> Cases() {
@@ -119,8 +72,8 @@ TEST_P(CbamGolden, Case) {
   auto out = RunCase(Read(dir / "site.toml"), Read(dir / "readings.csv"), Read(dir / "period"));
   if (fs::exists(dir / "expected_error")) {
     ASSERT_FALSE(out.ok()) << "expected an error, got output";
-    for (absl::string_view want : absl::StrSplit(Read(dir / "expected_error"), '\n',
-                                                 absl::SkipWhitespace())) {
+    for (absl::string_view want :
+         absl::StrSplit(Read(dir / "expected_error"), '\n', absl::SkipWhitespace())) {
       EXPECT_TRUE(absl::StrContains(out.status().message(), want))
           << "error \"" << out.status().message() << "\" lacks \"" << want << "\"";
     }
@@ -130,7 +83,7 @@ TEST_P(CbamGolden, Case) {
   json want = json::parse(Read(dir / "expected.json"));
   json got = json::parse(out->json);
   std::vector<std::string> errors;
-  Match(want, got, "$", &errors);
+  MatchJson(want, got, "$", &errors);
   if (!errors.empty()) {
     fs::create_directories(DC_BINARY_DIR "/cbam-actual");
     std::ofstream(fs::path(DC_BINARY_DIR "/cbam-actual") / (dir.filename().string() + ".json"))

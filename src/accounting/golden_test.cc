@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "accounting/csv.h"
 #include "accounting/inventory.h"
+#include "accounting/test_util.h"
 #include "common/time.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -25,18 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-const Reference& Ref() {
-  static const Reference* ref = [] {
-    auto r = Reference::Load(DC_SOURCE_DIR "/reference");
-    if (!r.ok()) {
-      ADD_FAILURE() << r.status();
-      std::abort();
-    }
-    return new Reference(std::move(*r));
-  }();
-  return *ref;
-}
 
 std::string Read(const fs::path& p) {
   auto t = ReadTextFile(p.string());
@@ -59,41 +48,6 @@ absl::StatusOr<std::string> RunCase(const fs::path& dir, const std::string& read
   auto inv = ComputeInventory(*site, *readings, *p, Ref());
   if (!inv.ok()) return inv.status();
   return InventoryToJson(*inv);
-}
-
-void Match(const json& want, const json& got, const std::string& path,
-           std::vector<std::string>* errors) {
-  if (want.is_number() && got.is_number()) {
-    double a = want.get<double>(), b = got.get<double>();
-    if (std::fabs(a - b) > 1e-9 * std::max(std::fabs(a), std::fabs(b)) + 1e-12) {
-      std::ostringstream o;
-      o.precision(17);
-      o << path << ": expected " << a << ", got " << b;
-      errors->push_back(o.str());
-    }
-    return;
-  }
-  if (want.is_object() && got.is_object()) {
-    for (auto it = want.begin(); it != want.end(); ++it) {
-      if (!got.contains(it.key())) {
-        errors->push_back(path + "." + it.key() + ": missing");
-        continue;
-      }
-      Match(it.value(), got[it.key()], path + "." + it.key(), errors);
-    }
-    return;
-  }
-  if (want.is_array() && got.is_array()) {
-    if (want.size() != got.size()) {
-      errors->push_back(path + ": expected " + std::to_string(want.size()) + " elements, got " +
-                        std::to_string(got.size()));
-      return;
-    }
-    for (size_t i = 0; i < want.size(); ++i)
-      Match(want[i], got[i], path + "[" + std::to_string(i) + "]", errors);
-    return;
-  }
-  if (want != got) errors->push_back(path + ": expected " + want.dump() + ", got " + got.dump());
 }
 
 std::string Reversed(const std::string& csv) {
@@ -134,7 +88,7 @@ TEST_P(Golden, Case) {
   json got = json::parse(*out);
   json want = json::parse(Read(dir / "expected.json"));
   std::vector<std::string> errors;
-  Match(want, got, "$", &errors);
+  MatchJson(want, got, "$", &errors);
   if (!errors.empty()) {
     fs::create_directories(DC_BINARY_DIR "/golden-actual");
     std::ofstream(fs::path(DC_BINARY_DIR "/golden-actual") / (GetParam() + ".json")) << *out;

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "accounting/test_util.h"
 #include "common/series_key.h"
 #include "common/time.h"
 #include "gtest/gtest.h"
@@ -15,15 +16,6 @@
 
 namespace dc::accounting {
 namespace {
-
-const Reference& Ref() {
-  static const Reference* ref = [] {
-    auto r = Reference::Load(DC_SOURCE_DIR "/reference");
-    if (!r.ok()) std::abort();
-    return new Reference(std::move(*r));
-  }();
-  return *ref;
-}
 
 absl::TimeZone Shanghai() { return *LoadZone("Asia/Shanghai"); }
 

@@ -4,19 +4,11 @@
 
 #include "absl/strings/match.h"
 #include "accounting/csv.h"
+#include "accounting/test_util.h"
 #include "gtest/gtest.h"
 
 namespace dc::accounting {
 namespace {
-
-const Reference& Ref() {
-  static const Reference* ref = [] {
-    auto r = Reference::Load(DC_SOURCE_DIR "/reference");
-    EXPECT_TRUE(r.ok()) << r.status();
-    return new Reference(std::move(*r));
-  }();
-  return *ref;
-}
 
 TEST(Csv, QuotesEscapesAndLineNumbers) {
   auto rows = ParseCsv("a,b\n\"x, y\",\"he said \"\"hi\"\"\"\r\n\n\"multi\nline\",z\n", "t.csv");

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "accounting/csv.h"
+#include "accounting/test_util.h"
 #include "common/time.h"
 #include "gtest/gtest.h"
 
@@ -17,18 +18,6 @@ namespace dc::accounting {
 namespace {
 
 const std::string kCase = DC_SOURCE_DIR "/tests/accounting/golden/cement_clinker_product/";
-
-const Reference& Ref() {
-  static const Reference* ref = [] {
-    auto r = Reference::Load(DC_SOURCE_DIR "/reference");
-    if (!r.ok()) {
-      ADD_FAILURE() << r.status();
-      std::abort();
-    }
-    return new Reference(std::move(*r));
-  }();
-  return *ref;
-}
 
 Inventory Compute(const std::string& site_name = "") {
   auto toml = ReadTextFile(kCase + "site.toml");
@@ -46,7 +35,7 @@ Inventory Compute(const std::string& site_name = "") {
 
 // Every figure of the inventory, as the report prints it.
 std::vector<std::string> Figures(const Inventory& inv) {
-  std::vector<std::string> f = {FormatNumber(inv.total_tce),   FormatNumber(inv.total_tco2e),
+  std::vector<std::string> f = {FormatNumber(inv.total_tce), FormatNumber(inv.total_tco2e),
                                 FormatNumber(inv.scope1_tco2e), FormatNumber(inv.scope2_tco2e),
                                 FormatNumber(inv.grid_tco2_per_mwh)};
   for (const auto& c : inv.by_carrier) {
@@ -110,10 +99,10 @@ TEST(Report, HtmlHasEveryFigureAndParsesBack) {
              HtmlRowValue(html, "范围一 直接排放 Scope 1 direct emissions (tCO2e)"));
   // 85 089.839047619 tCO2e by hand (tests/accounting/golden/cement_clinker_product/README.md).
   ExpectNear(85089.839047619, HtmlRowValue(html, "温室气体排放总量 Total GHG emissions (tCO2e)"));
-  for (const char* s :
-       {"<!doctype html>", "@page { size: A4", "@media print", "dc-ref-", "readings.csv",
-        "标杆与基准之间 between", "FC × NCV × CC × OF × 44/12", "烟煤 ", "2025-03-01T00:00:00+08:00",
-        "月度 Monthly", "cement_clinker", "Example Cement Co., Line 1"}) {
+  for (const char* s : {"<!doctype html>", "@page { size: A4", "@media print", "dc-ref-",
+                        "readings.csv", "标杆与基准之间 between", "FC × NCV × CC × OF × 44/12",
+                        "烟煤 ", "2025-03-01T00:00:00+08:00", "月度 Monthly", "cement_clinker",
+                        "Example Cement Co., Line 1"}) {
     EXPECT_TRUE(absl::StrContains(html, s)) << s;
   }
   EXPECT_FALSE(absl::StrContains(html, "生成时间")) << "no time unless passed in";
