@@ -14,8 +14,10 @@ PACKAGES=(
   libabsl-dev libboost-dev libboost-system-dev libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev
   libcli11-dev libspdlog-dev libfmt-dev libsodium-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libmosquitto-dev libmodbus-dev
   # test and benchmark peers
   python3 curl influxdb clickhouse-server
+  mosquitto mosquitto-clients python3-pymodbus python3-serial socat
 )
 
 missing=()

@@ -16,8 +16,15 @@ absl::Status TimeError(std::string_view text, std::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("time \"", AV(text), "\": ", AV(why)));
 }
 
-int64_t ToNanos(absl::Time t) {
-  // absl::ToUnixNanos saturates; that is what we want at the extremes.
+// Bucket arithmetic saturates at the extremes (absl::ToUnixNanos does).
+int64_t SaturatingNanos(absl::Time t) { return absl::ToUnixNanos(t); }
+
+// The one time-range rule of every input path: a time outside what int64 nanoseconds since
+// the Unix epoch can hold is an error naming the value, never clamped.
+absl::StatusOr<int64_t> ToNanos(absl::Time t, std::string_view text) {
+  if (t < absl::FromUnixNanos(kMinTime) || t > absl::FromUnixNanos(kMaxTime)) {
+    return TimeError(text, kTimeRangeText);
+  }
   return absl::ToUnixNanos(t);
 }
 
@@ -54,7 +61,7 @@ absl::StatusOr<int64_t> ParseTime(std::string_view text, const absl::TimeZone& z
   }
   if (all_digits && !(text.size() == 1 && text[0] == '-')) {
     int64_t ns;
-    if (!absl::SimpleAtoi(AV(text), &ns)) return TimeError(text, "integer out of range");
+    if (!absl::SimpleAtoi(AV(text), &ns)) return TimeError(text, kTimeRangeText);
     return ns;
   }
   std::string s(text);
@@ -72,14 +79,14 @@ absl::StatusOr<int64_t> ParseTime(std::string_view text, const absl::TimeZone& z
     if (s.back() == 'z') s.back() = 'Z';
     if (s.back() == 'Z') s.replace(s.size() - 1, 1, "+00:00");
     for (const char* f : kOffsetFormats) {
-      if (absl::ParseTime(f, s, &t, &err)) return ToNanos(t);
+      if (absl::ParseTime(f, s, &t, &err)) return ToNanos(t, text);
     }
     return TimeError(text, "not RFC 3339 (expected e.g. 2025-03-01T00:15:00+08:00)");
   }
   static const char* kLocalFormats[] = {"%Y-%m-%d%ET%H:%M:%E*S", "%Y-%m-%d%ET%H:%M",
                                         "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d %H:%M", "%Y-%m-%d"};
   for (const char* f : kLocalFormats) {
-    if (absl::ParseTime(f, s, zone, &t, &err)) return ToNanos(t);
+    if (absl::ParseTime(f, s, zone, &t, &err)) return ToNanos(t, text);
   }
   return TimeError(text,
                    "not ISO 8601 (expected e.g. 2025-03-01 00:15 or 2025-03-01T00:15:00+08:00)");
@@ -173,7 +180,7 @@ int64_t BucketStart(int64_t t, const Step& step, const absl::TimeZone& zone) {
     default:
       return t;
   }
-  return ToNanos(absl::FromCivil(start, zone));
+  return SaturatingNanos(absl::FromCivil(start, zone));
 }
 
 int64_t NextBucket(int64_t start, const Step& step, const absl::TimeZone& zone) {
@@ -201,7 +208,7 @@ int64_t NextBucket(int64_t start, const Step& step, const absl::TimeZone& zone) 
     default:
       return kMaxTime;
   }
-  int64_t r = ToNanos(absl::FromCivil(next, zone));
+  int64_t r = SaturatingNanos(absl::FromCivil(next, zone));
   return r <= start ? kMaxTime : r;
 }
 

@@ -18,12 +18,18 @@ inline constexpr int64_t kNanosPerDay = 24 * kNanosPerHour;
 inline constexpr int64_t kMinTime = INT64_MIN;
 inline constexpr int64_t kMaxTime = INT64_MAX;
 
+// What every input path says of a time it cannot store (RFC 3339, epoch, CSV, query bounds).
+inline constexpr char kTimeRangeText[] =
+    "outside the storable range 1677-09-21T00:12:43Z .. 2262-04-11T23:47:16Z "
+    "(int64 nanoseconds since 1970)";
+
 // Loads an IANA zone ("Asia/Shanghai", "UTC"); error names the zone.
 absl::StatusOr<absl::TimeZone> LoadZone(std::string_view name);
 
 // Parses RFC 3339 / ISO 8601 with offset ("2025-03-01T00:15:00+08:00", "...Z"), or a local civil
 // time in `zone` without offset ("2025-03-01 00:15", "2025-03-01T00:15:30", "2025-03-01"),
-// or an integer of epoch nanoseconds.
+// or an integer of epoch nanoseconds. A time outside [kMinTime, kMaxTime] is an error naming
+// the text (kTimeRangeText), never clamped.
 absl::StatusOr<int64_t> ParseTime(std::string_view text, const absl::TimeZone& zone);
 
 // RFC 3339 with the zone's offset, seconds always, fraction only when non-zero.

@@ -53,3 +53,21 @@ TEST(Time, StepErrors) {
 
 }  // namespace
 }  // namespace dc
+
+namespace dc {
+namespace {
+
+TEST(ParseTimeRange, OutsideInt64NanosIsAnErrorNamingTheValue) {
+  for (const char* text : {"9999-12-31T23:59:59Z", "1000-01-01", "2262-04-12T00:00:00Z",
+                           "1677-09-21T00:12:42Z", "99999999999999999999"}) {
+    auto t = ParseTime(text, absl::UTCTimeZone());
+    ASSERT_FALSE(t.ok()) << text << " gave " << *t;
+    EXPECT_NE(t.status().message().find(text), std::string::npos) << t.status();
+    EXPECT_NE(t.status().message().find("outside the storable range"), std::string::npos);
+  }
+  EXPECT_TRUE(ParseTime("2262-04-11T23:47:16Z", absl::UTCTimeZone()).ok());
+  EXPECT_TRUE(ParseTime("1677-09-21T00:12:44Z", absl::UTCTimeZone()).ok());
+}
+
+}  // namespace
+}  // namespace dc
