@@ -83,7 +83,7 @@ std::string CheckRecord(std::string_view data, size_t pos, PointBatch* batch, si
 }
 
 absl::Status Annotate(const absl::Status& s, std::string_view context) {
-  return absl::Status(s.code(), absl::StrCat(AV(context), ": ", s.message()));
+  return AnnotateStatus(s, context);  // keeps the StorageFault mark
 }
 
 }  // namespace
