@@ -22,6 +22,7 @@
 #include "common/strings.h"
 #include "server/api.h"
 #include "server/errors.h"
+#include "server/framing.h"
 #include "server/metrics.h"
 #include "server/router.h"
 #include "spdlog/spdlog.h"
@@ -82,9 +83,9 @@ class Server::Impl {
         options_(options),
         api_(store, tokens, metrics_, ApiOptions{options.max_body_bytes, 10}),
         sites_api_(store, std::move(sites)),
-        ioc_(std::max(1, options.threads)),
         acceptor_(net::make_strand(ioc_)),
-        signals_(ioc_) {
+        signals_(ioc_),
+        handlers_(static_cast<size_t>(HandlerThreads(options))) {
     api_.Register(router_);
     sites_api_.Register(router_);
   }
@@ -94,7 +95,8 @@ class Server::Impl {
   void Stop();
   absl::Status Wait();
 
-  // Called by sessions.
+  // Called by sessions. Handle runs on the handler pool, never on an I/O thread.
+  net::thread_pool& handlers() { return handlers_; }
   void Handle(const http::request<http::string_body>& msg, std::string* body, ConnScratch* scratch,
               HttpResponse* res, std::string* route_name);
   void Register(const std::shared_ptr<Session>& s);
@@ -106,6 +108,15 @@ class Server::Impl {
   tcp::endpoint endpoint() const { return endpoint_; }
 
  private:
+  // Handlers block (Store::Write waits for the WAL, fsync=always for the disk), so twice the
+  // cores: a query need not queue behind two writes in progress.
+  static int HandlerThreads(const ServerOptions& o) {
+    return o.threads > 0 ? o.threads
+                         : static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()));
+  }
+  // A failed handler: storage faults are counted and logged (rate-limited), other 5xx logged.
+  void ReportError(std::string_view method, std::string_view path, std::string_view route,
+                   const absl::Status& s);
   void WaitForSignal();
   void Accept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
@@ -126,12 +137,17 @@ class Server::Impl {
   absl::Mutex mu_;
   absl::flat_hash_map<Session*, std::weak_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
 
+  // The default concurrency hint: with a hint of 1, Asio queues the completions a thread
+  // produces on that thread alone, so one slow request stalled every connection.
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   net::signal_set signals_;
   std::optional<net::steady_timer> accept_retry_;
   tcp::endpoint endpoint_;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;  // I/O: accept, read, write; never a handler
+  // Route handlers (parsing, store writes, queries). Declared after ioc_: the sessions that
+  // pending handlers own are destroyed before the io_context their sockets use.
+  net::thread_pool handlers_;
 };
 
 // One connection: reads requests one after the other (keep-alive), each with its own deadline,
@@ -139,7 +155,7 @@ class Server::Impl {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, Server::Impl& server)
-      : stream_(std::move(socket)), server_(server) {
+      : stream_(std::move(socket)), server_(server), request_timer_(stream_.get_executor()) {
     server_.metrics().ConnectionOpened();
   }
   ~Session() {
@@ -174,14 +190,27 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
-  // Reads one whole request (header and body) under one deadline: a slow sender times out.
+  // Reads one whole request (header and body) under one deadline: a slow sender gets 408. The
+  // deadline is our own timer, not the stream's expiry, which would close the socket and so
+  // leave no way to answer.
   void ReadRequest() {
     idle_ = false;
     body_.clear();
     parser_.emplace(std::piecewise_construct, std::make_tuple(std::move(body_)));
     parser_->header_limit(static_cast<uint32_t>(server_.options().max_header_bytes));
     parser_->body_limit(server_.options().max_body_bytes);
-    stream_.expires_after(Ns(server_.options().request_timeout_ns));
+    stream_.expires_never();
+    timed_out_ = false;
+    reading_ = true;
+    request_timer_.expires_after(Ns(server_.options().request_timeout_ns));
+    request_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      // A deadline that expired as the request completed must not cancel the answer.
+      if (ec || !self || !self->reading_) return;
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);  // the pending read ends with operation_aborted
+    });
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -191,6 +220,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // under the same deadline.
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
+    if (absl::Status f = CheckFraming(); !f.ok()) return Refuse(f);
     auto read_body = [self = shared_from_this()] {
       http::async_read(self->stream_, self->buffer_, *self->parser_,
                        [self](beast::error_code ec, size_t) { self->OnRead(ec); });
@@ -208,12 +238,36 @@ class Session : public std::enable_shared_from_this<Session> {
     read_body();
   }
 
+  // The header's Transfer-Encoding and Content-Length fields (framing.h).
+  absl::Status CheckFraming() {
+    const auto& h = parser_->get();
+    std::vector<std::string_view> te, cl;
+    for (auto [it, end] = h.equal_range(http::field::transfer_encoding); it != end; ++it) {
+      te.push_back(ToSV(it->value()));
+    }
+    for (auto [it, end] = h.equal_range(http::field::content_length); it != end; ++it) {
+      cl.push_back(ToSV(it->value()));
+    }
+    return server::CheckFraming(te, cl);
+  }
+
+  // The request is read: its handler runs on the handler pool, so this connection's strand and
+  // the I/O threads stay free for the others; the answer is sent back on the strand.
   void OnRead(beast::error_code ec) {
+    StopDeadline();
     if (ec) return OnReadError(ec);
+    net::post(server_.handlers(), [self = shared_from_this()] {
+      auto& msg = self->parser_->get();
+      auto res = std::make_shared<HttpResponse>();
+      auto route = std::make_shared<std::string>("unknown");
+      self->server_.Handle(msg, &msg.body(), &self->scratch_, res.get(), route.get());
+      net::post(self->stream_.get_executor(),
+                [self, res, route] { self->OnHandled(std::move(*res), *route); });
+    });
+  }
+
+  void OnHandled(HttpResponse res, const std::string& route) {
     auto& msg = parser_->get();
-    HttpResponse res;
-    std::string route = "unknown";
-    server_.Handle(msg, &msg.body(), &scratch_, &res, &route);
     server_.metrics().CountRequest(route, res.status);
     bool keep = msg.keep_alive() && !server_.stopping();
     bool head = msg.method() == http::verb::head;
@@ -221,8 +275,30 @@ class Session : public std::enable_shared_from_this<Session> {
     Send(std::move(res), keep, head);
   }
 
+  // Answers `error` (its HTTP status from errors.h) and closes the connection without reading
+  // further: what follows a refused header is not trusted to be the next request.
+  void Refuse(const absl::Status& error) { Refuse(error, HttpStatusFor(error)); }
+  void Refuse(const absl::Status& error, int status) {
+    StopDeadline();
+    spdlog::debug("http: {} from {}: {}", status, Peer(), SV(error.message()));
+    server_.metrics().CountRequest("protocol_error", status);
+    HttpResponse res;
+    res.status = status;
+    res.body = ErrorBody(error, ErrorStyle::kApi);
+    Send(std::move(res), /*keep_alive=*/false, /*head=*/false);
+  }
+
   void OnReadError(beast::error_code ec) {
-    const bool got_some = parser_ && parser_->got_some();
+    StopDeadline();
+    // A request has started once any byte of it arrived (buffered or consumed by the parser).
+    const bool got_some = (parser_ && parser_->got_some()) || buffer_.size() > 0;
+    if (timed_out_) {
+      if (!got_some) return Close();
+      return Refuse(absl::DeadlineExceededError(
+                        "request not received in time (header and body must arrive within "
+                        "the request timeout)"),
+                    408);
+    }
     if (ec == http::error::end_of_stream && !got_some) return Close();
     if (ec == net::error::operation_aborted || ec == net::error::connection_reset ||
         ec == net::error::broken_pipe) {
@@ -238,11 +314,6 @@ class Session : public std::enable_shared_from_this<Session> {
       status = 431;
       message = absl::StrCat("request header larger than the limit of ",
                              server_.options().max_header_bytes, " bytes");
-    } else if (ec == beast::error::timeout) {
-      if (!got_some) return Close();
-      status = 408;
-      message =
-          "request not received in time (header and body must arrive within the request timeout)";
     } else if (ec == http::error::end_of_stream || ec == http::error::partial_message) {
       message = "connection closed before the request was complete (truncated body?)";
     } else {
@@ -252,9 +323,8 @@ class Session : public std::enable_shared_from_this<Session> {
     server_.metrics().CountRequest("protocol_error", status);
     HttpResponse res;
     res.status = status;
-    absl::Status err = status == 413   ? absl::ResourceExhaustedError(message)
-                       : status == 408 ? absl::DeadlineExceededError(message)
-                                       : absl::InvalidArgumentError(message);
+    absl::Status err =
+        status == 413 ? absl::ResourceExhaustedError(message) : absl::InvalidArgumentError(message);
     res.body = ErrorBody(err, ErrorStyle::kApi);
     Send(std::move(res), /*keep_alive=*/false, /*head=*/false);
   }
@@ -295,7 +365,13 @@ class Session : public std::enable_shared_from_this<Session> {
     WaitForRequest();
   }
 
+  void StopDeadline() {
+    reading_ = false;
+    request_timer_.cancel();
+  }
+
   void Close() {
+    StopDeadline();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.socket().close(ec);
@@ -315,6 +391,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::response<http::string_body>> response_;
   std::optional<http::response_serializer<http::string_body>> serializer_;
   ConnScratch scratch_;
+  net::steady_timer request_timer_;  // the deadline of the request being read
+  bool timed_out_ = false;           // request_timer_ fired
+  bool reading_ = false;             // a request is being read (its deadline applies)
   bool idle_ = false;
   bool keep_alive_ = true;
 };
@@ -324,7 +403,8 @@ void Server::Impl::Handle(const http::request<http::string_body>& msg, std::stri
   auto [path, query] = SplitTarget(ToSV(msg.target()));
   ErrorStyle style = path == "/write" || path == "/query" ? ErrorStyle::kInflux : ErrorStyle::kApi;
   auto fail = [&](const absl::Status& s) {
-    res->status = HttpStatusFor(s.code());
+    res->status = HttpStatusFor(s);
+    for (auto& h : ErrorHeaders(s)) res->headers.push_back(std::move(h));
     res->content_type = "application/json";
     res->body = ErrorBody(s, style);
   };
@@ -392,11 +472,19 @@ void Server::Impl::Handle(const http::request<http::string_body>& msg, std::stri
     s = absl::InternalError(absl::StrCat("unexpected exception: ", e.what()));
   }
   if (!s.ok()) {
-    if (HttpStatusFor(s.code()) >= 500) {
-      spdlog::error("{} {}: {}", method, path, SV(s.ToString()));
-    }
+    ReportError(method, path, route.name, s);
     fail(s);
   }
+}
+
+void Server::Impl::ReportError(std::string_view method, std::string_view path,
+                               std::string_view route, const absl::Status& s) {
+  if (StorageFaultOf(s) != StorageFault::kNone) {
+    // The write routes report their store's faults themselves (Api::StoreWrite).
+    if (route != "write") ReportStorageFault(metrics_, s, absl::StrCat(AV(method), " ", AV(path)));
+    return;
+  }
+  if (HttpStatusFor(s) >= 500) spdlog::error("{} {}: {}", method, path, SV(s.ToString()));
 }
 
 void Server::Impl::Register(const std::shared_ptr<Session>& s) {
@@ -450,11 +538,8 @@ void Server::Impl::Run() {
     WaitForSignal();
   }
   Accept();
-  // Handlers block (Store::Write waits for the WAL, fsync=always for the disk), so twice the
-  // cores: a query need not queue behind two writes in progress.
-  int n = options_.threads > 0
-              ? options_.threads
-              : static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()));
+  // I/O threads only read, write and dispatch: as many as cores (handlers_ does the work).
+  int n = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
 }
 
@@ -536,6 +621,8 @@ absl::Status Server::Impl::Wait() {
   ioc_.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  handlers_.stop();  // handlers still running (after the grace period) finish first
+  handlers_.join();
   absl::Status s = store_.Sync();
   if (!s.ok()) spdlog::error("shutdown: store sync failed: {}", SV(s.ToString()));
   return s;
