@@ -1,5 +1,6 @@
 #include "server/metrics.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -30,7 +31,7 @@ void Metrics::AddIngest(int64_t points, int64_t rejected_lines, int64_t now_ns) 
 double Metrics::IngestRate(int64_t now_ns) const {
   int64_t sec = now_ns / 1'000'000'000;
   int64_t sum = 0;
-  for (int64_t s = sec - 10; s < sec; ++s) {
+  for (int64_t s = std::max<int64_t>(0, sec - 10); s < sec; ++s) {
     int slot = static_cast<int>(s % kRateSlots);
     if (slot_second_[slot].load(std::memory_order_relaxed) == s) {
       sum += slot_points_[slot].load(std::memory_order_relaxed);
