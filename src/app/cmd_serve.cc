@@ -130,6 +130,9 @@ void Serve(const ServeFlags& flags) {
   std::cout << "listening on http://" << (*srv)->address() << std::endl;
   absl::Status s = (*srv)->Wait();
   srv->reset();
+  // The final flush, checked here: its failure must make the exit status say so (the store's
+  // destructor could only print it).
+  if (s.ok()) s = (*store)->Flush();
   store->reset();
   if (!s.ok()) Fail(s);
   spdlog::info("stopped cleanly");

@@ -11,11 +11,14 @@
 #include <chrono>
 #include <cstring>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
 
 namespace dc {
 namespace {
+
+constexpr char kStorageFaultUrl[] = "type.dualcarbon/storage-fault";
 
 absl::Status PosixError(std::string_view op, const std::string& path, int err) {
   std::string msg = absl::StrCat(AV(op), " ", path, ": ", std::strerror(err));
@@ -24,13 +27,17 @@ absl::Status PosixError(std::string_view op, const std::string& path, int err) {
       return absl::NotFoundError(msg);
     case ENOSPC:
     case EDQUOT:
-      return absl::ResourceExhaustedError(msg);
+      return MarkStorageFault(absl::ResourceExhaustedError(msg), StorageFault::kNoSpace);
     case EACCES:
     case EPERM:
       return absl::PermissionDeniedError(msg);
-    default:
-      return absl::InternalError(msg);
+    default:  // EIO, EROFS, ...
+      return MarkStorageFault(absl::InternalError(msg), StorageFault::kIo);
   }
+}
+
+absl::Status InjectedIoError(std::string msg) {
+  return MarkStorageFault(absl::InternalError(std::move(msg)), StorageFault::kIo);
 }
 
 // Owns a file descriptor; closes it on destruction.
@@ -259,7 +266,7 @@ class FaultWritableFile final : public WritableFile {
   }
   absl::Status Flush() override { return base_->Flush(); }
   absl::Status Sync() override {
-    if (env_->sync_fails()) return absl::InternalError("fdatasync: Input/output error (injected)");
+    if (env_->sync_fails()) return InjectedIoError("fdatasync: Input/output error (injected)");
     return base_->Sync();
   }
   absl::Status Close() override { return base_->Close(); }
@@ -271,6 +278,39 @@ class FaultWritableFile final : public WritableFile {
 };
 
 }  // namespace
+
+absl::Status MarkStorageFault(absl::Status status, StorageFault kind) {
+  if (!status.ok() && kind != StorageFault::kNone) {
+    status.SetPayload(kStorageFaultUrl, absl::Cord(AV(StorageFaultName(kind))));
+  }
+  return status;
+}
+
+StorageFault StorageFaultOf(const absl::Status& status) {
+  auto p = status.GetPayload(kStorageFaultUrl);
+  if (!p) return StorageFault::kNone;
+  return *p == AV(StorageFaultName(StorageFault::kNoSpace)) ? StorageFault::kNoSpace
+                                                            : StorageFault::kIo;
+}
+
+std::string_view StorageFaultName(StorageFault kind) {
+  switch (kind) {
+    case StorageFault::kNoSpace:
+      return "no_space";
+    case StorageFault::kIo:
+      return "io";
+    case StorageFault::kNone:
+      break;
+  }
+  return "";
+}
+
+absl::Status AnnotateStatus(const absl::Status& status, std::string_view context) {
+  absl::Status out(status.code(), absl::StrCat(AV(context), ": ", status.message()));
+  status.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
+}
 
 Env* Env::Default() {
   static PosixEnv* env = new PosixEnv();
@@ -317,7 +357,9 @@ absl::Status FaultInjectionEnv::ConsumeBudget(size_t want, size_t* allowed) {
     if (budget_.compare_exchange_weak(b, b - take)) {
       *allowed = static_cast<size_t>(take);
       if (take < static_cast<int64_t>(want)) {
-        return absl::ResourceExhaustedError("write: No space left on device (injected)");
+        return MarkStorageFault(
+            absl::ResourceExhaustedError("write: No space left on device (injected)"),
+            StorageFault::kNoSpace);
       }
       return absl::OkStatus();
     }
@@ -326,7 +368,7 @@ absl::Status FaultInjectionEnv::ConsumeBudget(size_t want, size_t* allowed) {
 
 absl::StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
     const std::string& path) {
-  if (open_fails_) return absl::InternalError(absl::StrCat("open ", path, ": injected failure"));
+  if (open_fails_) return InjectedIoError(absl::StrCat("open ", path, ": injected failure"));
   auto f = base_->NewWritableFile(path);
   if (!f.ok()) return f.status();
   return std::unique_ptr<WritableFile>(new FaultWritableFile(this, std::move(*f)));
@@ -334,19 +376,19 @@ absl::StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile
 
 absl::StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
     const std::string& path) {
-  if (open_fails_) return absl::InternalError(absl::StrCat("open ", path, ": injected failure"));
+  if (open_fails_) return InjectedIoError(absl::StrCat("open ", path, ": injected failure"));
   auto f = base_->NewAppendableFile(path);
   if (!f.ok()) return f.status();
   return std::unique_ptr<WritableFile>(new FaultWritableFile(this, std::move(*f)));
 }
 
 absl::Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
-  if (open_fails_) return absl::InternalError(absl::StrCat("rename ", from, ": injected failure"));
+  if (open_fails_) return InjectedIoError(absl::StrCat("rename ", from, ": injected failure"));
   return base_->RenameFile(from, to);
 }
 
 absl::Status FaultInjectionEnv::SyncDir(const std::string& dir) {
-  if (sync_fails_) return absl::InternalError(absl::StrCat("fsync ", dir, ": injected failure"));
+  if (sync_fails_) return InjectedIoError(absl::StrCat("fsync ", dir, ": injected failure"));
   return base_->SyncDir(dir);
 }
 

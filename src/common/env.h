@@ -15,6 +15,18 @@
 
 namespace dc {
 
+// The kind of storage fault a status reports. Env marks every I/O error it returns (a payload
+// on the status, whatever its code), so callers tell a failing disk from a bad request: the
+// server answers 507 for kNoSpace and 503 for kIo, never 413. Add context with AnnotateStatus,
+// which keeps the mark.
+enum class StorageFault { kNone, kNoSpace, kIo };
+absl::Status MarkStorageFault(absl::Status status, StorageFault kind);
+StorageFault StorageFaultOf(const absl::Status& status);
+// "no_space", "io" ("" for kNone).
+std::string_view StorageFaultName(StorageFault kind);
+// "context: message" with the code and payloads (so the StorageFault mark) of `status`.
+absl::Status AnnotateStatus(const absl::Status& status, std::string_view context);
+
 // A file open for appending. Not thread-safe.
 class WritableFile {
  public:

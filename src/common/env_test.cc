@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -110,6 +111,27 @@ TEST_F(EnvTest, RealDiskFullMapsToResourceExhausted) {
   absl::Status s = (*f)->Flush();
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(std::string(s.message()), HasSubstr("/dev/full"));
+  EXPECT_EQ(StorageFaultOf(s), StorageFault::kNoSpace);  // not a "too large" request
+}
+
+TEST_F(EnvTest, IoErrorsAreMarkedAsStorageFaultsAndTheMarkSurvivesContext) {
+  FaultInjectionEnv fenv(env_);
+  auto f = fenv.NewWritableFile(Path("m"));
+  ASSERT_TRUE(f.ok());
+  fenv.SetWriteBudget(0);
+  absl::Status full = (*f)->Append("x");
+  EXPECT_EQ(StorageFaultOf(full), StorageFault::kNoSpace);
+  fenv.SetWriteBudget(-1);
+  fenv.SetSyncFails(true);
+  EXPECT_EQ(StorageFaultOf((*f)->Sync()), StorageFault::kIo);
+  absl::Status annotated = AnnotateStatus(full, "wal append");
+  EXPECT_EQ(annotated.code(), full.code());
+  EXPECT_EQ(annotated.message(), absl::StrCat("wal append: ", full.message()));
+  EXPECT_EQ(StorageFaultOf(annotated), StorageFault::kNoSpace);
+  // Not every error is a storage fault.
+  EXPECT_EQ(StorageFaultOf(env_->RemoveFile(Path("absent"))), StorageFault::kNone);
+  EXPECT_EQ(StorageFaultOf(absl::ResourceExhaustedError("too large")), StorageFault::kNone);
+  EXPECT_EQ(StorageFaultName(StorageFault::kIo), "io");
 }
 
 TEST_F(EnvTest, LockFileIsExclusiveUntilReleased) {

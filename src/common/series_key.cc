@@ -5,16 +5,24 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
+#include "common/text.h"
 
 namespace dc {
 namespace {
 
-// Reads one token up to an unescaped character in `stops`; unescapes "\x" for x in `escapable`.
+// Reads one token up to an unescaped character in `stops`; unescapes "\x" for x in ", =".
+// "\\" (two backslashes) stays as written, and the byte after it is not escaped, as in line
+// protocol.
 size_t ReadToken(std::string_view s, size_t pos, std::string_view stops, std::string* out) {
   while (pos < s.size()) {
     char c = s[pos];
+    if (c == '\\' && pos + 1 < s.size() && s[pos + 1] == '\\') {
+      out->append("\\\\");
+      pos += 2;
+      continue;
+    }
     if (c == '\\' && pos + 1 < s.size() &&
-        (s[pos + 1] == ',' || s[pos + 1] == ' ' || s[pos + 1] == '=' || s[pos + 1] == '\\')) {
+        (s[pos + 1] == ',' || s[pos + 1] == ' ' || s[pos + 1] == '=')) {
       out->push_back(s[pos + 1]);
       pos += 2;
       continue;
@@ -32,6 +40,10 @@ absl::Status KeyError(std::string_view key, size_t pos, std::string_view why) {
 }
 
 }  // namespace
+
+absl::Status ValidateSeriesKey(std::string_view key) {
+  return CheckText("series key", key, kMaxSeriesKeyBytes);
+}
 
 absl::StatusOr<SeriesKeyParts> ParseSeriesKey(std::string_view key) {
   SeriesKeyParts parts;
@@ -90,6 +102,7 @@ std::string FormatSeriesKey(const SeriesKeyParts& parts) {
 }
 
 absl::StatusOr<std::string> CanonicalSeriesKey(std::string_view key) {
+  if (absl::Status s = ValidateSeriesKey(key); !s.ok()) return s;
   auto parts = ParseSeriesKey(key);
   if (!parts.ok()) return parts.status();
   return FormatSeriesKey(*parts);

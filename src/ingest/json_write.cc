@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/series_key.h"
 #include "common/strings.h"
+#include "common/text.h"
 #include "common/time.h"
 #include "nlohmann/json.hpp"
 
@@ -78,7 +79,7 @@ class ElementParser {
     if (t.is_number_integer()) {
       if (t.is_number_unsigned() &&
           t.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        return Error("\"t\" out of range (int64 epoch nanoseconds)");
+        return Error(absl::StrCat("\"t\": ", t.get<uint64_t>(), " is ", kTimeRangeText));
       }
       return t.get<int64_t>();
     }
@@ -110,6 +111,9 @@ std::string JsonWriteError::ToString() const {
 
 absl::StatusOr<JsonWriteResult> ParseJsonWrite(std::string_view body, const JsonWriteOptions& opt,
                                                PointBatch* out) {
+  if (absl::Status s = CheckJsonDepth(body); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", s.message()));
+  }
   json doc;
   try {
     doc = json::parse(body.begin(), body.end());

@@ -82,7 +82,7 @@ TEST(JsonWrite, BadElementsReportedGoodKept) {
                           "empty tag key",
                           "\"t\" must be an integer",
                           "\"t\":",
-                          "\"t\" out of range",
+                          "storable range",
                           "\"v\" must be a number",
                           "\"v\" must be a number",
                           "\"v\" must be a number",
@@ -126,13 +126,55 @@ TEST(JsonWrite, WholeBodyErrors) {
   EXPECT_TRUE(b.empty());
 }
 
-TEST(JsonWrite, DeepNestingDoesNotCrash) {
+// Refused by CheckJsonDepth before the (recursive) parser sees it.
+TEST(JsonWrite, DeepNestingIsRefusedBeforeParsing) {
   std::string deep(100000, '[');
   deep += std::string(100000, ']');
   PointBatch b;
   auto r = ParseJsonWrite(deep, {}, &b);
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->error_count, 1u);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("invalid JSON"));
+  EXPECT_THAT(r.status().message(), HasSubstr("64"));
+  EXPECT_TRUE(b.empty());
+  // 64 levels are fine.
+  std::string ok =
+      std::string(63, '[') + R"({"series": "m", "t": 1, "v": 1})" + std::string(63, ']');
+  EXPECT_TRUE(ParseJsonWrite(ok, {}, &b).ok());
+}
+
+TEST(JsonWrite, TimesOutsideTheStorableRangeAreRejectedNamingTheValue) {
+  PointBatch b;
+  auto r = ParseJsonWrite(R"([
+    {"series": "jn v", "t": "9999-12-31T23:59:59Z", "v": 7},
+    {"series": "jn v", "t": "1000-01-01T00:00:00Z", "v": 8},
+    {"series": "jn v", "t": 18446744073709551615, "v": 9},
+    {"series": "jn v", "t": "2025-01-01T00:00:00Z", "v": 10}
+  ])",
+                          {}, &b);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->error_count, 3u);
+  ASSERT_EQ(r->errors.size(), 3u);
+  EXPECT_THAT(r->errors[0].message, HasSubstr("9999-12-31T23:59:59Z"));
+  EXPECT_THAT(r->errors[0].message, HasSubstr("storable range"));
+  EXPECT_THAT(r->errors[1].message, HasSubstr("1000-01-01"));
+  EXPECT_THAT(r->errors[2].message, HasSubstr("18446744073709551615"));
+  ASSERT_EQ(b.size(), 1u);  // only the good one, never a clamped time
+  EXPECT_EQ(b.rows()[0].v, 10);
+}
+
+TEST(JsonWrite, SeriesKeyRulesApply) {
+  PointBatch b;
+  std::string long_key(1100, 'k');
+  std::string body = R"([{"series": "a\u0000b", "t": 1, "v": 1},
+                         {"series": ")" +
+                     long_key + R"(", "t": 1, "v": 1},
+                         {"series": "ok", "t": 1, "v": 1}])";
+  auto r = ParseJsonWrite(body, {}, &b);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->error_count, 2u);
+  EXPECT_THAT(r->errors[0].message, HasSubstr("control character 0x00"));
+  EXPECT_THAT(r->errors[1].message, HasSubstr("the limit is 1024"));
+  EXPECT_THAT(b.keys(), ElementsAre("ok value"));
 }
 
 }  // namespace

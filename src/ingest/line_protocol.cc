@@ -14,19 +14,23 @@
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/series_key.h"
 #include "common/strings.h"
+#include "common/text.h"
 #include "common/time.h"
 
 namespace dc {
 namespace {
 
-constexpr size_t kMaxKeyLength = 65535;  // as InfluxDB's MaxKeyLength
 // Lines with this many fields look their series up through the prefix cache; for fewer, the
 // cache costs more than the per-field lookups it saves (measured with bench lp_parse).
 constexpr size_t kCacheMinFields = 3;
 // InfluxDB 1.x reserves the two lowest and the highest int64 (models.MinNanoTime/MaxNanoTime).
 constexpr int64_t kMinLpTime = std::numeric_limits<int64_t>::min() + 2;
 constexpr int64_t kMaxLpTime = std::numeric_limits<int64_t>::max() - 1;
+// The one wording of common/time.h for a time that cannot be stored.
+const std::string kTimestampRangeText = absl::StrCat("timestamp out of range: ", kTimeRangeText);
+const char* const kTimestampRange = kTimestampRangeText.c_str();
 
 struct TagSpan {
   std::string_view key, value;  // as written (escaped)
@@ -38,17 +42,43 @@ struct FieldValue {
   double v;
 };
 
+struct ViewHash {
+  size_t operator()(std::string_view s) const { return absl::Hash<absl::string_view>{}(AV(s)); }
+};
+using ViewMap = absl::flat_hash_map<std::string_view, uint32_t, ViewHash, std::equal_to<>>;
+
 // The series of one measurement-and-tags prefix, by field key (both as written in the body).
+// Lines of one prefix usually list the same fields in the same order, so the field at the same
+// position is tried first; past kIndexFields fields a hash index keeps the lookup O(1), so a
+// line costs time linear in its fields however many it has.
 struct PrefixSeries {
+  static constexpr size_t kIndexFields = 8;
   struct Field {
     std::string_view key;
     uint32_t id;
   };
   absl::InlinedVector<Field, 4> fields;
-};
+  ViewMap index;  // key → id, filled once fields.size() > kIndexFields
 
-struct ViewHash {
-  size_t operator()(std::string_view s) const { return absl::Hash<absl::string_view>{}(AV(s)); }
+  const uint32_t* Find(std::string_view key, size_t pos) const {
+    if (pos < fields.size() && fields[pos].key == key) return &fields[pos].id;
+    if (fields.size() > kIndexFields) {
+      auto it = index.find(key);
+      return it == index.end() ? nullptr : &it->second;
+    }
+    for (const Field& f : fields) {
+      if (f.key == key) return &f.id;
+    }
+    return nullptr;
+  }
+  void Add(std::string_view key, uint32_t id) {
+    fields.push_back(Field{key, id});
+    if (fields.size() == kIndexFields + 1) {
+      for (const Field& f : fields) index.try_emplace(f.key, f.id);
+    } else if (fields.size() > kIndexFields + 1) {
+      index.try_emplace(key, id);
+    }
+  }
 };
 
 inline bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\0'; }
@@ -186,13 +216,16 @@ class Parser {
   }
 
   bool ParsePoint(const char* p);
+  // The series key rules (ValidateSeriesKey) for the prefix [m, key_end) and every field key.
+  bool CheckKeys(const char* m, const char* key_end);
   bool CheckKeyLength(size_t prefix);
   // Appends fields_ at `t` under the canonical `prefix`, through the prefix cache.
   [[gnu::noinline]] bool EmitCached(std::string_view prefix, int64_t t);
   // Writes measurement and tags_ sorted into key_; fails on a duplicate tag key.
   bool SortedPrefix(std::string_view measurement);
   // Series index of `field` under the canonical `prefix` (measurement and tags, as written).
-  uint32_t SeriesOf(std::string_view prefix, PrefixSeries* cache, std::string_view field);
+  uint32_t SeriesOf(std::string_view prefix, PrefixSeries* cache, std::string_view field,
+                    size_t pos);
   bool ParseTags(const char** pp, bool* sorted);
   bool ParseFields(const char** pp, size_t* strings);
   bool ParseTimestamp(const char* p, int64_t* t);
@@ -213,13 +246,14 @@ class Parser {
   size_t extra_lines_ = 0;            // newlines crossed inside string fields
   const char* err_at_ = nullptr;
   const char* err_ = "";
+  std::string err_text_;  // storage of err_ when the message is built
 
   std::vector<TagSpan> tags_;
   std::vector<FieldValue> fields_;
   std::string key_;
   // Prefixes of lines with sorted tags (their text in the body is canonical) → their series,
   // so a repeated prefix costs one hash per line instead of one per field.
-  absl::flat_hash_map<std::string_view, uint32_t, ViewHash, std::equal_to<>> prefix_index_;
+  ViewMap prefix_index_;
   std::vector<PrefixSeries> prefixes_;
 };
 
@@ -240,6 +274,7 @@ bool Parser::ParsePoint(const char* p) {
   if (!ParseFields(&p, &strings)) return false;
   int64_t t;
   if (!ParseTimestamp(p, &t)) return false;
+  if (!CheckKeys(m, key_end)) return false;
 
   if (sorted && fields_.size() >= kCacheMinFields) {
     if (!EmitCached(std::string_view(m, key_end - m), t)) return false;
@@ -263,10 +298,26 @@ bool Parser::ParsePoint(const char* p) {
   return true;
 }
 
+bool Parser::CheckKeys(const char* m, const char* key_end) {
+  auto check = [&](const char* at, std::string_view text) {
+    absl::Status s = CheckText("series key", text, kMaxSeriesKeyBytes);
+    if (s.ok()) return true;
+    err_text_ = std::string(SV(s.message()));
+    return Fail(at, err_text_.c_str());
+  };
+  if (!check(m, std::string_view(m, key_end - m))) return false;
+  for (const FieldValue& f : fields_) {
+    if (!check(f.key.data(), f.key)) return false;
+  }
+  return true;
+}
+
 bool Parser::CheckKeyLength(size_t prefix) {
   for (const FieldValue& f : fields_) {
-    if (prefix + f.key.size() > kMaxKeyLength) {
-      return Fail(f.key.data(), "series key longer than 65535 bytes");
+    if (prefix + f.key.size() > kMaxSeriesKeyBytes) {
+      err_text_ = absl::StrCat("series key is ", prefix + f.key.size(),
+                               " bytes long; the limit is ", kMaxSeriesKeyBytes);
+      return Fail(f.key.data(), err_text_.c_str());
     }
   }
   return true;
@@ -293,19 +344,20 @@ bool Parser::EmitCached(std::string_view prefix, int64_t t) {
   auto [it, added] = prefix_index_.try_emplace(prefix, static_cast<uint32_t>(prefixes_.size()));
   if (added) prefixes_.emplace_back();
   PrefixSeries* cache = &prefixes_[it->second];
-  for (const FieldValue& f : fields_) out_->Add(SeriesOf(prefix, cache, f.key), t, f.v);
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    out_->Add(SeriesOf(prefix, cache, fields_[i].key, i), t, fields_[i].v);
+  }
   return true;
 }
 
-uint32_t Parser::SeriesOf(std::string_view prefix, PrefixSeries* cache, std::string_view field) {
-  for (const auto& f : cache->fields) {
-    if (f.key == field) return f.id;
-  }
+uint32_t Parser::SeriesOf(std::string_view prefix, PrefixSeries* cache, std::string_view field,
+                          size_t pos) {
+  if (const uint32_t* id = cache->Find(field, pos)) return *id;
   key_.assign(prefix);
   key_.push_back(' ');
   key_.append(field);
   uint32_t id = out_->Series(key_);
-  cache->fields.push_back(PrefixSeries::Field{field, id});
+  cache->Add(field, id);
   return id;
 }
 
@@ -356,8 +408,12 @@ bool Parser::ParseTags(const char** pp, bool* sorted) {
 bool Parser::ParseFields(const char** pp, size_t* strings) {
   const char* p = SkipSpaces(*pp, eol_);
   if (p >= eol_) return Fail(p, "missing fields");
-  for (;;) {
+  for (size_t n = 1;; ++n) {
     const char* k = p;
+    if (n > opt_.max_fields) {
+      err_text_ = absl::StrCat("more than ", opt_.max_fields, " fields on one line");
+      return Fail(k, err_text_.c_str());
+    }
     if (*p == '=' || *p == ',') return Fail(p, "missing field key");
     while (p < eol_ && *p != '=') {
       if (*p == '\\') {
@@ -407,7 +463,7 @@ bool Parser::ParseTimestamp(const char* p, int64_t* t) {
   int digits = 0, significant = 0;  // leading zeros are not significant
   for (; p < eol_ && *p >= '0' && *p <= '9'; ++p, ++digits) {
     if (acc == 0 && *p == '0') continue;
-    if (++significant > 19) return Fail(start, "timestamp out of range");
+    if (++significant > 19) return Fail(start, kTimestampRange);
     acc = acc * 10 + static_cast<uint64_t>(*p - '0');
   }
   if (digits == 0 || (p < eol_ && *p != ' ' && *p != '\t')) {
@@ -416,11 +472,11 @@ bool Parser::ParseTimestamp(const char* p, int64_t* t) {
   const char* rest = SkipSpaces(p, eol_);
   if (rest < eol_) return Fail(rest, "unexpected text after the timestamp");
   constexpr uint64_t kMaxMagnitude = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-  if (acc > kMaxMagnitude + (neg ? 1 : 0)) return Fail(start, "timestamp out of range");
+  if (acc > kMaxMagnitude + (neg ? 1 : 0)) return Fail(start, kTimestampRange);
   int64_t ts = neg ? static_cast<int64_t>(0 - acc) : static_cast<int64_t>(acc);
   int64_t ns;
   if (__builtin_mul_overflow(ts, mult_, &ns) || ns < kMinLpTime || ns > kMaxLpTime) {
-    return Fail(start, "timestamp out of range");
+    return Fail(start, kTimestampRange);
   }
   *t = ns;
   return true;

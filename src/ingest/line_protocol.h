@@ -42,6 +42,9 @@ struct LpOptions {
   Precision precision = Precision::kNs;
   int64_t default_time_ns = 0;  // timestamp of lines that carry none (the server's clock)
   size_t max_errors = 100;      // LpResult::errors keeps at most this many
+  // A line with more fields than this is rejected (Telegraf lines carry tens). Bounds the work
+  // and the series one line can create.
+  size_t max_fields = 1000;
 };
 
 struct LpResult {
@@ -54,7 +57,8 @@ struct LpResult {
 };
 
 // Parses `body`, appending every good point to *out (series key = canonical key, see
-// common/series_key.h). A bad line is reported (line, column, why) and skipped as a whole,
+// common/series_key.h; a key breaking ValidateSeriesKey makes its line bad). Linear in the
+// size of `body`. A bad line is reported (line, column, why) and skipped as a whole,
 // while all good lines are kept. Never fails on any byte sequence.
 // REQUIRES: out != nullptr.
 LpResult ParseLineProtocol(std::string_view body, const LpOptions& opt, PointBatch* out);

@@ -11,6 +11,8 @@
 #include "absl/strings/str_split.h"
 #include "common/env.h"
 #include "common/strings.h"
+#include "common/text.h"
+#include "common/time.h"
 #include "ingest/gzip.h"
 #include "ingest/json_write.h"
 #include "ingest/line_protocol.h"
@@ -166,7 +168,7 @@ absl::Status Api::Write(HttpRequest& req, HttpResponse& res) {
   batch.Clear();
   LpResult r = ParseLineProtocol(body, opt, &batch);
   if (!batch.empty()) {
-    absl::Status s = store_.Write(batch);
+    absl::Status s = StoreWrite(batch);
     if (!s.ok()) return s;
   }
   metrics_.AddIngest(static_cast<int64_t>(batch.size()), static_cast<int64_t>(r.error_count),
@@ -188,7 +190,7 @@ absl::Status Api::WriteJson(std::string_view body, HttpRequest& req, HttpRespons
   auto r = ParseJsonWrite(body, opt, &batch);
   if (!r.ok()) return r.status();
   if (!batch.empty()) {
-    absl::Status s = store_.Write(batch);
+    absl::Status s = StoreWrite(batch);
     if (!s.ok()) return s;
   }
   metrics_.AddIngest(static_cast<int64_t>(batch.size()), static_cast<int64_t>(r->error_count),
@@ -211,6 +213,16 @@ absl::Status Api::WriteJson(std::string_view body, HttpRequest& req, HttpRespons
   }
   res.status = 204;
   return absl::OkStatus();
+}
+
+absl::Status Api::StoreWrite(const PointBatch& batch) {
+  absl::Status s = store_.Write(batch);
+  if (StorageFaultOf(s) == StorageFault::kNone) {
+    metrics_.StorageOk();
+  } else {
+    ReportStorageFault(metrics_, s, "store write");
+  }
+  return s;
 }
 
 absl::Status Api::Query(HttpRequest& req, HttpResponse& res) {
@@ -310,7 +322,15 @@ absl::Status Api::Series(HttpRequest& req, HttpResponse& res) {
 absl::Status Api::Health(HttpRequest&, HttpResponse& res) {
   StoreStats st = store_.Stats();
   int64_t now = Env::Default()->MonotonicNanos();
-  json doc = {{"status", "ok"},
+  Metrics::StorageHealth storage = metrics_.storage_health();
+  json last_error = nullptr;
+  if (!storage.last_error.empty()) {
+    last_error = {{"message", storage.last_error},
+                  {"kind", storage.last_kind},
+                  {"time", FormatTime(storage.last_error_ns, absl::UTCTimeZone())}};
+  }
+  json doc = {{"status", storage.degraded ? "degraded" : "ok"},
+              {"storage_error", last_error},
               {"uptime_seconds", (now - started_ns_) / kNanosPerSecond},
               {"connections", metrics_.connections()},
               {"ingest_points_total", metrics_.ingest_points()},
@@ -353,8 +373,7 @@ absl::Status Api::InfluxQuery(HttpRequest& req, HttpResponse& res) {
       if (name.size() >= 2 && (name.front() == '"' || name.front() == '\'')) {
         name = name.substr(1, name.size() - 2);
       }
-      absl::MutexLock l(&mu_);
-      databases_.emplace(name);
+      if (absl::Status c = CreateDatabase(name, req); !c.ok()) return c;
     } else if (rest = s; ConsumeWord(&rest, "SHOW") && ConsumeWord(&rest, "DATABASES")) {
       json values = json::array();
       absl::MutexLock l(&mu_);
@@ -372,6 +391,25 @@ absl::Status Api::InfluxQuery(HttpRequest& req, HttpResponse& res) {
   if (id == 0) return absl::InvalidArgumentError("missing required parameter \"q\"");
   res.body =
       json({{"results", results}}).dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Api::CreateDatabase(std::string_view name, const HttpRequest& req) {
+  if (req.token != nullptr && req.token->role == Role::kRead) {
+    return absl::PermissionDeniedError(
+        "CREATE DATABASE needs a write or admin token (a read token may only SHOW DATABASES)");
+  }
+  if (name.empty()) return absl::InvalidArgumentError("CREATE DATABASE: empty database name");
+  if (absl::Status s = CheckText("database name", name, options_.max_database_name); !s.ok()) {
+    return s;
+  }
+  absl::MutexLock l(&mu_);
+  if (databases_.size() >= options_.max_databases && !databases_.contains(std::string(name))) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("too many databases (the limit is ", options_.max_databases,
+                     "); CREATE DATABASE only records names, all data goes to one store"));
+  }
+  databases_.emplace(name);
   return absl::OkStatus();
 }
 

@@ -21,6 +21,8 @@ namespace dc::server {
 struct ApiOptions {
   size_t max_body_bytes = 64 << 20;  // also the limit of a decompressed (gzip) body
   size_t max_reported_errors = 10;   // bad lines named in a write error
+  size_t max_databases = 100;        // names remembered by CREATE DATABASE
+  size_t max_database_name = 64;     // bytes
 };
 
 // Handlers borrow the store, tokens (nullptr when auth is off) and metrics; all must outlive
@@ -50,6 +52,10 @@ class Api {
 
  private:
   absl::Status WriteJson(std::string_view body, HttpRequest& req, HttpResponse& res);
+  // store_.Write; a success clears the "degraded" health state of an earlier storage fault.
+  absl::Status StoreWrite(const PointBatch& batch);
+  // CREATE DATABASE `name` for `req`'s token (write or admin only).
+  absl::Status CreateDatabase(std::string_view name, const HttpRequest& req);
 
   Store& store_;
   TokenStore* tokens_;

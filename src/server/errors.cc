@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/cord.h"
+#include "common/env.h"
 #include "common/strings.h"
 #include "nlohmann/json.hpp"
 
@@ -48,6 +49,23 @@ const Mapping& Find(absl::StatusCode code) {
 
 int HttpStatusFor(absl::StatusCode code) { return Find(code).http; }
 
+int HttpStatusFor(const absl::Status& status) {
+  switch (StorageFaultOf(status)) {
+    case StorageFault::kNoSpace:
+      return 507;
+    case StorageFault::kIo:
+      return 503;
+    case StorageFault::kNone:
+      break;
+  }
+  return HttpStatusFor(status.code());
+}
+
+std::vector<std::pair<std::string, std::string>> ErrorHeaders(const absl::Status& status) {
+  if (StorageFaultOf(status) == StorageFault::kNone) return {};
+  return {{"Retry-After", std::to_string(kStorageRetryAfterSeconds)}};
+}
+
 std::string ErrorCodeName(absl::StatusCode code) { return Find(code).name; }
 
 absl::Status WithDetails(absl::Status status, std::string_view details_json) {
@@ -68,7 +86,16 @@ std::string ErrorBody(const absl::Status& status, ErrorStyle style) {
     body["error"] = message;
   } else {
     nlohmann::json err;
-    err["code"] = ErrorCodeName(status.code());
+    switch (StorageFaultOf(status)) {
+      case StorageFault::kNoSpace:
+        err["code"] = "insufficient_storage";
+        break;
+      case StorageFault::kIo:
+        err["code"] = "storage_unavailable";
+        break;
+      case StorageFault::kNone:
+        err["code"] = ErrorCodeName(status.code());
+    }
     err["message"] = message;
     if (details.empty()) {
       err["details"] = nullptr;

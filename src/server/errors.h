@@ -4,6 +4,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -18,6 +20,15 @@ enum class ErrorStyle {
 
 // HTTP status code for an absl status code (OK -> 200).
 int HttpStatusFor(absl::StatusCode code);
+// HTTP status code for a status: a storage fault (common/env.h) is the server's problem, never
+// the request's — 507 Insufficient Storage for no space, 503 for other I/O errors; anything
+// else by its code. 413 thus only ever means "request too large".
+int HttpStatusFor(const absl::Status& status);
+// Response headers an error carries: "Retry-After" for storage faults (clients retry the batch
+// instead of dropping it).
+std::vector<std::pair<std::string, std::string>> ErrorHeaders(const absl::Status& status);
+// Seconds a client is told to wait before retrying after a storage fault.
+inline constexpr int kStorageRetryAfterSeconds = 10;
 
 // Short snake_case name of the code: "invalid_argument", "unauthenticated", ...
 std::string ErrorCodeName(absl::StatusCode code);
@@ -27,7 +38,8 @@ absl::Status WithDetails(absl::Status status, std::string_view details_json);
 // The details attached by WithDetails, or "" when none.
 std::string DetailsOf(const absl::Status& status);
 
-// The JSON error body for `status` in `style`. REQUIRES: !status.ok().
+// The JSON error body for `status` in `style`; the API style's code is "insufficient_storage"
+// or "storage_unavailable" for storage faults. REQUIRES: !status.ok().
 std::string ErrorBody(const absl::Status& status, ErrorStyle style);
 
 }  // namespace dc::server

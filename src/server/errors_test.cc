@@ -1,5 +1,6 @@
 #include "server/errors.h"
 
+#include "common/env.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -47,6 +48,30 @@ TEST(ErrorsTest, InvalidUtf8InMessagesStillGivesValidJson) {
   auto doc = nlohmann::json::parse(body, nullptr, false);
   ASSERT_FALSE(doc.is_discarded());
   EXPECT_NE(doc["error"]["message"].get<std::string>().find("bad"), std::string::npos);
+}
+
+// A full disk is the server's problem: 507, not 413 (Telegraf drops a batch on 413 as "too
+// large" and retries on 5xx). Other storage faults are 503 with Retry-After.
+TEST(ErrorsTest, StorageFaultsAreServerErrorsNotTooLarge) {
+  absl::Status full = MarkStorageFault(absl::ResourceExhaustedError("write: No space left"),
+                                       StorageFault::kNoSpace);
+  EXPECT_EQ(HttpStatusFor(full), 507);
+  absl::Status io = MarkStorageFault(absl::InternalError("fdatasync: EIO"), StorageFault::kIo);
+  EXPECT_EQ(HttpStatusFor(io), 503);
+  // The mark survives added context.
+  EXPECT_EQ(HttpStatusFor(AnnotateStatus(full, "wal append to 000001.wal")), 507);
+  // Not a storage fault: by code, so "too large" stays 413.
+  EXPECT_EQ(HttpStatusFor(absl::ResourceExhaustedError("body too large")), 413);
+  EXPECT_TRUE(ErrorHeaders(absl::ResourceExhaustedError("body too large")).empty());
+  auto headers = ErrorHeaders(full);
+  ASSERT_EQ(headers.size(), 1u);
+  EXPECT_EQ(headers[0].first, "Retry-After");
+  EXPECT_EQ(headers[0].second, std::to_string(kStorageRetryAfterSeconds));
+  EXPECT_EQ(ErrorHeaders(io).size(), 1u);
+  auto doc = nlohmann::json::parse(ErrorBody(full, ErrorStyle::kApi));
+  EXPECT_EQ(doc["error"]["code"], "insufficient_storage");
+  EXPECT_EQ(nlohmann::json::parse(ErrorBody(io, ErrorStyle::kApi))["error"]["code"],
+            "storage_unavailable");
 }
 
 }  // namespace

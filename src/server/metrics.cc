@@ -1,8 +1,13 @@
 #include "server/metrics.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/env.h"
 #include "common/strings.h"
+#include "spdlog/spdlog.h"
 
 namespace dc::server {
 
@@ -26,13 +31,53 @@ void Metrics::AddIngest(int64_t points, int64_t rejected_lines, int64_t now_ns) 
 double Metrics::IngestRate(int64_t now_ns) const {
   int64_t sec = now_ns / 1'000'000'000;
   int64_t sum = 0;
-  for (int64_t s = sec - 10; s < sec; ++s) {
+  for (int64_t s = std::max<int64_t>(0, sec - 10); s < sec; ++s) {
     int slot = static_cast<int>(s % kRateSlots);
     if (slot_second_[slot].load(std::memory_order_relaxed) == s) {
       sum += slot_points_[slot].load(std::memory_order_relaxed);
     }
   }
   return static_cast<double>(sum) / 10.0;
+}
+
+int64_t Metrics::StorageFaultSeen(StorageFault kind, std::string_view message, int64_t now_ns,
+                                  int64_t wall_ns) {
+  absl::MutexLock l(&fault_mu_);
+  FaultKind& f = faults_[kind == StorageFault::kNoSpace ? 0 : 1];
+  ++f.total;
+  health_.degraded = true;
+  health_.last_error = std::string(message);
+  health_.last_kind = std::string(StorageFaultName(kind));
+  health_.last_error_ns = wall_ns;
+  if (f.last_logged_ns != 0 && now_ns - f.last_logged_ns < kStorageLogIntervalNs) {
+    ++f.suppressed;
+    return -1;
+  }
+  f.last_logged_ns = now_ns;
+  return std::exchange(f.suppressed, 0);
+}
+
+void ReportStorageFault(Metrics& metrics, const absl::Status& status, std::string_view where) {
+  StorageFault fault = StorageFaultOf(status);
+  if (fault == StorageFault::kNone) return;
+  Env* env = Env::Default();
+  int64_t suppressed =
+      metrics.StorageFaultSeen(fault, SV(status.message()), env->MonotonicNanos(), env->NowNanos());
+  if (suppressed < 0) return;
+  spdlog::error("storage fault ({}) on {}: {}{}", StorageFaultName(fault), where,
+                SV(status.message()),
+                suppressed > 0 ? absl::StrCat(" (", suppressed, " more since the last report)")
+                               : std::string());
+}
+
+void Metrics::StorageOk() {
+  absl::MutexLock l(&fault_mu_);
+  health_.degraded = false;
+}
+
+Metrics::StorageHealth Metrics::storage_health() const {
+  absl::MutexLock l(&fault_mu_);
+  return health_;
 }
 
 void Metrics::ObserveQuery(double seconds) {
@@ -74,6 +119,17 @@ std::string Metrics::Render(const StoreStats& stats, int64_t now_ns) {
   gauge("dualcarbon_wal_pending_bytes", "WAL bytes written but not yet fsynced.", "gauge",
         static_cast<double>(stats.wal_pending_bytes));
 
+  {
+    absl::MutexLock f(&fault_mu_);
+    absl::StrAppend(&out,
+                    "# HELP dualcarbon_storage_errors_total Store writes failed by a storage "
+                    "fault (no_space: disk full; io: other I/O errors).\n"
+                    "# TYPE dualcarbon_storage_errors_total counter\n",
+                    "dualcarbon_storage_errors_total{kind=\"no_space\"} ", faults_[0].total, "\n",
+                    "dualcarbon_storage_errors_total{kind=\"io\"} ", faults_[1].total, "\n");
+    gauge("dualcarbon_storage_degraded", "1 while the last store write failed by a storage fault.",
+          "gauge", health_.degraded ? 1 : 0);
+  }
   absl::MutexLock l(&mu_);
   absl::StrAppend(&out,
                   "# HELP dualcarbon_http_requests_total HTTP requests by route and status.\n"

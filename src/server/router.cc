@@ -1,5 +1,6 @@
 #include "server/router.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "server/params.h"
@@ -51,16 +52,16 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   std::vector<std::pair<std::string, std::string>> params, get_params;
   // The most specific matching pattern decides which methods the path has (405's Allow).
   int known = std::numeric_limits<int>::max();
+  std::vector<std::string_view> allow;
   for (const Route& r : routes_) {
     int n = MatchPath(r.path, path, &params);
     if (n < 0 || n > known) continue;
     if (n < known) {
       known = n;
-      m.allow.clear();
+      allow.clear();
     }
     m.path_known = true;
-    if (!m.allow.empty()) m.allow += ", ";
-    m.allow += r.method;
+    if (std::find(allow.begin(), allow.end(), r.method) == allow.end()) allow.push_back(r.method);
     if (r.method == method && n < best) {
       m.route = &r;
       best = n;
@@ -80,6 +81,15 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   if (m.route == nullptr && method == "HEAD" && get != nullptr && best_get == known) {
     m.route = get;
     m.params = std::move(get_params);
+  }
+  // HEAD is served for every GET route (above), so it is allowed wherever GET is.
+  const bool has_get = std::find(allow.begin(), allow.end(), "GET") != allow.end();
+  if (has_get && std::find(allow.begin(), allow.end(), "HEAD") == allow.end()) {
+    allow.push_back("HEAD");
+  }
+  for (std::string_view a : allow) {
+    if (!m.allow.empty()) m.allow += ", ";
+    m.allow += a;
   }
   return m;
 }

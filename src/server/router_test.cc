@@ -37,7 +37,7 @@ TEST(RouterTest, UnknownPathAndWrongMethod) {
   auto wrong = r.Find("DELETE", "/api/v1/query");
   EXPECT_EQ(wrong.route, nullptr);
   EXPECT_TRUE(wrong.path_known);
-  EXPECT_EQ(wrong.allow, "GET, POST");
+  EXPECT_EQ(wrong.allow, "GET, POST, HEAD");
   // Paths match exactly: no prefix or trailing-slash matches.
   EXPECT_EQ(r.Find("GET", "/api/v1/query/").route, nullptr);
   EXPECT_EQ(r.Find("GET", "/api/v1").route, nullptr);
@@ -116,15 +116,15 @@ TEST(RouterTest, ExactRouteWinsOverPatternAndDecides405) {
   auto put = r.Find("PUT", "/api/v1/sites/stats");
   EXPECT_EQ(put.route, nullptr);
   EXPECT_TRUE(put.path_known);
-  EXPECT_EQ(put.allow, "GET");
+  EXPECT_EQ(put.allow, "GET, HEAD");
   // Wrong method on a pattern route: 405 with the pattern's methods.
   auto del = r.Find("DELETE", "/api/v1/sites/x");
   EXPECT_EQ(del.route, nullptr);
   EXPECT_TRUE(del.path_known);
-  EXPECT_EQ(del.allow, "GET, PUT");
+  EXPECT_EQ(del.allow, "GET, PUT, HEAD");
   auto post = r.Find("POST", "/api/v1/sites/x/inventory");
   EXPECT_TRUE(post.path_known);
-  EXPECT_EQ(post.allow, "GET");
+  EXPECT_EQ(post.allow, "GET, HEAD");
 }
 
 TEST(AccessTest, RolesAndRoutes) {

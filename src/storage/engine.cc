@@ -372,15 +372,21 @@ absl::Status Engine::Write(const PointBatch& batch) {
   uint64_t lsn = 0;
   bool need_flush = false;
   if (!in->empty()) {
+    // Encoded before taking mu_: a large batch must not hold up every other writer and query
+    // while it is encoded (only the write(2) and the head insert are ordered under mu_).
+    thread_local std::string record;
+    if (absl::Status e = Wal::Encode(*in, &record); !e.ok()) return e;
     std::unique_lock<std::mutex> l(mu_);
     // Back-pressure: while a flush is running and the new head is full too, writers wait.
     cv_.wait(l,
              [&] { return stop_ || imm_ == nullptr || mem_->points < 2 * opt_.head_max_points; });
-    auto r = wal_->Append(*in);
+    auto r = wal_->AppendEncoded(record);
     if (!r.ok()) return r.status();
     lsn = *r;
     InsertLocked(*in);
     need_flush = mem_->points >= opt_.head_max_points;
+    l.unlock();
+    if (record.capacity() > (16u << 20)) std::string().swap(record);  // no huge one-off buffer
   }
   if (need_flush) {
     if (opt_.background) {

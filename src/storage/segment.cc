@@ -137,7 +137,7 @@ absl::Status SegmentWriter::Append(std::string_view data) {
 }
 
 absl::Status SegmentWriter::Fail(absl::Status s) {
-  error_ = absl::Status(s.code(), absl::StrCat("writing segment ", tmp_path_, ": ", s.message()));
+  error_ = AnnotateStatus(s, absl::StrCat("writing segment ", tmp_path_));
   Abandon();
   return error_;
 }

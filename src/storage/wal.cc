@@ -83,7 +83,7 @@ std::string CheckRecord(std::string_view data, size_t pos, PointBatch* batch, si
 }
 
 absl::Status Annotate(const absl::Status& s, std::string_view context) {
-  return absl::Status(s.code(), absl::StrCat(AV(context), ": ", s.message()));
+  return AnnotateStatus(s, context);  // keeps the StorageFault mark
 }
 
 }  // namespace
@@ -315,46 +315,48 @@ absl::Status Wal::HandleWriteErrorLocked(absl::Status error) {
                                       "; next record goes to a new file)"));
 }
 
-absl::StatusOr<uint64_t> Wal::Append(const PointBatch& batch) {
-  if (batch.empty()) {
-    absl::MutexLock l(&mu_);
-    return written_lsn_;
-  }
+absl::Status Wal::Encode(const PointBatch& batch, std::string* record) {
   const size_t bound = wal::kRecordHeaderSize + wal::MaxPayloadSize(batch);
   if (bound > wal::kRecordHeaderSize + wal::kMaxPayloadBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("wal: a batch of ", batch.size(), " points with ", batch.keys().size(),
                      " series may exceed one WAL record (1 GiB); split it"));
   }
+  if (record->size() < bound) record->resize(bound);
+  const size_t n = wal::EncodePayload(batch, record->data() + wal::kRecordHeaderSize);
+  wal::FillRecordHeader(record->data(), static_cast<uint32_t>(n));
+  record->resize(wal::kRecordHeaderSize + n);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Wal::Append(const PointBatch& batch) {
+  if (batch.empty()) {
+    absl::MutexLock l(&mu_);
+    return written_lsn_;
+  }
   // Encoded outside the mutex into a per-thread buffer that only grows (no allocation per call).
   thread_local std::string buf;
-  if (buf.size() < bound) buf.resize(bound);
-  const size_t n = wal::EncodePayload(batch, buf.data() + wal::kRecordHeaderSize);
-  wal::FillRecordHeader(buf.data(), static_cast<uint32_t>(n));
-  const std::string_view rec(buf.data(), wal::kRecordHeaderSize + n);
-
-  absl::StatusOr<uint64_t> result;
-  {
-    absl::MutexLock l(&mu_);
-    if (file_ != nullptr && file_->size > wal::kFileHeaderSize &&
-        file_->size + rec.size() > static_cast<uint64_t>(opt_.file_bytes)) {
-      CloseCurrentLocked();
-    }
-    absl::Status s = file_ == nullptr ? OpenNewFileLocked() : absl::OkStatus();
-    if (s.ok()) s = file_->writer->Append(rec);
-    if (s.ok()) s = file_->writer->Flush();
-    if (!s.ok()) {
-      result = file_ == nullptr ? s : HandleWriteErrorLocked(s);
-    } else {
-      file_->size += rec.size();
-      files_[file_->no] = static_cast<int64_t>(file_->size);
-      written_lsn_ += rec.size();
-      appends_.fetch_add(1);
-      result = written_lsn_;
-    }
-  }
-  if (buf.size() > (16u << 20)) std::string().swap(buf);  // do not pin a huge one-off buffer
+  if (absl::Status s = Encode(batch, &buf); !s.ok()) return s;
+  absl::StatusOr<uint64_t> result = AppendEncoded(buf);
+  if (buf.capacity() > (16u << 20)) std::string().swap(buf);  // do not pin a huge one-off buffer
   return result;
+}
+
+absl::StatusOr<uint64_t> Wal::AppendEncoded(std::string_view rec) {
+  absl::MutexLock l(&mu_);
+  if (file_ != nullptr && file_->size > wal::kFileHeaderSize &&
+      file_->size + rec.size() > static_cast<uint64_t>(opt_.file_bytes)) {
+    CloseCurrentLocked();
+  }
+  absl::Status s = file_ == nullptr ? OpenNewFileLocked() : absl::OkStatus();
+  if (s.ok()) s = file_->writer->Append(rec);
+  if (s.ok()) s = file_->writer->Flush();
+  if (!s.ok()) return file_ == nullptr ? s : HandleWriteErrorLocked(s);
+  file_->size += rec.size();
+  files_[file_->no] = static_cast<int64_t>(file_->size);
+  written_lsn_ += rec.size();
+  appends_.fetch_add(1);
+  return written_lsn_;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -63,6 +64,12 @@ class Wal {
   // misread (the file is truncated back, or abandoned for a new one) and the error is returned.
   // An empty batch writes nothing and returns the current end.
   [[nodiscard]] absl::StatusOr<uint64_t> Append(const PointBatch& batch);
+  // Append in two steps, for callers that order appends under a lock of their own (Store):
+  // Encode needs no lock, so a large batch is not encoded while that lock is held.
+  // Encode fails (InvalidArgument) for a batch too large for one record; *record keeps its
+  // capacity between calls. REQUIRES: !batch.empty().
+  [[nodiscard]] static absl::Status Encode(const PointBatch& batch, std::string* record);
+  [[nodiscard]] absl::StatusOr<uint64_t> AppendEncoded(std::string_view record);
   // Blocks until every record ending at or before `lsn` is fdatasync'ed (and the directory
   // entries of new files fsync'ed). Concurrent callers share one fdatasync. Returns the fsync
   // error if it failed; after a failed fsync the records it covered are never reported
