@@ -103,5 +103,20 @@ TEST(SiteLimits, LoadSiteFileNamesDirectoriesAndMissingFiles) {
   EXPECT_TRUE(absl::StrContains(s.status().message(), "no such file")) << s.status();
 }
 
+TEST(SiteLimits, LongestVirtualMeterChainParses) {
+  // Cycle detection walks chains of virtual meters; the longest allowed chain must not
+  // exhaust the stack, and one more virtual meter is refused by count.
+  std::string text = "[site]\nid = \"a\"\n" + Meter(0);
+  std::string prev = "m0";
+  for (size_t i = 0; i < kMaxVirtualMeters; ++i) {
+    std::string id = absl::StrCat("v", i);
+    absl::StrAppend(&text, "[[virtual_meter]]\nid = \"", id, "\"\nformula = \"", prev, " + 1\"\n");
+    prev = id;
+  }
+  EXPECT_EQ(ErrorOf(text), "");
+  absl::StrAppend(&text, "[[virtual_meter]]\nid = \"extra\"\nformula = \"m0\"\n");
+  EXPECT_TRUE(absl::StrContains(ErrorOf(text), "more than 1000 entries")) << ErrorOf(text);
+}
+
 }  // namespace
 }  // namespace dc::model
