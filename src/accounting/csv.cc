@@ -1,11 +1,10 @@
 #include "accounting/csv.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/env.h"
+#include "common/input_file.h"
 #include "common/strings.h"
 
 namespace dc::accounting {
@@ -88,7 +87,7 @@ absl::StatusOr<CsvTable> CsvTable::Parse(std::string_view text, std::string_view
 }
 
 absl::StatusOr<CsvTable> CsvTable::ReadFile(const std::string& path) {
-  auto text = ReadTextFile(path);
+  auto text = ReadTextFile(path, "a CSV file");
   if (!text.ok()) return text.status();
   return Parse(*text, path);
 }
@@ -106,13 +105,8 @@ std::string_view CsvTable::Get(const CsvRow& row, std::string_view col) const {
   return row.fields[i];
 }
 
-absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
-  return ss.str();
+absl::StatusOr<std::string> ReadTextFile(const std::string& path, std::string_view kind) {
+  return ReadInputFile(Env::Default(), path, kind, kMaxTextFileBytes);
 }
 
 }  // namespace dc::accounting

@@ -3,6 +3,7 @@
 #ifndef DC_ACCOUNTING_CSV_H_
 #define DC_ACCOUNTING_CSV_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +41,13 @@ class CsvTable {
   std::vector<CsvRow> rows_;
 };
 
-absl::StatusOr<std::string> ReadTextFile(const std::string& path);
+// Largest text file read whole (readings CSV, site file text, reference tables): 1 GiB.
+inline constexpr uint64_t kMaxTextFileBytes = uint64_t{1} << 30;
+
+// Reads a whole file; `kind` names what it should be in errors ("a readings CSV file"): a
+// missing file, a directory or a file over kMaxTextFileBytes is an error naming the path.
+absl::StatusOr<std::string> ReadTextFile(const std::string& path,
+                                         std::string_view kind = "a text file");
 
 }  // namespace dc::accounting
 

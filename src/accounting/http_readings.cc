@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
+#include "common/text.h"
 #include "common/time.h"
 #include "nlohmann/json.hpp"
 
@@ -112,33 +113,80 @@ absl::StatusOr<std::vector<Sample>> HttpReadings::Read(const model::Meter& meter
       absl::StrCat("/api/v1/query?series=", UrlEncode(key), "&start=", a, "&end=", b, "&step=raw");
   auto body = Get(target);
   if (!body.ok()) return body.status();
-  auto where = [&](std::string_view why) {
-    return absl::DataLossError(
-        absl::StrCat("server ", url_, ", meter \"", meter.id, "\" (series ", key, "): ", AV(why)));
-  };
-  nlohmann::json j = nlohmann::json::parse(*body, nullptr, false);
-  if (j.is_discarded() || !j.contains("results") || !j["results"].is_array() ||
-      j["results"].empty()) {
-    return where("answer is not {\"results\": [...]}");
+  auto points = ParseQueryPoints(*body);
+  if (!points.ok()) {
+    return absl::DataLossError(absl::StrCat("server ", url_, ", meter \"", meter.id, "\" (series ",
+                                            key, "): ", points.status().message()));
   }
-  std::vector<Sample> out;
-  const auto& points = j["results"][0]["points"];
-  if (!points.is_array()) return where("result has no points");
-  for (const auto& p : points) {
-    if (!p.is_array() || p.size() < 2) return where("a point is not [time, value]");
-    if (p[1].is_null()) continue;  // non-finite value
-    int64_t t;
-    if (p[0].is_number_integer()) {
-      t = p[0].get<int64_t>() * 1'000'000;  // epoch ms
-    } else if (p[0].is_string()) {
-      auto parsed = ParseTime(p[0].get<std::string>(), absl::UTCTimeZone());
-      if (!parsed.ok()) return where(SV(parsed.status().message()));
-      t = *parsed;
-    } else {
-      return where("a point's time is neither a string nor a number");
+  return points;
+}
+
+namespace {
+
+using nlohmann::json;
+
+absl::Status Expected(std::string_view path, std::string_view what, const json& got) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(AV(path), ": expected ", AV(what), ", got ", got.type_name()));
+}
+
+// The time of a point: epoch milliseconds (integer) or an RFC 3339 string.
+absl::StatusOr<int64_t> PointTime(const json& t, const std::string& path) {
+  constexpr int64_t kNsPerMs = 1'000'000;
+  if (t.is_number_unsigned() || t.is_number_integer()) {
+    if (t.is_number_unsigned() && t.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": time ", t.dump(), " ms is ", kTimeRangeText));
     }
-    if (!p[1].is_number()) return where("a point's value is not a number");
-    out.push_back(Sample{t, p[1].get<double>(), Quality::kGood});
+    int64_t ms = t.get<int64_t>();
+    if (ms > INT64_MAX / kNsPerMs || ms < INT64_MIN / kNsPerMs) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": time ", ms, " ms is ", kTimeRangeText));
+    }
+    return ms * kNsPerMs;
+  }
+  if (t.is_string()) {
+    auto parsed = ParseTime(t.get<std::string>(), absl::UTCTimeZone());
+    if (!parsed.ok())
+      return absl::InvalidArgumentError(absl::StrCat(path, ": ", parsed.status().message()));
+    return *parsed;
+  }
+  return Expected(path, "a time (epoch ms integer or RFC 3339 string)", t);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Sample>> ParseQueryPoints(std::string_view body) {
+  if (auto s = CheckJsonDepth(body); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("answer: ", s.message()));
+  }
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) return absl::InvalidArgumentError("answer: not valid JSON");
+  if (!j.is_object()) return Expected("answer", "an object {\"results\": [...]}", j);
+  auto results = j.find("results");
+  if (results == j.end()) return absl::InvalidArgumentError("answer: missing \"results\"");
+  if (!results->is_array()) return Expected("results", "an array", *results);
+  if (results->empty()) return absl::InvalidArgumentError("results: empty (expected 1 result)");
+  const json& r = (*results)[0];
+  if (!r.is_object()) return Expected("results[0]", "an object", r);
+  auto points = r.find("points");
+  if (points == r.end()) return absl::InvalidArgumentError("results[0]: missing \"points\"");
+  if (!points->is_array()) return Expected("results[0].points", "an array", *points);
+  std::vector<Sample> out;
+  out.reserve(points->size());
+  for (size_t k = 0; k < points->size(); ++k) {
+    const json& p = (*points)[k];
+    std::string path = absl::StrCat("results[0].points[", k, "]");
+    if (!p.is_array() || p.size() < 2) return Expected(path, "[time, value]", p);
+    auto t = PointTime(p[0], path + "[0]");
+    if (!t.ok()) return t.status();
+    if (p[1].is_null()) continue;  // a non-finite value
+    if (!p[1].is_number()) return Expected(path + "[1]", "a number or null", p[1]);
+    if (!out.empty() && *t <= out.back().t) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, "[0]: times must increase (", *t, " ns after ", out.back().t, ")"));
+    }
+    out.push_back(Sample{*t, p[1].get<double>(), Quality::kGood});
   }
   return out;
 }

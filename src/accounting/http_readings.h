@@ -31,6 +31,12 @@ class HttpReadings : public DataSource {
   int64_t margin_ns_ = 0;
 };
 
+// Parses an answer of GET /api/v1/query: {"results": [{"points": [[time, value], ...]}]},
+// time in epoch ms or RFC 3339, value a number or null (skipped). Outside data: nesting is
+// bounded (kMaxJsonDepth) and every type is checked; errors name the path
+// ("results[0]: expected an object, got number"). Times must increase.
+absl::StatusOr<std::vector<Sample>> ParseQueryPoints(std::string_view body);
+
 // Percent-encodes a query parameter value (RFC 3986 unreserved characters kept).
 std::string UrlEncode(std::string_view s);
 

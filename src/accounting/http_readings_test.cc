@@ -187,5 +187,54 @@ TEST(HttpReadings, BadUrls) {
   EXPECT_TRUE(absl::StrContains(r.status().message(), "127.0.0.1:1")) << r.status();
 }
 
+std::string ParseError(std::string_view body) {
+  auto r = ParseQueryPoints(body);
+  EXPECT_FALSE(r.ok()) << body;
+  return r.ok() ? "" : std::string(r.status().message());
+}
+
+TEST(ParseQueryPoints, TypeErrorsNameThePath) {
+  EXPECT_EQ(ParseError(R"({"results":[5]})"), "results[0]: expected an object, got number");
+  EXPECT_EQ(ParseError(R"({"results":{}})"), "results: expected an array, got object");
+  EXPECT_EQ(ParseError(R"([1])"), "answer: expected an object {\"results\": [...]}, got array");
+  EXPECT_EQ(ParseError(R"({"results":[]})"), "results: empty (expected 1 result)");
+  EXPECT_EQ(ParseError(R"({"results":[{}]})"), "results[0]: missing \"points\"");
+  EXPECT_EQ(ParseError(R"({"results":[{"points":"x"}]})"),
+            "results[0].points: expected an array, got string");
+  EXPECT_EQ(ParseError(R"({"results":[{"points":[[1,2],[3]]}]})"),
+            "results[0].points[1]: expected [time, value], got array");
+  EXPECT_EQ(ParseError(R"({"results":[{"points":[[1,"2"]]}]})"),
+            "results[0].points[0][1]: expected a number or null, got string");
+  EXPECT_EQ(ParseError(R"({"results":[{"points":[[true,2]]}]})"),
+            "results[0].points[0][0]: expected a time (epoch ms integer or RFC 3339 string), got "
+            "boolean");
+  EXPECT_TRUE(absl::StrContains(ParseError(R"({"results":[{"points":[[1.5,2]]}]})"),
+                                "got number"));
+  EXPECT_TRUE(absl::StrContains(
+      ParseError(R"({"results":[{"points":[[9223372036854775807,2]]}]})"), "storable range"));
+  EXPECT_TRUE(absl::StrContains(
+      ParseError(R"({"results":[{"points":[[18446744073709551615,2]]}]})"), "storable range"));
+  EXPECT_TRUE(absl::StrContains(ParseError(R"({"results":[{"points":[["nope",2]]}]})"),
+                                "results[0].points[0][0]: "));
+  EXPECT_TRUE(absl::StrContains(ParseError(R"({"results":[{"points":[[2,1],[1,1]]}]})"),
+                                "results[0].points[1][0]: times must increase"));
+  EXPECT_EQ(ParseError("{"), "answer: not valid JSON");
+}
+
+TEST(ParseQueryPoints, DeepJsonIsRefusedBeforeParsing) {
+  std::string deep = R"({"results":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_TRUE(absl::StrContains(ParseError(deep), "JSON nests deeper than 64")) << ParseError(deep);
+}
+
+TEST(ParseQueryPoints, GoodAnswer) {
+  auto r = ParseQueryPoints(
+      R"({"results":[{"points":[[1000,1.5],["1970-01-01T00:00:02Z",null],["1970-01-01T00:00:03Z",4]]}]})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].t, 1'000'000'000);
+  EXPECT_EQ((*r)[0].v, 1.5);
+  EXPECT_EQ((*r)[1].t, 3'000'000'000);
+}
+
 }  // namespace
 }  // namespace dc::accounting

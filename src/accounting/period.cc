@@ -28,9 +28,18 @@ int64_t At(absl::CivilSecond c, const absl::TimeZone& zone) {
   return absl::ToUnixNanos(absl::FromCivil(c, zone));
 }
 
+// Years whose every instant fits int64 nanoseconds (1677-09-21 .. 2262-04-11), in any zone.
+constexpr int kMinYear = 1678, kMaxYear = 2261;
+
 // A calendar period ("2025", "2025-Q1", "2025-03", "2025-03-01"); false if `s` is not one.
 bool Calendar(std::string_view s, const absl::TimeZone& zone, int64_t* start, int64_t* end,
               std::string* error) {
+  if (s.size() >= 4 && Digits(s.substr(0, 4)) &&
+      (ToInt(s.substr(0, 4)) < kMinYear || ToInt(s.substr(0, 4)) > kMaxYear) &&
+      (s.size() == 4 || s[4] == '-')) {
+    *error = absl::StrCat("year ", AV(s.substr(0, 4)), " is ", kTimeRangeText);
+    return true;
+  }
   if (s.size() == 4 && Digits(s)) {
     int y = ToInt(s);
     *start = At(absl::CivilYear(y), zone);
@@ -89,13 +98,28 @@ absl::StatusOr<int64_t> Side(std::string_view s, const absl::TimeZone& zone, boo
     if (!error.empty()) return Bad(whole, error);
     return want_end ? b : a;
   }
-  auto t = ParseTime(s, zone);
-  if (!t.ok())
-    return Bad(whole, absl::StrCat("\"", AV(s), "\" is neither a calendar period nor a time"));
+  auto t = ParseUserTime(s, zone);
+  if (!t.ok()) {
+    return Bad(whole, absl::StrCat("\"", AV(s), "\" is neither a calendar period nor a time (",
+                                   t.status().message(), ")"));
+  }
   return *t;
 }
 
 }  // namespace
+
+absl::StatusOr<int64_t> ParseUserTime(std::string_view text, const absl::TimeZone& zone) {
+  std::string_view digits = text;
+  if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+  if (Digits(digits) && text != "0" && digits.size() != 19) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", AV(text), "\" is a bare number, which would be read as ", AV(text),
+        " nanoseconds after 1970-01-01T00:00:00Z; write a date (2025-01-01), a time "
+        "(2025-01-01T00:00:00Z, or local 2025-01-01T08:00:00) or epoch nanoseconds with 19 "
+        "digits (1735689600000000000)"));
+  }
+  return ParseTime(text, zone);
+}
 
 absl::StatusOr<Period> ParsePeriod(std::string_view text, const absl::TimeZone& zone) {
   std::string_view s = SV(absl::StripAsciiWhitespace(AV(text)));

@@ -19,11 +19,18 @@ struct Period {
   std::string text;   // as given
 };
 
+// A time written by a person (command-line flags, period bounds): ParseTime's forms, but a
+// bare integer must be epoch nanoseconds with 19 digits (2001-09-09 .. 2262), or "0" for
+// 1970-01-01T00:00:00Z: "2025" or "1700000000" would otherwise be read as nanoseconds
+// after 1970. The error says how to write the time.
+absl::StatusOr<int64_t> ParseUserTime(std::string_view text, const absl::TimeZone& zone);
+
 // "2025" (year), "2025-Q1" (quarter), "2025-03" (month), "2025-03-01" (day), or START..END.
 // In a range, each side is one of those calendar periods or a time (ISO 8601 with or without
 // offset): START is the start of its period, END the end of its period ("2025-01..2025-03" is
 // the first quarter; "2025-03-01..2025-03-31" is March) or the instant when a time is given.
-// Errors name the text and what was expected; an empty or reversed range is an error.
+// Errors name the text and what was expected; an empty or reversed range is an error, and so
+// is a period outside the storable time range (years 1678 .. 2261).
 absl::StatusOr<Period> ParsePeriod(std::string_view text, const absl::TimeZone& zone);
 
 }  // namespace dc::accounting

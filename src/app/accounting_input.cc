@@ -1,7 +1,6 @@
 #include "app/accounting_input.h"
 
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -9,6 +8,8 @@
 #include "accounting/http_readings.h"
 #include "accounting/inventory.h"
 #include "app/commands.h"
+#include "app/store_flags.h"
+#include "common/env.h"
 #include "common/time.h"
 
 namespace dc::app {
@@ -37,6 +38,7 @@ void AccountingFlags::Add(CLI::App* cmd) {
 }
 
 AccountingInput LoadAccountingInput(const std::string& cmd, const AccountingFlags& a) {
+  if (a.site.empty()) Fail(cmd, "--site: empty file name (expected a site file)", kExitUsage);
   int sources = !a.readings.empty() + !a.data_dir.empty() + !a.server.empty();
   if (sources != 1) {
     Fail(cmd, "give exactly one of --readings FILE, --data-dir DIR, --server URL", kExitUsage);
@@ -47,8 +49,8 @@ AccountingInput LoadAccountingInput(const std::string& cmd, const AccountingFlag
   auto ref = accounting::Reference::Load(ref_dir);
   if (!ref.ok()) Fail(cmd, std::string(ref.status().message()));
   in.ref = std::move(*ref);
-  auto text = accounting::ReadTextFile(a.site);
-  if (!text.ok()) Fail(cmd, "--site: " + std::string(text.status().message()));
+  auto text = accounting::ReadTextFile(a.site, "a site file");
+  if (!text.ok()) Fail(cmd, "--site " + std::string(text.status().message()));
   in.site_text = std::move(*text);
   auto site = model::ParseSite(in.site_text, a.site);
   if (!site.ok()) Fail(cmd, std::string(site.status().message()));
@@ -65,12 +67,11 @@ AccountingInput LoadAccountingInput(const std::string& cmd, const AccountingFlag
 
   if (!a.readings.empty()) {
     auto r = accounting::CsvReadings::ReadFile(a.readings, *in.site, in.zone);
-    if (!r.ok()) Fail(cmd, "--readings: " + std::string(r.status().message()));
+    if (!r.ok()) Fail(cmd, "--readings " + std::string(r.status().message()));
     in.data = std::make_unique<accounting::CsvReadings>(std::move(*r));
   } else if (!a.data_dir.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::is_directory(a.data_dir, ec)) {
-      Fail(cmd, "--data-dir " + a.data_dir + ": no such directory");
+    if (auto s = CheckStoreDir("--data-dir", a.data_dir); !s.ok()) {
+      Fail(cmd, std::string(s.message()));
     }
     StoreOptions opt;
     opt.dir = a.data_dir;
@@ -104,10 +105,13 @@ void WriteOutput(const std::string& cmd, const std::string& path, const std::str
     if (!std::cout) Fail(cmd, "cannot write to standard output");
     return;
   }
+  if (Env::Default()->GetChildren(path).ok()) {
+    Fail(cmd, "-o " + path + ": is a directory, expected a file to write");
+  }
   std::ofstream f(path, std::ios::binary);
   f << out;
   f.close();
-  if (!f) Fail(cmd, "cannot write " + path);
+  if (!f) Fail(cmd, "-o " + path + ": cannot write");
 }
 
 }  // namespace dc::app

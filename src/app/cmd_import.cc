@@ -5,6 +5,7 @@
 
 #include "app/commands.h"
 #include "app/store_flags.h"
+#include "common/env.h"
 #include "ingest/line_protocol.h"
 
 namespace dc::app {
@@ -16,6 +17,19 @@ struct ImportFlags {
   std::string precision = "ns";
   std::vector<std::string> files;
 };
+
+// OK when `path` names a readable regular file (streamed later, so not read here).
+absl::Status CheckInputFile(const std::string& path) {
+  Env* env = Env::Default();
+  if (path.empty()) return absl::InvalidArgumentError("FILE: empty file name");
+  if (!env->FileExists(path)) return absl::NotFoundError(path + ": no such file");
+  if (env->GetChildren(path).ok()) {
+    return absl::InvalidArgumentError(path + ": is a directory, expected a line-protocol file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::PermissionDeniedError(path + ": cannot open for reading");
+  return absl::OkStatus();
+}
 
 // Parses and writes one file in chunks of whole lines; returns points written.
 size_t ImportFile(Store* store, const std::string& path, const LpOptions& lp, size_t* bad_lines) {
@@ -32,6 +46,7 @@ size_t ImportFile(Store* store, const std::string& path, const LpOptions& lp, si
     buf.resize(old + kChunk);
     in.read(buf.data() + old, static_cast<std::streamsize>(kChunk));
     buf.resize(old + static_cast<size_t>(in.gcount()));
+    if (in.bad()) Fail("import", absl::DataLossError(path + ": read error"));
     bool eof = in.gcount() == 0 || !in;
     if (!eof) {
       size_t nl = buf.rfind('\n');
@@ -78,7 +93,11 @@ void RegisterImport(CLI::App& app) {
     }
     auto prec = ParsePrecision(flags->precision);
     if (!prec.ok()) Fail("import", prec.status(), kExitUsage);
-    auto store = flags->store.Open(false);
+    // Every file is checked before the store is opened (or created).
+    for (const auto& f : flags->files) {
+      if (auto s = CheckInputFile(f); !s.ok()) Fail("import", s);
+    }
+    auto store = flags->store.Open(false, /*create=*/true);
     if (!store.ok()) Fail("import", store.status());
     LpOptions lp;
     lp.precision = *prec;

@@ -16,7 +16,7 @@ void RegisterInspect(CLI::App& app) {
     if (*format != "json" && *format != "text") {
       Fail("inspect", absl::InvalidArgumentError("--format must be json or text"), kExitUsage);
     }
-    auto store = flags->Open(false);
+    auto store = flags->Open(false, /*create=*/false);
     if (!store.ok()) Fail("inspect", store.status());
     StoreStats s = (*store)->Stats();
     std::string report = (*store)->recovery_report();

@@ -1,7 +1,10 @@
 // dualcarbon query: raw points or bucketed aggregates of one or more series, from the store.
+#include <algorithm>
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "accounting/period.h"
 #include "app/commands.h"
 #include "app/store_flags.h"
 #include "common/time.h"
@@ -13,7 +16,7 @@ struct QueryFlags {
   StoreFlags store;
   std::vector<std::string> series;
   std::string start, end, step = "raw", agg = "mean", tz = "UTC", closed = "left", format = "csv";
-  double rollover = 0;
+  std::string rollover;  // "" = none
 };
 
 void Print(const std::string& format, const std::string& series,
@@ -40,24 +43,42 @@ void Print(const std::string& format, const std::string& series,
   *first_json = false;
 }
 
+// The value of a parsed flag, or exit 2 with "--flag: <why>".
+template <typename T>
+absl::StatusOr<T> Flag(const std::string& flag, absl::StatusOr<T> v) {
+  if (!v.ok()) {
+    std::string msg(v.status().message());
+    if (msg.rfind(flag, 0) != 0) msg = flag + ": " + msg;
+    Fail("query", absl::InvalidArgumentError(msg), kExitUsage);
+  }
+  return v;
+}
+
 void Run(const QueryFlags& f) {
-  auto zone = LoadZone(f.tz);
-  if (!zone.ok()) Fail("query", zone.status(), kExitUsage);
-  auto start = ParseTime(f.start, *zone);
-  if (!start.ok()) Fail("query", start.status(), kExitUsage);
-  auto end = ParseTime(f.end, *zone);
-  if (!end.ok()) Fail("query", end.status(), kExitUsage);
-  auto step = ParseStep(f.step);
-  if (!step.ok()) Fail("query", step.status(), kExitUsage);
-  auto agg = ParseAgg(f.agg);
-  if (!agg.ok()) Fail("query", agg.status(), kExitUsage);
+  auto zone = Flag("--tz", LoadZone(f.tz));
+  auto start = Flag("--start", accounting::ParseUserTime(f.start, *zone));
+  auto end = Flag("--end", accounting::ParseUserTime(f.end, *zone));
+  if (*start >= *end) {
+    Fail("query",
+         absl::InvalidArgumentError(absl::StrCat("--start ", f.start, " is not before --end ",
+                                                 f.end, " (the range is [start, end))")),
+         kExitUsage);
+  }
+  if (f.series.empty() || std::any_of(f.series.begin(), f.series.end(),
+                                      [](const std::string& s) { return s.empty(); })) {
+    Fail("query", absl::InvalidArgumentError("--series: empty series key"), kExitUsage);
+  }
+  double rollover = 0;
+  if (!f.rollover.empty()) rollover = *Flag("--rollover", ParsePositive("--rollover", f.rollover));
+  auto step = Flag("--step", ParseStep(f.step));
+  auto agg = Flag("--agg", ParseAgg(f.agg));
   if (f.closed != "left" && f.closed != "right") {
     Fail("query", absl::InvalidArgumentError("--closed must be left or right"), kExitUsage);
   }
   if (f.format != "csv" && f.format != "json") {
     Fail("query", absl::InvalidArgumentError("--format must be csv or json"), kExitUsage);
   }
-  auto store = f.store.Open(false);
+  auto store = f.store.Open(false, /*create=*/false);
   if (!store.ok()) Fail("query", store.status());
   bool first = true;
   if (f.format == "json") std::cout << "{\"results\":[";
@@ -76,7 +97,7 @@ void Run(const QueryFlags& f) {
       r.zone = *zone;
       r.agg = *agg;
       r.closed_right = f.closed == "right";
-      r.counter.rollover = f.rollover;
+      r.counter.rollover = rollover;
       auto b = (*store)->Aggregate(r);
       if (!b.ok()) Fail("query", b.status());
       for (const auto& x : *b) pts.emplace_back(x.t, x.v);
@@ -104,7 +125,8 @@ void RegisterQuery(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--closed", f->closed, "left: [a,b) | right: (a,b] for end-stamped data")
       ->capture_default_str();
-  cmd->add_option("--rollover", f->rollover, "counter rollover value for increase (0: none)");
+  cmd->add_option("--rollover", f->rollover,
+                  "counter rollover value for increase, > 0 (default: none)");
   cmd->add_option("--format", f->format, "csv | json")->capture_default_str();
   cmd->callback([f] { Run(*f); });
 }

@@ -19,6 +19,8 @@ void RegisterReport(CLI::App& app);     // cmd_report.cc
 // Exit code a subcommand callback asks for (callbacks throw CLI::RuntimeError(code)).
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitFailure = 1;
+// An exception escaped a subcommand (EX_SOFTWARE of sysexits.h); main prints it on one line.
+inline constexpr int kExitInternal = 70;
 
 }  // namespace dc::app
 

@@ -18,12 +18,20 @@ struct StoreFlags {
 
   // Adds --data-dir, --fsync and --retention to `cmd`.
   void Add(CLI::App* cmd, bool with_retention);
-  // Opens the store; errors name the flag at fault.
-  absl::StatusOr<std::unique_ptr<Store>> Open(bool background) const;
+  // Opens the store; errors name the flag at fault. Only `create` (import) makes a new store:
+  // otherwise (query, inspect) a --data-dir that is missing, not a directory or holds no
+  // store is an error.
+  absl::StatusOr<std::unique_ptr<Store>> Open(bool background, bool create) const;
 };
 
-// "400d", "12h", "90m", "0" -> nanoseconds.
+// OK when `dir` holds a store (its wal/ or segments/ folder); else an error naming `flag`.
+absl::Status CheckStoreDir(const std::string& flag, const std::string& dir);
+
+// "400d", "12h", "90m", "0" -> nanoseconds; errors on junk, non-positive and overflowing values.
 absl::StatusOr<int64_t> ParseDuration(const std::string& text);
+
+// A number given as flag `flag`: finite and > 0 ("--rollover: ...").
+absl::StatusOr<double> ParsePositive(const std::string& flag, const std::string& text);
 
 // Prints "dualcarbon <cmd>: <status>" to stderr and throws CLI::RuntimeError(code).
 [[noreturn]] void Fail(const std::string& cmd, const absl::Status& status, int code = 1);

@@ -94,8 +94,11 @@ absl::StatusOr<int64_t> ParseTime(std::string_view text, const absl::TimeZone& z
 
 std::string FormatTime(int64_t t_ns, const absl::TimeZone& zone) {
   absl::Time t = absl::FromUnixNanos(t_ns);
-  if (t_ns % kNanosPerSecond != 0) return absl::FormatTime("%Y-%m-%dT%H:%M:%E*S%Ez", t, zone);
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", t, zone);
+  // RFC 3339 offsets are whole minutes; a local mean time offset (Asia/Shanghai before 1901 is
+  // +08:05:43) would be cut to +08:05 and name another instant, so such times are written in UTC.
+  const absl::TimeZone& z = zone.At(t).offset % 60 == 0 ? zone : absl::UTCTimeZone();
+  if (t_ns % kNanosPerSecond != 0) return absl::FormatTime("%Y-%m-%dT%H:%M:%E*S%Ez", t, z);
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", t, z);
 }
 
 absl::StatusOr<Step> ParseStep(std::string_view text) {

@@ -24,6 +24,12 @@ TEST(Time, FormatsInZone) {
   EXPECT_EQ(FormatTime(T("2025-02-28T16:15:00Z"), *LoadZone("Asia/Shanghai")),
             "2025-03-01T00:15:00+08:00");
   EXPECT_EQ(FormatTime(1, absl::UTCTimeZone()), "1970-01-01T00:00:00.000000001+00:00");
+  // Found by time_fuzz: a local mean time offset (+08:05:43) has no RFC 3339 form; the time is
+  // written in UTC so that it parses back to the same instant.
+  int64_t lmt = T("1677-09-22", "Asia/Shanghai");
+  std::string text = FormatTime(lmt, *LoadZone("Asia/Shanghai"));
+  EXPECT_EQ(text, "1677-09-21T15:54:17+00:00");
+  EXPECT_EQ(T(text.c_str()), lmt);
 }
 
 TEST(Time, CalendarBucketsInZone) {

@@ -25,6 +25,16 @@ bool IdChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
 }
 
+// Shows at most this much of a formula in an error message.
+constexpr size_t kQuoteBytes = 80;
+
+std::string Quote(std::string_view s) {
+  if (s.size() <= kQuoteBytes) return absl::StrCat("\"", AV(s), "\"");
+  return absl::StrCat("\"", AV(s.substr(0, kQuoteBytes)), "...\" (", s.size(), " bytes)");
+}
+
+// Recursive descent with a depth bound: every '(' and every unary '-' is one level, so no
+// input can exhaust the stack (Expr -> Term -> Unary -> Primary -> Expr per level).
 class Parser {
  public:
   explicit Parser(std::string_view s) : s_(s) {}
@@ -43,7 +53,15 @@ class Parser {
   }
   absl::Status Error(std::string_view what) const {
     return absl::InvalidArgumentError(
-        absl::StrCat("formula \"", AV(s_), "\" at character ", i_ + 1, ": ", AV(what)));
+        absl::StrCat("formula ", Quote(s_), " at character ", i_ + 1, ": ", AV(what)));
+  }
+  // Enters one nesting level; the error names the limit.
+  absl::Status Enter() {
+    if (++depth_ > Formula::kMaxDepth) {
+      return Error(absl::StrCat("nested deeper than ", Formula::kMaxDepth,
+                                " levels (parentheses and unary minus signs)"));
+    }
+    return absl::OkStatus();
   }
   static NodeP Bin(char op, NodeP a, NodeP b) {
     auto n = std::make_shared<Formula::Node>();
@@ -81,9 +99,11 @@ class Parser {
   absl::StatusOr<NodeP> Unary() {
     Skip();
     if (i_ < s_.size() && s_[i_] == '-') {
+      if (auto s = Enter(); !s.ok()) return s;
       ++i_;
       auto x = Unary();
       if (!x.ok()) return x;
+      --depth_;
       return Bin('n', *x, nullptr);
     }
     return Primary();
@@ -92,12 +112,14 @@ class Parser {
     Skip();
     if (i_ >= s_.size()) return Error("expected a meter id, a number or '('");
     if (s_[i_] == '(') {
+      if (auto s = Enter(); !s.ok()) return s;
       ++i_;
       auto e = Expr();
       if (!e.ok()) return e;
       Skip();
       if (i_ >= s_.size() || s_[i_] != ')') return Error("expected ')'");
       ++i_;
+      --depth_;
       return e;
     }
     size_t start = i_;
@@ -122,6 +144,7 @@ class Parser {
 
   std::string_view s_;
   size_t i_ = 0;
+  int depth_ = 0;
 };
 
 void CollectRefs(const Formula::Node* n, std::vector<std::string>* out) {
@@ -167,6 +190,10 @@ bool LinearNode(const Formula::Node* n) {
 }  // namespace
 
 absl::StatusOr<Formula> Formula::Parse(std::string_view text) {
+  if (text.size() > kMaxBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("formula ", Quote(text), " is longer than ", kMaxBytes, " bytes"));
+  }
   auto root = Parser(text).Parse();
   if (!root.ok()) return root.status();
   Formula f;

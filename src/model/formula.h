@@ -16,6 +16,12 @@ namespace dc::model {
 
 class Formula {
  public:
+  // Longest formula text accepted, and deepest nesting of parentheses and unary minus signs
+  // (each '(' and each '-' in "--x" is one level). Longer formulas are left-deep chains of
+  // binary operators, so they also bound the depth of evaluation.
+  static constexpr size_t kMaxBytes = 4096;
+  static constexpr int kMaxDepth = 64;
+
   // Parses `text`; the error names the character position and what was expected.
   static absl::StatusOr<Formula> Parse(std::string_view text);
 

@@ -2,21 +2,24 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/env.h"
+#include "common/input_file.h"
 #include "common/series_key.h"
 #include "common/strings.h"
-#include "nlohmann/json.hpp"
+#include "common/text.h"
+#include "common/toml_depth.h"
 #include "toml++/toml.h"
 
 namespace dc::model {
 namespace {
+
+bool IsSpace(char c) { return c == '\t' || c == '\n' || c == '\r'; }
 
 Pos PosOf(const toml::source_region& r) {
   return Pos{static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
@@ -82,13 +85,21 @@ class Reader {
                      key.empty() ? "" : absl::StrCat(" field '", AV(key), "'"), ": ", AV(msg)));
   }
 
-  absl::Status String(std::string_view key, std::string* out, bool required) {
+  // A string of at most `max_bytes`, valid UTF-8 without control characters (`spaces`:
+  // tabs and line breaks allowed, for formulas written over several lines).
+  absl::Status String(std::string_view key, std::string* out, bool required,
+                      size_t max_bytes = kMaxSiteTextBytes, bool spaces = false) {
     used_.insert(std::string(key));
     const toml::node* n = t_.get(key);
     if (!n) return required ? Error(key, "required (missing)") : absl::OkStatus();
     auto v = n->value<std::string>();
     if (!v) return Error(key, "must be a string");
-    *out = *v;
+    std::string checked = *v;
+    if (spaces) std::replace_if(checked.begin(), checked.end(), IsSpace, ' ');
+    if (auto s = CheckText("the value", checked, max_bytes); !s.ok()) {
+      return Error(key, SV(s.message()));
+    }
+    *out = std::move(*v);
     return absl::OkStatus();
   }
   absl::Status Number(std::string_view key, std::optional<double>* out, bool required) {
@@ -127,7 +138,7 @@ class Reader {
     return absl::OkStatus();
   }
   absl::Status Id(std::string_view key, std::string* out) {
-    if (auto s = String(key, out, true); !s.ok()) return s;
+    if (auto s = String(key, out, true, kMaxSiteIdBytes); !s.ok()) return s;
     if (out->empty()) return Error(key, "must not be empty");
     for (char c : *out) {
       bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
@@ -162,7 +173,8 @@ class Reader {
 
 // Calls fn(table, index) for each table of the array `key` in `root`.
 template <typename Fn>
-absl::Status EachTable(Site* site, const toml::table& root, std::string_view key, Fn fn) {
+absl::Status EachTable(Site* site, const toml::table& root, std::string_view key, size_t max,
+                       Fn fn) {
   const toml::node* n = root.get(key);
   if (!n) return absl::OkStatus();
   const toml::array* arr = n->as_array();
@@ -170,6 +182,11 @@ absl::Status EachTable(Site* site, const toml::table& root, std::string_view key
     return absl::InvalidArgumentError(absl::StrCat(site->Where(PosOf(n->source())), "'", AV(key),
                                                    "' must be an array of tables ([[", AV(key),
                                                    "]])"));
+  }
+  if (arr->size() > max) {
+    return absl::InvalidArgumentError(absl::StrCat(site->Where(PosOf((*arr)[max].source())), "[[",
+                                                   AV(key), "]]: more than ", max, " entries (",
+                                                   arr->size(), ")"));
   }
   for (size_t i = 0; i < arr->size(); ++i) {
     const toml::table* t = (*arr)[i].as_table();
@@ -247,7 +264,7 @@ absl::Status ParseMeter(Site* site, const toml::table& t, size_t i) {
   if (s.ok())
     s = rm.OneOf("flow", &m.flow, {"purchased", "exported", "generated", "internal"}, false);
   if (s.ok()) s = rm.String("area", &m.area, false);
-  if (s.ok()) s = rm.String("series", &m.series, false);
+  if (s.ok()) s = rm.String("series", &m.series, false, kMaxSeriesKeyBytes);
   std::optional<double> rollover;
   if (s.ok()) s = rm.Positive("rollover", &rollover);
   if (s.ok()) s = rm.Positive("ncv_gj_per_t", &m.ncv_gj_per_t);
@@ -271,7 +288,7 @@ absl::Status ParseMeter(Site* site, const toml::table& t, size_t i) {
   m.pos = rm.pos();
   rm.Use("lab");
   rm.WarnUnknown();
-  if (auto s2 = EachTable(site, t, "lab",
+  if (auto s2 = EachTable(site, t, "lab", kMaxListEntries,
                           [&](const toml::table& lt, size_t) { return ParseLab(site, &m, lt); });
       !s2.ok()) {
     return s2;
@@ -287,7 +304,7 @@ absl::Status ParseVirtual(Site* site, const toml::table& t, size_t i) {
   Reader rv(site, t, absl::StrCat("virtual_meter '", v.id, "'"));
   rv.Use("id");
   std::string formula;
-  absl::Status s = rv.String("formula", &formula, true);
+  absl::Status s = rv.String("formula", &formula, true, Formula::kMaxBytes, /*spaces=*/true);
   if (s.ok()) s = rv.String("carrier", &v.carrier, false);
   if (s.ok()) s = rv.String("unit", &v.unit, false);
   if (s.ok())
@@ -318,9 +335,15 @@ absl::Status ParseProduct(Site* site, const toml::table& t, size_t i) {
   if (const toml::node* a = t.get("areas")) {
     const toml::array* arr = a->as_array();
     if (!arr) return rp.Error("areas", "must be an array of strings");
+    if (arr->size() > kMaxListEntries) {
+      return rp.Error("areas", absl::StrCat("more than ", kMaxListEntries, " entries"));
+    }
     for (const auto& e : *arr) {
       auto v = e.value<std::string>();
       if (!v) return rp.Error("areas", "must be an array of strings");
+      if (auto st = CheckText("an area", *v, kMaxSiteTextBytes); !st.ok()) {
+        return rp.Error("areas", SV(st.message()));
+      }
       p.areas.push_back(*v);
     }
   }
@@ -391,7 +414,7 @@ absl::Status ParseProcess(Site* site, const toml::table& t, size_t i) {
     for (std::string_view list : {"inputs", "outputs"}) {
       r.Use(list);
       auto* items = list == "inputs" ? &p.inputs : &p.outputs;
-      auto s = EachTable(site, t, list, [&](const toml::table& it, size_t k) {
+      auto s = EachTable(site, t, list, kMaxListEntries, [&](const toml::table& it, size_t k) {
         ProcessItem item;
         auto st = ParseItem(site, absl::StrCat(what, " ", AV(list), "[", k, "]"), it, &item);
         if (st.ok()) items->push_back(std::move(item));
@@ -445,9 +468,15 @@ absl::Status CheckReferences(const Site& site) {
   }
   auto known = [&](const std::string& id, Pos p, std::string_view what) -> absl::Status {
     if (site.HasMeter(id)) return absl::OkStatus();
+    constexpr size_t kListed = 20;  // meters named in the message
     std::vector<std::string> ids;
     for (const auto& m : site.meters) ids.push_back(m.id);
     for (const auto& v : site.virtual_meters) ids.push_back(v.id);
+    size_t total = ids.size();
+    if (total > kListed) {
+      ids.resize(kListed);
+      ids.push_back(absl::StrCat("... ", total - kListed, " more"));
+    }
     return absl::InvalidArgumentError(absl::StrCat(site.Where(p), AV(what), ": unknown meter \"",
                                                    id, "\" (meters: ", absl::StrJoin(ids, ", "),
                                                    ")"));
@@ -552,6 +581,15 @@ std::string Site::Where(Pos p) const {
 absl::StatusOr<Site> ParseSite(std::string_view text, std::string_view file) {
   Site site;
   site.file = std::string(file);
+  if (text.size() > kMaxSiteFileBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(site.Where({}), "site file of ", text.size(),
+                                                   " bytes is larger than the limit of ",
+                                                   kMaxSiteFileBytes, " bytes"));
+  }
+  if (auto depth = CheckTomlDepth(text); !depth.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(site.Where({depth.line, depth.column}), depth.message));
+  }
   toml::table root;
   try {
     root = toml::parse(text, file);
@@ -569,17 +607,17 @@ absl::StatusOr<Site> ParseSite(std::string_view text, std::string_view file) {
           absl::StrCat(site.Where(PosOf(v.source())), "unknown table '", key, "' ignored"));
     }
   }
-  absl::Status s = EachTable(&site, root, "meter", [&](const toml::table& t, size_t i) {
+  absl::Status s = EachTable(&site, root, "meter", kMaxMeters, [&](const toml::table& t, size_t i) {
     return ParseMeter(&site, t, i);
   });
   if (s.ok())
-    s = EachTable(&site, root, "virtual_meter",
+    s = EachTable(&site, root, "virtual_meter", kMaxVirtualMeters,
                   [&](const toml::table& t, size_t i) { return ParseVirtual(&site, t, i); });
   if (s.ok())
-    s = EachTable(&site, root, "product",
+    s = EachTable(&site, root, "product", kMaxProducts,
                   [&](const toml::table& t, size_t i) { return ParseProduct(&site, t, i); });
   if (s.ok())
-    s = EachTable(&site, root, "process",
+    s = EachTable(&site, root, "process", kMaxProcesses,
                   [&](const toml::table& t, size_t i) { return ParseProcess(&site, t, i); });
   if (s.ok()) s = CheckReferences(site);
   if (!s.ok()) return s;
@@ -587,205 +625,9 @@ absl::StatusOr<Site> ParseSite(std::string_view text, std::string_view file) {
 }
 
 absl::StatusOr<Site> LoadSiteFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open site file"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ParseSite(ss.str(), path);
-}
-
-namespace {
-
-void PutOpt(toml::table* t, std::string_view key, const std::optional<double>& v) {
-  if (v) t->insert_or_assign(key, *v);
-}
-void PutStr(toml::table* t, std::string_view key, const std::string& v) {
-  if (!v.empty()) t->insert_or_assign(key, v);
-}
-
-}  // namespace
-
-std::string SiteToToml(const Site& site) {
-  toml::table root;
-  toml::table s;
-  PutStr(&s, "id", site.id);
-  PutStr(&s, "name", site.name);
-  PutStr(&s, "timezone", site.timezone);
-  PutStr(&s, "sector", site.sector);
-  PutStr(&s, "grid_region", site.grid_region);
-  if (site.grid_year) s.insert_or_assign("grid_year", site.grid_year);
-  PutStr(&s, "gwp", site.gwp);
-  PutStr(&s, "fuel_table", site.fuel_table);
-  PutStr(&s, "electricity_tce", site.electricity_tce);
-  PutOpt(&s, "electricity_coal_rate_gce_per_kwh", site.electricity_coal_rate_gce_per_kwh);
-  root.insert_or_assign("site", std::move(s));
-  toml::array meters;
-  for (const auto& m : site.meters) {
-    toml::table t;
-    PutStr(&t, "id", m.id);
-    PutStr(&t, "carrier", m.carrier);
-    PutStr(&t, "kind", m.kind);
-    PutStr(&t, "unit", m.unit);
-    PutStr(&t, "flow", m.flow);
-    PutStr(&t, "area", m.area);
-    PutStr(&t, "series", m.series);
-    if (m.rollover > 0) t.insert_or_assign("rollover", m.rollover);
-    PutOpt(&t, "ncv_gj_per_t", m.ncv_gj_per_t);
-    PutOpt(&t, "ncv_gj_per_10k_nm3", m.ncv_gj_per_10k_nm3);
-    PutOpt(&t, "carbon_tc_per_gj", m.carbon_tc_per_gj);
-    PutOpt(&t, "oxidation", m.oxidation);
-    PutOpt(&t, "enthalpy_kj_per_kg", m.enthalpy_kj_per_kg);
-    PutOpt(&t, "temperature_c", m.temperature_c);
-    if (!m.lab.empty()) {
-      toml::array lab;
-      for (const auto& l : m.lab) {
-        toml::table lt;
-        PutStr(&lt, "period", l.period);
-        PutOpt(&lt, "ncv_gj_per_t", l.ncv_gj_per_t);
-        PutOpt(&lt, "ncv_gj_per_10k_nm3", l.ncv_gj_per_10k_nm3);
-        PutOpt(&lt, "carbon_tc_per_gj", l.carbon_tc_per_gj);
-        PutOpt(&lt, "oxidation", l.oxidation);
-        lab.push_back(std::move(lt));
-      }
-      t.insert_or_assign("lab", std::move(lab));
-    }
-    meters.push_back(std::move(t));
-  }
-  if (!meters.empty()) root.insert_or_assign("meter", std::move(meters));
-  toml::array virt;
-  for (const auto& v : site.virtual_meters) {
-    toml::table t;
-    PutStr(&t, "id", v.id);
-    PutStr(&t, "formula", v.formula.text());
-    PutStr(&t, "carrier", v.carrier);
-    PutStr(&t, "unit", v.unit);
-    PutStr(&t, "flow", v.flow);
-    PutStr(&t, "area", v.area);
-    virt.push_back(std::move(t));
-  }
-  if (!virt.empty()) root.insert_or_assign("virtual_meter", std::move(virt));
-  toml::array products;
-  for (const auto& p : site.products) {
-    toml::table t;
-    PutStr(&t, "id", p.id);
-    PutStr(&t, "meter", p.meter);
-    if (!p.areas.empty()) {
-      toml::array a;
-      for (const auto& x : p.areas) a.push_back(x);
-      t.insert_or_assign("areas", std::move(a));
-    }
-    PutStr(&t, "benchmark", p.benchmark);
-    products.push_back(std::move(t));
-  }
-  if (!products.empty()) root.insert_or_assign("product", std::move(products));
-  toml::array processes;
-  for (const auto& p : site.processes) {
-    toml::table t;
-    PutStr(&t, "method", p.method);
-    PutStr(&t, "id", p.id);
-    PutStr(&t, "area", p.area);
-    bool inline_item = p.meters.count("meter") > 0;
-    for (const auto& [k, v] : p.meters) t.insert_or_assign(k, v);
-    for (const auto& [k, v] : p.numbers) t.insert_or_assign(k, v);
-    for (const auto& [k, v] : p.strings) t.insert_or_assign(k, v);
-    for (std::string_view list : {"inputs", "outputs"}) {
-      const auto& items = list == "inputs" ? p.inputs : p.outputs;
-      toml::array arr;
-      for (size_t i = (list == "inputs" && inline_item) ? 1 : 0; i < items.size(); ++i) {
-        const auto& it = items[i];
-        toml::table x;
-        PutStr(&x, "meter", it.meter);
-        PutStr(&x, "material", it.material);
-        PutOpt(&x, "purity", it.purity);
-        PutOpt(&x, "fraction", it.fraction);
-        PutOpt(&x, "ef_tco2_per_t", it.ef_tco2_per_t);
-        PutOpt(&x, "carbon_content", it.carbon_content);
-        arr.push_back(std::move(x));
-      }
-      if (!arr.empty()) t.insert_or_assign(list, std::move(arr));
-    }
-    processes.push_back(std::move(t));
-  }
-  if (!processes.empty()) root.insert_or_assign("process", std::move(processes));
-  std::ostringstream out;
-  out << root << "\n";
-  return out.str();
-}
-
-nlohmann::json SiteToJson(const Site& site) {
-  using nlohmann::json;
-  auto opt = [](json* j, const char* k, const std::optional<double>& v) {
-    if (v) (*j)[k] = *v;
-  };
-  json j = {{"id", site.id},
-            {"name", site.name},
-            {"timezone", site.timezone},
-            {"sector", site.sector},
-            {"grid_region", site.grid_region},
-            {"gwp", site.gwp},
-            {"fuel_table", site.fuel_table},
-            {"electricity_tce", site.electricity_tce}};
-  if (site.grid_year) j["grid_year"] = site.grid_year;
-  opt(&j, "electricity_coal_rate_gce_per_kwh", site.electricity_coal_rate_gce_per_kwh);
-  j["meters"] = json::array();
-  for (const auto& m : site.meters) {
-    json x = {
-        {"id", m.id}, {"carrier", m.carrier}, {"kind", m.kind}, {"unit", m.unit}, {"flow", m.flow}};
-    if (!m.area.empty()) x["area"] = m.area;
-    if (!m.series.empty()) x["series"] = m.series;
-    if (m.rollover > 0) x["rollover"] = m.rollover;
-    opt(&x, "ncv_gj_per_t", m.ncv_gj_per_t);
-    opt(&x, "ncv_gj_per_10k_nm3", m.ncv_gj_per_10k_nm3);
-    opt(&x, "carbon_tc_per_gj", m.carbon_tc_per_gj);
-    opt(&x, "oxidation", m.oxidation);
-    opt(&x, "enthalpy_kj_per_kg", m.enthalpy_kj_per_kg);
-    opt(&x, "temperature_c", m.temperature_c);
-    for (const auto& l : m.lab) {
-      json y = {{"period", l.period}};
-      opt(&y, "ncv_gj_per_t", l.ncv_gj_per_t);
-      opt(&y, "ncv_gj_per_10k_nm3", l.ncv_gj_per_10k_nm3);
-      opt(&y, "carbon_tc_per_gj", l.carbon_tc_per_gj);
-      opt(&y, "oxidation", l.oxidation);
-      x["lab"].push_back(y);
-    }
-    j["meters"].push_back(x);
-  }
-  j["virtual_meters"] = json::array();
-  for (const auto& v : site.virtual_meters) {
-    j["virtual_meters"].push_back({{"id", v.id},
-                                   {"formula", v.formula.text()},
-                                   {"carrier", v.carrier},
-                                   {"unit", v.unit},
-                                   {"flow", v.flow},
-                                   {"area", v.area}});
-  }
-  j["products"] = json::array();
-  for (const auto& p : site.products) {
-    j["products"].push_back(
-        {{"id", p.id}, {"meter", p.meter}, {"areas", p.areas}, {"benchmark", p.benchmark}});
-  }
-  j["processes"] = json::array();
-  for (const auto& p : site.processes) {
-    json x = {{"method", p.method}, {"id", p.id}};
-    if (!p.area.empty()) x["area"] = p.area;
-    for (const auto& [k, v] : p.meters) x[k] = v;
-    for (const auto& [k, v] : p.numbers) x[k] = v;
-    for (const auto& [k, v] : p.strings) x[k] = v;
-    for (std::string_view list : {"inputs", "outputs"}) {
-      const auto& items = list == "inputs" ? p.inputs : p.outputs;
-      for (const auto& it : items) {
-        json y = {{"meter", it.meter}};
-        if (!it.material.empty()) y["material"] = it.material;
-        opt(&y, "purity", it.purity);
-        opt(&y, "fraction", it.fraction);
-        opt(&y, "ef_tco2_per_t", it.ef_tco2_per_t);
-        opt(&y, "carbon_content", it.carbon_content);
-        x[std::string(list)].push_back(y);
-      }
-    }
-    j["processes"].push_back(x);
-  }
-  return j;
+  auto text = ReadInputFile(Env::Default(), path, "a site file", kMaxSiteFileBytes);
+  if (!text.ok()) return text.status();
+  return ParseSite(*text, path);
 }
 
 }  // namespace dc::model

@@ -125,6 +125,18 @@ struct Site {
   std::string Where(Pos p) const;
 };
 
+// Bounds of a site file (docs/site-file.md "Limits"). Larger input is an error naming the
+// file, line, column and field, never a crash or an unbounded allocation.
+inline constexpr size_t kMaxSiteFileBytes = 4 << 20;  // the whole file, 4 MiB
+inline constexpr size_t kMaxSiteTextBytes = 256;      // names, carriers, units, areas, ...
+inline constexpr size_t kMaxSiteIdBytes = 64;         // site, meter, product, process ids
+inline constexpr size_t kMaxSeriesKeyBytes = 1024;    // a meter's `series`
+inline constexpr size_t kMaxMeters = 10000;           // [[meter]]
+inline constexpr size_t kMaxVirtualMeters = 1000;     // [[virtual_meter]]
+inline constexpr size_t kMaxProducts = 1000;          // [[product]]
+inline constexpr size_t kMaxProcesses = 1000;         // [[process]]
+inline constexpr size_t kMaxListEntries = 1000;  // [[meter.lab]], inputs, outputs, areas (each)
+
 // Parses a site file. `file` names it in errors.
 absl::StatusOr<Site> ParseSite(std::string_view toml, std::string_view file);
 absl::StatusOr<Site> LoadSiteFile(const std::string& path);

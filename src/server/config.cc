@@ -6,7 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/env.h"
+#include "common/input_file.h"
 #include "common/strings.h"
+#include "common/toml_depth.h"
 #include "server/params.h"
 #include "toml++/toml.h"
 
@@ -158,6 +160,15 @@ absl::Status Apply(const toml::table& table, const std::string& prefix, std::str
 }  // namespace
 
 absl::Status ApplyConfigToml(std::string_view text, std::string_view origin, ServeConfig* config) {
+  if (text.size() > kMaxConfigBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(AV(origin), ": ", text.size(),
+                                                   " bytes is larger than the limit of ",
+                                                   kMaxConfigBytes, " bytes"));
+  }
+  if (auto depth = CheckTomlDepth(text); !depth.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(AV(origin), " line ", depth.line, ", column ",
+                                                   depth.column, ": ", depth.message));
+  }
   toml::table table;
   try {
     table = toml::parse(text, origin);
@@ -170,7 +181,7 @@ absl::Status ApplyConfigToml(std::string_view text, std::string_view origin, Ser
 }
 
 absl::Status LoadConfigFile(const std::string& path, ServeConfig* config) {
-  auto text = ReadFileToString(Env::Default(), path);
+  auto text = ReadInputFile(Env::Default(), path, "a configuration file", kMaxConfigBytes);
   if (!text.ok()) return text.status();
   return ApplyConfigToml(*text, path, config);
 }

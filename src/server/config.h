@@ -20,6 +20,9 @@ struct ServeConfig {
   std::string log_level = "info";      // [log] level: trace|debug|info|warn|error|off
 };
 
+// Largest configuration file accepted (1 MiB); its TOML nests at most kMaxTomlDepth levels.
+inline constexpr size_t kMaxConfigBytes = 1 << 20;
+
 // Applies the keys of TOML document `text` (file name `origin`, for messages) onto *config.
 // Unknown keys, wrong types and invalid values are errors naming the key and the file.
 absl::Status ApplyConfigToml(std::string_view text, std::string_view origin, ServeConfig* config);

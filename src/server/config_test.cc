@@ -93,5 +93,27 @@ TEST(ConfigTest, ExampleFileIsValidAndHoldsTheDefaults) {
   EXPECT_EQ(c.log_level, defaults.log_level);
 }
 
+TEST(ConfigTest, DeepOrHugeFilesAreErrorsNotCrashes) {
+  std::string dots = "[http]\nx";
+  for (int i = 0; i < 100000; ++i) dots += ".a";
+  dots += " = 1\n";
+  std::string e = Error(dots);
+  EXPECT_NE(e.find("f.toml line 2, column"), std::string::npos) << e;
+  EXPECT_NE(e.find("TOML nests deeper than 32 levels"), std::string::npos) << e;
+  e = Error("a = " + std::string(100000, '[') + std::string(100000, ']'));
+  EXPECT_NE(e.find("nests deeper"), std::string::npos) << e;
+  std::string tables = "a = ";
+  for (int i = 0; i < 100; ++i) tables += "{a = ";
+  e = Error(tables + "\n");
+  EXPECT_NE(e.find("nests deeper"), std::string::npos) << e;
+  e = Error("# " + std::string(kMaxConfigBytes, 'x') + "\n");
+  EXPECT_NE(e.find("larger than the limit of 1048576 bytes"), std::string::npos) << e;
+  ServeConfig c;
+  absl::Status s = LoadConfigFile(::testing::TempDir(), &c);
+  EXPECT_NE(std::string(s.message()).find("is a directory, expected a configuration file"),
+            std::string::npos)
+      << s;
+}
+
 }  // namespace
 }  // namespace dc::server

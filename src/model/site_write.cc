@@ -1,0 +1,204 @@
+// Writing a Site back: TOML (SiteToToml) and the JSON form (SiteToJson).
+#include <sstream>
+
+#include "model/site.h"
+#include "nlohmann/json.hpp"
+#include "toml++/toml.h"
+
+namespace dc::model {
+
+namespace {
+
+void PutOpt(toml::table* t, std::string_view key, const std::optional<double>& v) {
+  if (v) t->insert_or_assign(key, *v);
+}
+void PutStr(toml::table* t, std::string_view key, const std::string& v) {
+  if (!v.empty()) t->insert_or_assign(key, v);
+}
+
+}  // namespace
+
+std::string SiteToToml(const Site& site) {
+  toml::table root;
+  toml::table s;
+  PutStr(&s, "id", site.id);
+  PutStr(&s, "name", site.name);
+  PutStr(&s, "timezone", site.timezone);
+  PutStr(&s, "sector", site.sector);
+  PutStr(&s, "grid_region", site.grid_region);
+  if (site.grid_year) s.insert_or_assign("grid_year", site.grid_year);
+  PutStr(&s, "gwp", site.gwp);
+  PutStr(&s, "fuel_table", site.fuel_table);
+  PutStr(&s, "electricity_tce", site.electricity_tce);
+  PutOpt(&s, "electricity_coal_rate_gce_per_kwh", site.electricity_coal_rate_gce_per_kwh);
+  root.insert_or_assign("site", std::move(s));
+  toml::array meters;
+  for (const auto& m : site.meters) {
+    toml::table t;
+    PutStr(&t, "id", m.id);
+    PutStr(&t, "carrier", m.carrier);
+    PutStr(&t, "kind", m.kind);
+    PutStr(&t, "unit", m.unit);
+    PutStr(&t, "flow", m.flow);
+    PutStr(&t, "area", m.area);
+    PutStr(&t, "series", m.series);
+    if (m.rollover > 0) t.insert_or_assign("rollover", m.rollover);
+    PutOpt(&t, "ncv_gj_per_t", m.ncv_gj_per_t);
+    PutOpt(&t, "ncv_gj_per_10k_nm3", m.ncv_gj_per_10k_nm3);
+    PutOpt(&t, "carbon_tc_per_gj", m.carbon_tc_per_gj);
+    PutOpt(&t, "oxidation", m.oxidation);
+    PutOpt(&t, "enthalpy_kj_per_kg", m.enthalpy_kj_per_kg);
+    PutOpt(&t, "temperature_c", m.temperature_c);
+    if (!m.lab.empty()) {
+      toml::array lab;
+      for (const auto& l : m.lab) {
+        toml::table lt;
+        PutStr(&lt, "period", l.period);
+        PutOpt(&lt, "ncv_gj_per_t", l.ncv_gj_per_t);
+        PutOpt(&lt, "ncv_gj_per_10k_nm3", l.ncv_gj_per_10k_nm3);
+        PutOpt(&lt, "carbon_tc_per_gj", l.carbon_tc_per_gj);
+        PutOpt(&lt, "oxidation", l.oxidation);
+        lab.push_back(std::move(lt));
+      }
+      t.insert_or_assign("lab", std::move(lab));
+    }
+    meters.push_back(std::move(t));
+  }
+  if (!meters.empty()) root.insert_or_assign("meter", std::move(meters));
+  toml::array virt;
+  for (const auto& v : site.virtual_meters) {
+    toml::table t;
+    PutStr(&t, "id", v.id);
+    PutStr(&t, "formula", v.formula.text());
+    PutStr(&t, "carrier", v.carrier);
+    PutStr(&t, "unit", v.unit);
+    PutStr(&t, "flow", v.flow);
+    PutStr(&t, "area", v.area);
+    virt.push_back(std::move(t));
+  }
+  if (!virt.empty()) root.insert_or_assign("virtual_meter", std::move(virt));
+  toml::array products;
+  for (const auto& p : site.products) {
+    toml::table t;
+    PutStr(&t, "id", p.id);
+    PutStr(&t, "meter", p.meter);
+    if (!p.areas.empty()) {
+      toml::array a;
+      for (const auto& x : p.areas) a.push_back(x);
+      t.insert_or_assign("areas", std::move(a));
+    }
+    PutStr(&t, "benchmark", p.benchmark);
+    products.push_back(std::move(t));
+  }
+  if (!products.empty()) root.insert_or_assign("product", std::move(products));
+  toml::array processes;
+  for (const auto& p : site.processes) {
+    toml::table t;
+    PutStr(&t, "method", p.method);
+    PutStr(&t, "id", p.id);
+    PutStr(&t, "area", p.area);
+    bool inline_item = p.meters.count("meter") > 0;
+    for (const auto& [k, v] : p.meters) t.insert_or_assign(k, v);
+    for (const auto& [k, v] : p.numbers) t.insert_or_assign(k, v);
+    for (const auto& [k, v] : p.strings) t.insert_or_assign(k, v);
+    for (std::string_view list : {"inputs", "outputs"}) {
+      const auto& items = list == "inputs" ? p.inputs : p.outputs;
+      toml::array arr;
+      for (size_t i = (list == "inputs" && inline_item) ? 1 : 0; i < items.size(); ++i) {
+        const auto& it = items[i];
+        toml::table x;
+        PutStr(&x, "meter", it.meter);
+        PutStr(&x, "material", it.material);
+        PutOpt(&x, "purity", it.purity);
+        PutOpt(&x, "fraction", it.fraction);
+        PutOpt(&x, "ef_tco2_per_t", it.ef_tco2_per_t);
+        PutOpt(&x, "carbon_content", it.carbon_content);
+        arr.push_back(std::move(x));
+      }
+      if (!arr.empty()) t.insert_or_assign(list, std::move(arr));
+    }
+    processes.push_back(std::move(t));
+  }
+  if (!processes.empty()) root.insert_or_assign("process", std::move(processes));
+  std::ostringstream out;
+  out << root << "\n";
+  return out.str();
+}
+
+nlohmann::json SiteToJson(const Site& site) {
+  using nlohmann::json;
+  auto opt = [](json* j, const char* k, const std::optional<double>& v) {
+    if (v) (*j)[k] = *v;
+  };
+  json j = {{"id", site.id},
+            {"name", site.name},
+            {"timezone", site.timezone},
+            {"sector", site.sector},
+            {"grid_region", site.grid_region},
+            {"gwp", site.gwp},
+            {"fuel_table", site.fuel_table},
+            {"electricity_tce", site.electricity_tce}};
+  if (site.grid_year) j["grid_year"] = site.grid_year;
+  opt(&j, "electricity_coal_rate_gce_per_kwh", site.electricity_coal_rate_gce_per_kwh);
+  j["meters"] = json::array();
+  for (const auto& m : site.meters) {
+    json x = {
+        {"id", m.id}, {"carrier", m.carrier}, {"kind", m.kind}, {"unit", m.unit}, {"flow", m.flow}};
+    if (!m.area.empty()) x["area"] = m.area;
+    if (!m.series.empty()) x["series"] = m.series;
+    if (m.rollover > 0) x["rollover"] = m.rollover;
+    opt(&x, "ncv_gj_per_t", m.ncv_gj_per_t);
+    opt(&x, "ncv_gj_per_10k_nm3", m.ncv_gj_per_10k_nm3);
+    opt(&x, "carbon_tc_per_gj", m.carbon_tc_per_gj);
+    opt(&x, "oxidation", m.oxidation);
+    opt(&x, "enthalpy_kj_per_kg", m.enthalpy_kj_per_kg);
+    opt(&x, "temperature_c", m.temperature_c);
+    for (const auto& l : m.lab) {
+      json y = {{"period", l.period}};
+      opt(&y, "ncv_gj_per_t", l.ncv_gj_per_t);
+      opt(&y, "ncv_gj_per_10k_nm3", l.ncv_gj_per_10k_nm3);
+      opt(&y, "carbon_tc_per_gj", l.carbon_tc_per_gj);
+      opt(&y, "oxidation", l.oxidation);
+      x["lab"].push_back(y);
+    }
+    j["meters"].push_back(x);
+  }
+  j["virtual_meters"] = json::array();
+  for (const auto& v : site.virtual_meters) {
+    j["virtual_meters"].push_back({{"id", v.id},
+                                   {"formula", v.formula.text()},
+                                   {"carrier", v.carrier},
+                                   {"unit", v.unit},
+                                   {"flow", v.flow},
+                                   {"area", v.area}});
+  }
+  j["products"] = json::array();
+  for (const auto& p : site.products) {
+    j["products"].push_back(
+        {{"id", p.id}, {"meter", p.meter}, {"areas", p.areas}, {"benchmark", p.benchmark}});
+  }
+  j["processes"] = json::array();
+  for (const auto& p : site.processes) {
+    json x = {{"method", p.method}, {"id", p.id}};
+    if (!p.area.empty()) x["area"] = p.area;
+    for (const auto& [k, v] : p.meters) x[k] = v;
+    for (const auto& [k, v] : p.numbers) x[k] = v;
+    for (const auto& [k, v] : p.strings) x[k] = v;
+    for (std::string_view list : {"inputs", "outputs"}) {
+      const auto& items = list == "inputs" ? p.inputs : p.outputs;
+      for (const auto& it : items) {
+        json y = {{"meter", it.meter}};
+        if (!it.material.empty()) y["material"] = it.material;
+        opt(&y, "purity", it.purity);
+        opt(&y, "fraction", it.fraction);
+        opt(&y, "ef_tco2_per_t", it.ef_tco2_per_t);
+        opt(&y, "carbon_content", it.carbon_content);
+        x[std::string(list)].push_back(y);
+      }
+    }
+    j["processes"].push_back(x);
+  }
+  return j;
+}
+
+}  // namespace dc::model
