@@ -158,6 +158,10 @@ class Engine final : public Store {
   void InsertLocked(const PointBatch& batch);
   absl::Status FlushLocked();
   absl::Status CompactLocked(size_t min_segments);
+  // Removes the files of segments no Version uses any more, and any an earlier call could not
+  // remove. Failures are kept for the next call (retried) and reported: a file left behind
+  // would bring its data back at the next open. REQUIRES: maint_mu_ held.
+  absl::Status RemoveObsoleteLocked(std::vector<std::string> paths);
   // Writes `series` (key, sorted points) into new segment files, one per partition.
   absl::Status WriteSegments(const std::vector<std::pair<std::string, std::vector<Sample>>>& series,
                              uint64_t fixed_seq, std::vector<std::shared_ptr<SegmentReader>>* out);
@@ -197,6 +201,7 @@ class Engine final : public Store {
   std::string recovery_;
 
   std::mutex maint_mu_;  // one flush / compaction / drop at a time
+  std::vector<std::string> unremoved_;  // GUARDED_BY(maint_mu_): obsolete files still on disk
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::string> keys_;                                         // GUARDED_BY(mu_), by id
@@ -603,9 +608,27 @@ absl::Status Engine::CompactLocked(size_t min_segments) {
       std::lock_guard<std::mutex> l(mu_);
       InstallLocked(out, remove);
     }
-    for (const auto& p : paths) (void)env_->RemoveFile(p);
+    if (s = RemoveObsoleteLocked(std::move(paths)); !s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+absl::Status Engine::RemoveObsoleteLocked(std::vector<std::string> paths) {
+  paths.insert(paths.begin(), unremoved_.begin(), unremoved_.end());
+  unremoved_.clear();
+  absl::Status first;
+  for (std::string& p : paths) {
+    absl::Status s = env_->RemoveFile(p);
+    if (s.ok() || absl::IsNotFound(s)) continue;
+    if (first.ok()) first = s;
+    unremoved_.push_back(std::move(p));
+  }
+  if (unremoved_.empty()) return absl::OkStatus();
+  return absl::Status(first.code(),
+                      absl::StrCat("could not remove ", unremoved_.size(),
+                                   " obsolete segment file(s) (retried at the next maintenance; "
+                                   "until then a restart would bring their data back): ",
+                                   first.message()));
 }
 
 absl::StatusOr<int> Engine::DropPartitionsBefore(int64_t cutoff_ns) {
@@ -625,7 +648,10 @@ absl::StatusOr<int> Engine::DropPartitionsBefore(int64_t cutoff_ns) {
     }
     if (!remove.empty()) InstallLocked({}, remove);
   }
-  for (const auto& p : paths) (void)env_->RemoveFile(p);
+  if (absl::Status s = RemoveObsoleteLocked(std::move(paths)); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("retention dropped ", dropped,
+                                               " partition(s) but ", s.message()));
+  }
   return dropped;
 }
 
@@ -1016,10 +1042,15 @@ void Engine::BackgroundLoop() {
       // Merge many small files soon; merge any overlap once ingest has been quiet a while.
       s = CompactLocked(env_->MonotonicNanos() - last_flush_ns_ > kCompactQuietNs ? 2 : 8);
     }
-    if (s.ok() && opt_.retention_ns > 0 && now - last_retention > kNanosPerMinute) {
+    if (s.ok() && now - last_retention > kNanosPerMinute) {
       last_retention = now;
-      auto r = DropPartitionsBefore(env_->NowNanos() - opt_.retention_ns);
-      if (!r.ok()) s = r.status();
+      if (opt_.retention_ns > 0) {
+        auto r = DropPartitionsBefore(env_->NowNanos() - opt_.retention_ns);
+        if (!r.ok()) s = r.status();
+      } else {
+        std::lock_guard<std::mutex> m(maint_mu_);
+        s = RemoveObsoleteLocked({});  // files an earlier compaction could not remove
+      }
     }
     if (!s.ok())
       std::fprintf(stderr, "dualcarbon: background maintenance: %s\n", s.ToString().c_str());
