@@ -24,6 +24,7 @@
 #include "server/errors.h"
 #include "server/metrics.h"
 #include "server/router.h"
+#include "server/scope.h"
 #include "spdlog/spdlog.h"
 
 namespace dc::server {
@@ -360,10 +361,6 @@ void Server::Impl::Handle(const http::request<http::string_body>& msg, std::stri
       res->headers.emplace_back("WWW-Authenticate", "Bearer realm=\"dualcarbon\"");
       return fail(info.status());
     }
-    if (!Allows(info->role, route.access)) {
-      return fail(absl::PermissionDeniedError(absl::StrCat(
-          "a ", AV(RoleName(info->role)), " token may not use ", AV(method), " ", AV(path))));
-    }
     token = std::move(*info);
   }
 
@@ -379,6 +376,7 @@ void Server::Impl::Handle(const http::request<http::string_body>& msg, std::stri
   req.token = token ? &*token : nullptr;
   req.scratch = scratch;
   req.received_ns = Env::Default()->NowNanos();
+  if (absl::Status s = Authorize(route, req); !s.ok()) return fail(s);  // role and scope
   if (method == "POST" && path == "/query" &&
       absl::StartsWithIgnoreCase(AV(req.content_type), "application/x-www-form-urlencoded")) {
     auto form = Params::Parse(*body);
