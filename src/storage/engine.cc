@@ -155,8 +155,8 @@ class Engine final : public Store {
   std::string recovery_report() const override { return recovery_; }
 
  private:
-  uint32_t InternLocked(std::string_view key);
-  void InsertLocked(const PointBatch& batch);
+  uint32_t InternLocked(std::string_view key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void InsertLocked(const PointBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
   absl::Status CompactLocked(size_t min_segments) ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
   // Removes the files of segments no Version uses any more, and any an earlier call could not
@@ -169,7 +169,8 @@ class Engine final : public Store {
                              uint64_t fixed_seq, std::vector<std::shared_ptr<SegmentReader>>* out);
   // New Version = old + `add` - `remove`. REQUIRES: mu_ held.
   void InstallLocked(const std::vector<std::shared_ptr<SegmentReader>>& add,
-                     const std::vector<const SegmentReader*>& remove);
+                     const std::vector<const SegmentReader*>& remove)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string SegmentPath(int64_t partition, uint64_t file_no) const {
     return absl::StrFormat("%s/%016x-%012d%s", seg_dir_, static_cast<uint64_t>(partition), file_no,
                            kSegmentSuffix);
@@ -206,15 +207,15 @@ class Engine final : public Store {
   std::vector<std::string> unremoved_ ABSL_GUARDED_BY(maint_mu_);  // obsolete, still on disk
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
-  std::vector<std::string> keys_;                                         // GUARDED_BY(mu_), by id
-  absl::flat_hash_map<std::string, uint32_t, StringHash, StringEq> ids_;  // GUARDED_BY(mu_)
-  std::shared_ptr<Head> mem_;                                             // GUARDED_BY(mu_)
-  std::shared_ptr<Head> imm_;                                             // GUARDED_BY(mu_)
-  std::shared_ptr<const Version> version_;                                // GUARDED_BY(mu_)
-  uint64_t next_file_ = 1;                                                // GUARDED_BY(mu_)
-  uint64_t next_seq_ = 1;                                                 // GUARDED_BY(mu_)
+  std::vector<std::string> keys_ ABSL_GUARDED_BY(mu_);  // by id
+  absl::flat_hash_map<std::string, uint32_t, StringHash, StringEq> ids_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<Head> mem_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<Head> imm_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const Version> version_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_file_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t last_flush_ns_ = 0;
-  bool stop_ = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread bg_;
 
   struct GridKey {
@@ -225,8 +226,8 @@ class Engine final : public Store {
     bool operator==(const GridKey&) const = default;
   };
   absl::Mutex grid_mu_;
-  std::vector<std::pair<GridKey, std::shared_ptr<const BucketGrid>>>
-      grids_;  // GUARDED_BY(grid_mu_)
+  std::vector<std::pair<GridKey, std::shared_ptr<const BucketGrid>>> grids_
+      ABSL_GUARDED_BY(grid_mu_);
 };
 
 absl::StatusOr<std::shared_ptr<const BucketGrid>> Engine::Grid(const AggregateRequest& req) {
@@ -736,8 +737,13 @@ absl::Status Engine::Collect(const Snapshot& snap, int64_t lo, int64_t hi, Stats
           size_t before = out->size();
           absl::Status s = DecodeBlock(*data, st.count, out);
           if (!s.ok()) {
+            std::string key;
+            {
+              absl::MutexLock l(&mu_);  // keys_ may grow (reallocate) meanwhile
+              key = keys_[snap.id];
+            }
             return absl::DataLossError(
-                absl::StrCat("block of ", keys_[snap.id], " unreadable: ", s.message()));
+                absl::StrCat("block of ", key, " unreadable: ", s.message()));
           }
           // Trim to [lo, hi).
           if (st.t_first < lo || st.t_last >= hi) {
