@@ -66,8 +66,9 @@ check "reference show carrier" grep -q 'units: kWh, MWh, GWh' "$TMP/carrier"
 if "$BIN" import --help >/dev/null 2>&1; then
   DATA="$TMP/data"
   # grid-in is an interval meter: 600 000 kWh on 03-15 and 400 000 kWh on 03-31 (+08:00); the
-  # third point is one second after the period and must not count. Default series key.
-  printf 'meter,id=grid-in value=600000 1741968000000000000\nmeter,id=grid-in value=400000 1743350400000000000\nmeter,id=grid-in value=5 1743436801000000000\n' >"$TMP/points.lp"
+  # third point is one second after the period and must not count. Default series key
+  # (meter,id=<meter id>,site=<site id> value); an untagged key of the same id must not count.
+  printf 'meter,id=grid-in,site=%s value=600000 1741968000000000000\nmeter,id=grid-in,site=%s value=400000 1743350400000000000\nmeter,id=grid-in,site=%s value=5 1743436801000000000\nmeter,id=grid-in value=999 1742968000000000000\n' cement-a cement-a cement-a >"$TMP/points.lp"
   "$BIN" import --data-dir "$DATA" "$TMP/points.lp" >/dev/null 2>&1
   check "import into the store" test $? -eq 0
   "$BIN" account --site "$CASE/site.toml" --data-dir "$DATA" --period 2025-03 >"$TMP/store.json" 2>"$TMP/err"

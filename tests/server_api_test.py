@@ -45,16 +45,18 @@ st, doc = srv.json("GET", "/api/v1/series", token=admin[:-1] + ("A" if admin[-1]
 check(st == 401, "token with one wrong character -> 401")
 
 print("== tokens created by the CLI while the server runs; roles")
-rc, writer, err = token_cli(BIN, data, "create", "--role", "write", "--name", "plant-gw", "--site", "s1")
+rc, writer, err = token_cli(BIN, data, "create", "--role", "write", "--name", "plant-gw")
 check(rc == 0 and writer.startswith("dc_"), f"token create --role write prints a token ({err})")
 rc, reader, _ = token_cli(BIN, data, "create", "--role", "read", "--name", "dashboard")
 check(rc == 0 and reader.startswith("dc_"), "token create --role read")
+rc, scoped, _ = token_cli(BIN, data, "create", "--role", "read", "--name", "site-s1", "--site", "s1")
+check(rc == 0 and scoped.startswith("dc_"), "token create --site s1")
 rc, _, err = token_cli(BIN, data, "create", "--role", "superuser")
 check(rc != 0 and "role" in err, "token create with a bad role fails naming the role")
 rc, out, _ = token_cli(BIN, data, "list", "--json")
 lst = json.loads(out) if rc == 0 else []
-check(len(lst) == 3 and {t["role"] for t in lst} == {"admin", "write", "read"}, "token list shows 3 tokens with roles")
-check(any(t["site"] == "s1" and t["name"] == "plant-gw" for t in lst), "token records carry the site scope")
+check(len(lst) == 4 and {t["role"] for t in lst} == {"admin", "write", "read"}, "token list shows 4 tokens with roles")
+check(any(t["site"] == "s1" and t["name"] == "site-s1" for t in lst), "token records carry the site scope")
 check(writer not in out and reader not in out, "token list never shows secrets")
 check(wait_until(lambda: srv.request("POST", f"/write?precision=s", body=f"{KWH}=1 {T0}\n", token=writer)[0] == 204, 5),
       "running server accepts a token created after it started")

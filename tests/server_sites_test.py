@@ -41,6 +41,7 @@ def readings_to_lp(case_dir):
     site = tomllib.loads(read(os.path.join(case_dir, "site.toml")))
     tz = zoneinfo.ZoneInfo(site["site"].get("timezone", "Asia/Shanghai"))
     series = {m["id"]: m.get("series") for m in site.get("meter", [])}
+    site_id = site["site"]["id"]
     lines = []
     rows = read(os.path.join(case_dir, "readings.csv")).splitlines()
     header = rows[0].split(",")
@@ -59,7 +60,8 @@ def readings_to_lp(case_dir):
             head, field = key.rsplit(" ", 1)
             lines.append(f"{head} {field}={cols[iv]} {ns}")
         else:
-            lines.append(f"meter,id={lp_escape(meter)} value={cols[iv]} {ns}")
+            # The default key: every series belongs to one site.
+            lines.append(f"meter,id={lp_escape(meter)},site={lp_escape(site_id)} value={cols[iv]} {ns}")
     return "\n".join(lines) + "\n"
 
 

@@ -134,7 +134,7 @@ TEST(HttpReadings, SameInventoryAsCsv) {
   auto z = *LoadZone("Asia/Shanghai");
   auto t = [&](const char* s) { return *ParseTime(s, z); };
   std::map<std::string, std::vector<Sample>> points = {
-      {"meter,id=grid-in value",
+      {"meter,id=grid-in,site=remote value",
        {{t("2025-02-28 12:00"), 100},
         {t("2025-03-15 00:00"), 5100},
         {t("2025-04-01 12:00"), 10100}}},
@@ -153,8 +153,9 @@ TEST(HttpReadings, SameInventoryAsCsv) {
   EXPECT_EQ(peer.requests(), 2);
 
   std::string csv = "time,meter,value\n";
-  for (const auto& [meter, series] : std::map<std::string, std::string>{
-           {"grid-in", "meter,id=grid-in value"}, {"coke", "fuel,id=coke,site=remote t"}}) {
+  for (const auto& [meter, series] :
+       std::map<std::string, std::string>{{"grid-in", "meter,id=grid-in,site=remote value"},
+                                          {"coke", "fuel,id=coke,site=remote t"}}) {
     for (const Sample& s : points[series])
       csv += FormatTime(s.t, z) + "," + meter + "," + FormatNumber(s.v) + "\n";
   }

@@ -261,7 +261,11 @@ TEST(StoreSource, SameResultAsCsv) {
   Inventory from_csv = Account(site, Csv(rows), "2025-03");
   ExpectNear(from_store->total_tco2e, from_csv.total_tco2e, "total_tco2e");
   ExpectNear(from_store->total_tce, from_csv.total_tce, "total_tce");
-  EXPECT_EQ(MeterSeriesKey(*site.FindMeter("grid")), "meter,id=grid value");
+  // The default key carries the site: two sites with a meter "grid" never share a series.
+  EXPECT_EQ(MeterSeriesKey(*site.FindMeter("grid")), "meter,id=grid,site=prop value");
+  model::Meter other = *site.FindMeter("grid");
+  other.site = "other";
+  EXPECT_NE(MeterSeriesKey(other), MeterSeriesKey(*site.FindMeter("grid")));
   store = decltype(store)(absl::UnknownError("closed"));
   std::filesystem::remove_all(dir);
 }

@@ -26,6 +26,7 @@ std::string MeterSeriesKey(const model::Meter& meter) {
   SeriesKeyParts parts;
   parts.measurement = "meter";
   parts.tags = {{"id", meter.id}};
+  if (!meter.site.empty()) parts.tags.emplace_back("site", meter.site);  // each site its own
   parts.field = "value";
   return FormatSeriesKey(parts);
 }

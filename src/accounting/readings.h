@@ -82,9 +82,8 @@ class CsvReadings : public DataSource {
   size_t rows_ = 0;
 };
 
-// Readings from the embedded store. A meter's series is its `series` key, or by default
-// "meter,id=<meter id> value". Counters are read `margin_ns` beyond each bound to find
-// the readings on either side.
+// Readings from the embedded store. A meter's series is MeterSeriesKey(meter). Counters are read
+// `margin_ns` beyond each bound to find the readings on either side.
 class StoreReadings : public DataSource {
  public:
   StoreReadings(Store& store, std::string describe, int64_t margin_ns);
@@ -104,7 +103,8 @@ class StoreReadings : public DataSource {
   int64_t margin_ns_;
 };
 
-// The series key of a meter: its `series`, else "meter,id=<id> value".
+// The series key of a meter: its `series`, else "meter,id=<meter id>,site=<site id> value"
+// (every series belongs to one site: two sites with the same meter id never share a key).
 std::string MeterSeriesKey(const model::Meter& meter);
 
 }  // namespace dc::accounting

@@ -54,7 +54,7 @@ void List(const TokenFlags& f) {
                      {"site", t.site},
                      {"created", FormatTime(t.created_ns, absl::UTCTimeZone())}});
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return;
   }
   std::cout << "id            role   site        created                name\n";
@@ -84,7 +84,8 @@ void RegisterToken(CLI::App& app) {
   create->add_option("--data-dir", flags->data_dir, "data directory")->required();
   create->add_option("--role", flags->role, "admin | write | read")->required();
   create->add_option("--name", flags->name, "label shown by token list");
-  create->add_option("--site", flags->site, "scope: site or park id (recorded; enforced later)");
+  create->add_option("--site", flags->site,
+                     "scope: the one site the token may use (default: all sites)");
   create->callback([flags] { Create(*flags); });
 
   auto* list = cmd->add_subcommand("list", "List tokens (never their secrets)");

@@ -19,6 +19,8 @@ namespace dc {
 namespace {
 
 constexpr char kStorageFaultUrl[] = "type.dualcarbon/storage-fault";
+constexpr mode_t kFileMode = 0600;  // data, WAL, segments, tokens, locks: owner only
+constexpr mode_t kDirMode = 0700;
 
 absl::Status PosixError(std::string_view op, const std::string& path, int err) {
   std::string msg = absl::StrCat(AV(op), " ", path, ": ", std::strerror(err));
@@ -144,13 +146,13 @@ class MmapFile final : public RandomAccessFile {
 class PosixEnv final : public Env {
  public:
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kFileMode);
     if (fd < 0) return PosixError("open", path, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, 0));
   }
   absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
       const std::string& path) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, kFileMode);
     if (fd < 0) return PosixError("open", path, errno);
     struct stat st;
     if (::fstat(fd, &st) != 0) {
@@ -209,7 +211,7 @@ class PosixEnv final : public Env {
     for (size_t i = 0; i <= path.size(); ++i) {
       if (i == path.size() || (path[i] == '/' && i > 0)) {
         cur = path.substr(0, i);
-        if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
+        if (::mkdir(cur.c_str(), kDirMode) != 0 && errno != EEXIST) {
           return PosixError("mkdir", cur, errno);
         }
       }
@@ -223,19 +225,17 @@ class PosixEnv final : public Env {
     return absl::OkStatus();
   }
   absl::StatusOr<std::shared_ptr<void>> LockFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError("open", path, errno);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      int e = errno;
-      ::close(fd);
-      if (e == EWOULDBLOCK) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(path, " is locked: another dualcarbon process uses this data directory"));
-      }
-      return PosixError("flock", path, e);
-    }
-    auto* holder = new Fd(fd);
-    return std::shared_ptr<void>(holder, [](void* p) { delete static_cast<Fd*>(p); });
+    return Lock(path, /*wait=*/false);
+  }
+  absl::StatusOr<std::shared_ptr<void>> LockFileWait(const std::string& path) override {
+    return Lock(path, /*wait=*/true);
+  }
+  absl::StatusOr<FileStat> Stat(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return PosixError("stat", path, errno);
+    return FileStat{static_cast<uint64_t>(st.st_size),
+                    static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+                    static_cast<uint64_t>(st.st_ino)};
   }
   int64_t NowNanos() override {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -246,6 +246,25 @@ class PosixEnv final : public Env {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
+  }
+
+ private:
+  static absl::StatusOr<std::shared_ptr<void>> Lock(const std::string& path, bool wait) {
+    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kFileMode));
+    if (fd.get() < 0) return PosixError("open", path, errno);
+    int rc;
+    do {
+      rc = ::flock(fd.get(), wait ? LOCK_EX : LOCK_EX | LOCK_NB);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+      if (errno == EWOULDBLOCK) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(path, " is locked: another dualcarbon process uses this data directory"));
+      }
+      return PosixError("flock", path, errno);
+    }
+    auto* holder = new Fd(fd.Release());
+    return std::shared_ptr<void>(holder, [](void* p) { delete static_cast<Fd*>(p); });
   }
 };
 
@@ -342,6 +361,7 @@ absl::Status WriteFileAtomic(Env* env, const std::string& path, std::string_view
 void FaultInjectionEnv::SetWriteBudget(int64_t bytes) { budget_ = bytes; }
 void FaultInjectionEnv::SetSyncFails(bool fails) { sync_fails_ = fails; }
 void FaultInjectionEnv::SetOpenFails(bool fails) { open_fails_ = fails; }
+void FaultInjectionEnv::SetRemoveFails(bool fails) { remove_fails_ = fails; }
 void FaultInjectionEnv::SetClockOffset(int64_t ns) { clock_offset_ = ns; }
 bool FaultInjectionEnv::sync_fails() const { return sync_fails_; }
 int64_t FaultInjectionEnv::NowNanos() { return base_->NowNanos() + clock_offset_; }
@@ -385,6 +405,13 @@ absl::StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFi
 absl::Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
   if (open_fails_) return InjectedIoError(absl::StrCat("rename ", from, ": injected failure"));
   return base_->RenameFile(from, to);
+}
+
+absl::Status FaultInjectionEnv::RemoveFile(const std::string& path) {
+  if (remove_fails_) {
+    return InjectedIoError(absl::StrCat("unlink ", path, ": Input/output error (injected)"));
+  }
+  return base_->RemoveFile(path);
 }
 
 absl::Status FaultInjectionEnv::SyncDir(const std::string& dir) {

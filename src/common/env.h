@@ -48,6 +48,15 @@ class RandomAccessFile {
   virtual std::string_view Contents() const = 0;
 };
 
+// What Env::Stat reports of a file.
+struct FileStat {
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;  // last modification, UTC ns
+  uint64_t inode = 0;
+};
+
+// Files Env creates are private to the owner (mode 0600) and directories 0700: the data
+// directory holds measurements, token hashes and keys.
 class Env {
  public:
   virtual ~Env() = default;
@@ -73,7 +82,12 @@ class Env {
   // fsync of a directory, so renames and creations in it are durable.
   virtual absl::Status SyncDir(const std::string& dir) = 0;
   // Exclusive advisory lock on `path` (created if absent), held until the object is destroyed.
+  // FailedPrecondition at once when another process holds it.
   virtual absl::StatusOr<std::shared_ptr<void>> LockFile(const std::string& path) = 0;
+  // As LockFile, but waits until the lock is free (short critical sections shared by
+  // processes, e.g. the token file).
+  virtual absl::StatusOr<std::shared_ptr<void>> LockFileWait(const std::string& path) = 0;
+  virtual absl::StatusOr<FileStat> Stat(const std::string& path) = 0;
 
   // Wall clock, UTC nanoseconds since the epoch.
   virtual int64_t NowNanos() = 0;
@@ -99,6 +113,8 @@ class FaultInjectionEnv : public Env {
   void SetSyncFails(bool fails);
   // When true, opening files for writing fails.
   void SetOpenFails(bool fails);
+  // When true, RemoveFile fails with EIO (the file stays).
+  void SetRemoveFails(bool fails);
   // Added to NowNanos() (clock jumps).
   void SetClockOffset(int64_t ns);
 
@@ -115,7 +131,7 @@ class FaultInjectionEnv : public Env {
   absl::StatusOr<uint64_t> GetFileSize(const std::string& path) override {
     return base_->GetFileSize(path);
   }
-  absl::Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
+  absl::Status RemoveFile(const std::string& path) override;
   absl::Status RenameFile(const std::string& from, const std::string& to) override;
   absl::Status TruncateFile(const std::string& path, uint64_t size) override {
     return base_->TruncateFile(path, size);
@@ -125,6 +141,10 @@ class FaultInjectionEnv : public Env {
   absl::StatusOr<std::shared_ptr<void>> LockFile(const std::string& path) override {
     return base_->LockFile(path);
   }
+  absl::StatusOr<std::shared_ptr<void>> LockFileWait(const std::string& path) override {
+    return base_->LockFileWait(path);
+  }
+  absl::StatusOr<FileStat> Stat(const std::string& path) override { return base_->Stat(path); }
   int64_t NowNanos() override;
   int64_t MonotonicNanos() override { return base_->MonotonicNanos(); }
 
@@ -137,6 +157,7 @@ class FaultInjectionEnv : public Env {
   mutable std::atomic<int64_t> budget_{-1};
   std::atomic<bool> sync_fails_{false};
   std::atomic<bool> open_fails_{false};
+  std::atomic<bool> remove_fails_{false};
   std::atomic<int64_t> clock_offset_{0};
 };
 

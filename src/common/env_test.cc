@@ -3,8 +3,11 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -142,6 +145,52 @@ TEST_F(EnvTest, LockFileIsExclusiveUntilReleased) {
   EXPECT_THAT(std::string(b.status().message()), HasSubstr("locked"));
   a->reset();
   EXPECT_TRUE(env_->LockFile(Path("LOCK")).ok());
+}
+
+TEST_F(EnvTest, LockFileWaitWaitsForTheHolder) {
+  auto a = env_->LockFileWait(Path("LOCK"));
+  ASSERT_TRUE(a.ok());
+  std::atomic<bool> got{false};
+  std::thread t([&] {
+    auto b = env_->LockFileWait(Path("LOCK"));  // another open file description: blocks
+    got = b.ok();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(got);
+  a->reset();
+  t.join();
+  EXPECT_TRUE(got);
+}
+
+TEST_F(EnvTest, CreatedFilesAndDirectoriesArePrivate) {
+  ASSERT_TRUE(env_->CreateDirs(Path("a/b")).ok());
+  auto w = env_->NewWritableFile(Path("a/b/w"));
+  ASSERT_TRUE(w.ok());
+  auto ap = env_->NewAppendableFile(Path("a/b/ap"));
+  ASSERT_TRUE(ap.ok());
+  ASSERT_TRUE(env_->LockFile(Path("a/LOCK")).ok());
+  ASSERT_TRUE(WriteFileAtomic(env_, Path("a/atomic"), "x").ok());
+  const fs::perms rw = fs::perms::owner_read | fs::perms::owner_write;
+  EXPECT_EQ(fs::status(Path("a")).permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(fs::status(Path("a/b")).permissions() & fs::perms::all, fs::perms::owner_all);
+  for (const char* f : {"a/b/w", "a/b/ap", "a/LOCK", "a/atomic"}) {
+    EXPECT_EQ(fs::status(Path(f)).permissions() & fs::perms::all, rw) << f;
+  }
+  auto st = env_->Stat(Path("a/atomic"));
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->size, 1u);
+  EXPECT_GT(st->mtime_ns, 0);
+  EXPECT_EQ(env_->Stat(Path("nope")).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(EnvTest, FaultInjectionRemoveFails) {
+  FaultInjectionEnv env(env_);
+  ASSERT_TRUE(WriteFileAtomic(&env, Path("f"), "x").ok());
+  env.SetRemoveFails(true);
+  EXPECT_FALSE(env.RemoveFile(Path("f")).ok());
+  EXPECT_TRUE(env.FileExists(Path("f")));
+  env.SetRemoveFails(false);
+  EXPECT_TRUE(env.RemoveFile(Path("f")).ok());
 }
 
 TEST_F(EnvTest, ClocksMove) {

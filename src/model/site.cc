@@ -254,6 +254,7 @@ absl::Status ParseLab(Site* site, Meter* m, const toml::table& t) {
 
 absl::Status ParseMeter(Site* site, const toml::table& t, size_t i) {
   Meter m;
+  m.site = site->id;
   Reader r(site, t, absl::StrCat("[[meter]] #", i + 1));
   if (auto s = r.Id("id", &m.id); !s.ok()) return s;
   Reader rm(site, t, absl::StrCat("meter '", m.id, "'"));

@@ -52,7 +52,8 @@ struct Meter {
   std::string unit;
   std::string flow = "purchased";  // purchased | exported | generated | internal
   std::string area;
-  std::string series;  // canonical series key; "" = default "meter,id=<id> value"
+  std::string site;    // id of the site the meter belongs to (set by ParseSite)
+  std::string series;  // canonical series key; "" = default "meter,id=<id>,site=<site> value"
   double rollover = 0;
   // Measured properties (absent = reference defaults).
   std::optional<double> ncv_gj_per_t, ncv_gj_per_10k_nm3, carbon_tc_per_gj, oxidation;

@@ -2,8 +2,6 @@
 
 #include <sqlite3.h>
 
-#include <ctime>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
@@ -38,9 +36,25 @@ std::string ColumnText(sqlite3_stmt* s, int i) {
            : std::string();
 }
 
+// Creates `path` (and its directory) through `env` when absent, so the database gets the
+// Env's private file modes before SQLite opens it.
+absl::Status CreateDatabaseFile(Env* env, const std::string& path) {
+  if (path == ":memory:" || path.empty() || env->FileExists(path)) return absl::OkStatus();
+  size_t slash = path.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) {
+    if (absl::Status s = env->CreateDirs(path.substr(0, slash)); !s.ok()) return s;
+  }
+  auto f = env->NewWritableFile(path);
+  if (!f.ok()) return f.status();
+  return (*f)->Close();
+}
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SiteStore>> SiteStore::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<SiteStore>> SiteStore::Open(const std::string& path, Env* env) {
+  if (absl::Status s = CreateDatabaseFile(env, path); !s.ok()) {
+    return absl::UnavailableError(absl::StrCat("site store ", path, ": ", s.message()));
+  }
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
     absl::Status s =
@@ -48,7 +62,7 @@ absl::StatusOr<std::unique_ptr<SiteStore>> SiteStore::Open(const std::string& pa
     sqlite3_close(db);
     return s;
   }
-  std::unique_ptr<SiteStore> store(new SiteStore(db));
+  std::unique_ptr<SiteStore> store(new SiteStore(env, db));
   const char* ddl =
       "CREATE TABLE IF NOT EXISTS sites (id TEXT PRIMARY KEY, name TEXT NOT NULL, toml TEXT NOT "
       "NULL,"
@@ -65,7 +79,7 @@ absl::StatusOr<Site> SiteStore::Save(std::string_view toml, std::string_view fil
   auto site = ParseSite(toml, file_name);
   if (!site.ok()) return site.status();
   std::string json = SiteToJson(*site).dump();
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Stmt st(db_,
           "INSERT OR REPLACE INTO sites (id, name, toml, json, updated) VALUES (?, ?, ?, ?, ?)");
   if (!st.ok()) return SqlError(db_, "prepare insert");
@@ -73,13 +87,13 @@ absl::StatusOr<Site> SiteStore::Save(std::string_view toml, std::string_view fil
   st.Text(2, site->name);
   st.Text(3, toml);
   st.Text(4, json);
-  sqlite3_bind_int64(st.get(), 5, static_cast<int64_t>(std::time(nullptr)));
+  sqlite3_bind_int64(st.get(), 5, env_->NowNanos() / 1'000'000'000);
   if (sqlite3_step(st.get()) != SQLITE_DONE) return SqlError(db_, "insert");
   return site;
 }
 
 absl::StatusOr<std::string> SiteStore::Column(std::string_view id, const char* column) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::string sql = absl::StrCat("SELECT ", column, " FROM sites WHERE id = ?");
   Stmt st(db_, sql.c_str());
   if (!st.ok()) return SqlError(db_, "prepare select");
@@ -101,7 +115,7 @@ absl::StatusOr<Site> SiteStore::Load(std::string_view id) {
 }
 
 absl::StatusOr<std::vector<SiteSummary>> SiteStore::List() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Stmt st(db_, "SELECT id, name, updated FROM sites ORDER BY id");
   if (!st.ok()) return SqlError(db_, "prepare list");
   std::vector<SiteSummary> out;
@@ -115,7 +129,7 @@ absl::StatusOr<std::vector<SiteSummary>> SiteStore::List() {
 }
 
 absl::Status SiteStore::Delete(std::string_view id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Stmt st(db_, "DELETE FROM sites WHERE id = ?");
   if (!st.ok()) return SqlError(db_, "prepare delete");
   st.Text(1, id);

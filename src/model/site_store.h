@@ -1,16 +1,19 @@
 // Sites persisted in SQLite: the site file as written (TOML) plus its parsed form (JSON), so the
 // server can offer CRUD under /api/v1/sites and re-parse exactly what the user saved.
-// Thread-safe (one connection guarded by a mutex).
+// Thread-safe (one connection guarded by a mutex). The database file is created through the
+// Env (mode 0600, its directory 0700); SQLite then opens it itself.
 #ifndef DC_MODEL_SITE_STORE_H_
 #define DC_MODEL_SITE_STORE_H_
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/env.h"
 #include "model/site.h"
 
 struct sqlite3;
@@ -24,8 +27,10 @@ struct SiteSummary {
 
 class SiteStore {
  public:
-  // Opens (creating) the database file; ":memory:" for a private in-memory database.
-  static absl::StatusOr<std::unique_ptr<SiteStore>> Open(const std::string& path);
+  // Opens (creating) the database file; ":memory:" for a private in-memory database. `env`
+  // (borrowed, must outlive the store) creates the file and its directory and gives the clock.
+  static absl::StatusOr<std::unique_ptr<SiteStore>> Open(const std::string& path,
+                                                         Env* env = Env::Default());
   ~SiteStore();
   SiteStore(const SiteStore&) = delete;
   SiteStore& operator=(const SiteStore&) = delete;
@@ -41,10 +46,11 @@ class SiteStore {
   absl::Status Delete(std::string_view id);
 
  private:
-  explicit SiteStore(sqlite3* db) : db_(db) {}
+  SiteStore(Env* env, sqlite3* db) : env_(env), db_(db) {}
   absl::StatusOr<std::string> Column(std::string_view id, const char* column);
-  std::mutex mu_;
-  sqlite3* db_;
+  Env* const env_;
+  absl::Mutex mu_;
+  sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
 };
 
 }  // namespace dc::model

@@ -17,6 +17,7 @@
 #include "ingest/json_write.h"
 #include "ingest/line_protocol.h"
 #include "nlohmann/json.hpp"
+#include "server/scope.h"
 #include "server/time_format.h"
 
 namespace dc::server {
@@ -112,6 +113,15 @@ bool ConsumeWord(std::string_view* s, std::string_view word) {
   return true;
 }
 
+// A write some of whose points were refused for scope (403); `parse_errors` other lines or
+// elements that did not parse are only counted here (resend them through an unscoped path).
+absl::Status WithScopeRefusal(const absl::Status& scope, size_t parse_errors,
+                              std::string_view unit) {
+  if (parse_errors == 0) return scope;
+  return absl::PermissionDeniedError(
+      absl::StrCat(scope.message(), "; besides, ", parse_errors, " ", AV(unit), " did not parse"));
+}
+
 json TokenJson(const TokenInfo& t) {
   return {{"id", t.id},
           {"name", t.name},
@@ -127,20 +137,25 @@ void Api::Register(Router& router) {
     return [this, fn](HttpRequest& req, HttpResponse& res) { return (this->*fn)(req, res); };
   };
   using enum Access;
+  using enum ScopeRule;
   const ErrorStyle api = ErrorStyle::kApi, influx = ErrorStyle::kInflux;
-  router.Add({"POST", "/write", "write", kWrite, influx, bind(&Api::Write)});
-  router.Add({"POST", "/api/v1/write", "write", kWrite, api, bind(&Api::Write)});
-  router.Add({"GET", "/api/v1/query", "query", kRead, api, bind(&Api::Query)});
-  router.Add({"GET", "/api/v1/series", "series", kRead, api, bind(&Api::Series)});
-  router.Add({"GET", "/health", "health", kPublic, api, bind(&Api::Health)});
-  router.Add({"GET", "/metrics", "metrics", kRead, api, bind(&Api::MetricsText)});
-  router.Add({"GET", "/ping", "ping", kPublic, influx, bind(&Api::Ping)});
-  router.Add({"HEAD", "/ping", "ping", kPublic, influx, bind(&Api::Ping)});
-  router.Add({"GET", "/query", "influx_query", kAnyToken, influx, bind(&Api::InfluxQuery)});
-  router.Add({"POST", "/query", "influx_query", kAnyToken, influx, bind(&Api::InfluxQuery)});
-  router.Add({"GET", "/api/v1/tokens", "tokens", kAdmin, api, bind(&Api::ListTokens)});
-  router.Add({"POST", "/api/v1/tokens", "tokens", kAdmin, api, bind(&Api::CreateToken)});
-  router.Add({"DELETE", "/api/v1/tokens", "tokens", kAdmin, api, bind(&Api::RevokeToken)});
+  auto add = [&](const char* method, const char* path, const char* name, Access access,
+                 ErrorStyle style, auto fn, ScopeRule scope) {
+    router.Add({method, path, name, access, style, bind(fn), scope});
+  };
+  add("POST", "/write", "write", kWrite, influx, &Api::Write, kWriteBody);
+  add("POST", "/api/v1/write", "write", kWrite, api, &Api::Write, kWriteBody);
+  add("GET", "/api/v1/query", "query", kRead, api, &Api::Query, kSeriesParams);
+  add("GET", "/api/v1/series", "series", kRead, api, &Api::Series, kFilteredList);
+  add("GET", "/health", "health", kPublic, api, &Api::Health, kNone);
+  add("GET", "/metrics", "metrics", kRead, api, &Api::MetricsText, kAllSites);
+  add("GET", "/ping", "ping", kPublic, influx, &Api::Ping, kNone);
+  add("HEAD", "/ping", "ping", kPublic, influx, &Api::Ping, kNone);
+  add("GET", "/query", "influx_query", kAnyToken, influx, &Api::InfluxQuery, kNone);
+  add("POST", "/query", "influx_query", kAnyToken, influx, &Api::InfluxQuery, kNone);
+  add("GET", "/api/v1/tokens", "tokens", kAdmin, api, &Api::ListTokens, kTokens);
+  add("POST", "/api/v1/tokens", "tokens", kAdmin, api, &Api::CreateToken, kTokens);
+  add("DELETE", "/api/v1/tokens", "tokens", kAdmin, api, &Api::RevokeToken, kTokens);
 }
 
 absl::Status Api::Write(HttpRequest& req, HttpResponse& res) {
@@ -167,12 +182,14 @@ absl::Status Api::Write(HttpRequest& req, HttpResponse& res) {
   PointBatch& batch = req.scratch->batch;
   batch.Clear();
   LpResult r = ParseLineProtocol(body, opt, &batch);
+  absl::Status scope = RestrictToScope(req.token, &batch);  // drops other sites' points
   if (!batch.empty()) {
     absl::Status s = StoreWrite(batch);
     if (!s.ok()) return s;
   }
   metrics_.AddIngest(static_cast<int64_t>(batch.size()), static_cast<int64_t>(r.error_count),
                      req.received_ns);
+  if (!scope.ok()) return WithScopeRefusal(scope, r.error_count, "lines");
   if (r.error_count > 0) {
     return WithDetails(absl::InvalidArgumentError(WriteErrorMessage(r, r.lines - r.error_count,
                                                                     options_.max_reported_errors)),
@@ -189,12 +206,14 @@ absl::Status Api::WriteJson(std::string_view body, HttpRequest& req, HttpRespons
   opt.max_errors = options_.max_reported_errors;
   auto r = ParseJsonWrite(body, opt, &batch);
   if (!r.ok()) return r.status();
+  absl::Status scope = RestrictToScope(req.token, &batch);  // drops other sites' points
   if (!batch.empty()) {
     absl::Status s = StoreWrite(batch);
     if (!s.ok()) return s;
   }
   metrics_.AddIngest(static_cast<int64_t>(batch.size()), static_cast<int64_t>(r->error_count),
                      req.received_ns);
+  if (!scope.ok()) return WithScopeRefusal(scope, r->error_count, "elements");
   if (r->error_count > 0) {
     std::string msg = absl::StrCat(r->error_count, " of ", r->elements, " elements rejected (",
                                    r->points, " points written)");
@@ -303,6 +322,7 @@ absl::Status Api::Query(HttpRequest& req, HttpResponse& res) {
 absl::Status Api::Series(HttpRequest& req, HttpResponse& res) {
   std::string match = req.params.GetOr("match", "");
   std::vector<std::string> keys = store_.ListSeries(match);
+  std::erase_if(keys, [&](const std::string& k) { return !SeriesInScope(req.token, k); });
   size_t limit = keys.size();
   if (const std::string* l = req.params.Get("limit")) {
     int64_t n = 0;
@@ -413,26 +433,53 @@ absl::Status Api::CreateDatabase(std::string_view name, const HttpRequest& req) 
   return absl::OkStatus();
 }
 
-absl::Status Api::ListTokens(HttpRequest&, HttpResponse& res) {
+absl::Status Api::ListTokens(HttpRequest& req, HttpResponse& res) {
   if (tokens_ == nullptr) return absl::FailedPreconditionError("authentication is off (--no-auth)");
   json list = json::array();
-  for (const TokenInfo& t : tokens_->List()) list.push_back(TokenJson(t));
-  res.body = json({{"tokens", list}}).dump() + "\n";
+  for (const TokenInfo& t : tokens_->List()) {
+    if (CanManage(req.token, t)) list.push_back(TokenJson(t));
+  }
+  res.body = json({{"tokens", list}}).dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   return absl::OkStatus();
 }
 
+namespace {
+
+// The optional string field `key` of `in` ("" when absent), or InvalidArgument naming it.
+absl::StatusOr<std::string> StringField(const json& in, const char* key, bool required) {
+  auto it = in.find(key);
+  if (it == in.end() || it->is_null()) {
+    if (!required) return std::string();
+    return absl::InvalidArgumentError(absl::StrCat("field \"", key, "\" is required"));
+  }
+  if (!it->is_string()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field \"", key, "\" must be a string, not ", it->type_name()));
+  }
+  return it->get<std::string>();
+}
+
+}  // namespace
+
 absl::Status Api::CreateToken(HttpRequest& req, HttpResponse& res) {
   if (tokens_ == nullptr) return absl::FailedPreconditionError("authentication is off (--no-auth)");
+  if (absl::Status s = CheckJsonDepth(*req.body); !s.ok()) return s;
   json in = json::parse(*req.body, nullptr, /*allow_exceptions=*/false);
-  if (in.is_discarded() || !in.is_object() || !in.contains("role") || !in["role"].is_string()) {
+  if (in.is_discarded() || !in.is_object()) {
     return absl::InvalidArgumentError(
         "body must be a JSON object {\"role\": \"admin|write|read\", \"name\"?, \"site\"?}");
   }
-  auto role = ParseRole(in["role"].get<std::string>());
+  auto role_text = StringField(in, "role", true);
+  if (!role_text.ok()) return role_text.status();
+  auto role = ParseRole(*role_text);
   if (!role.ok()) return role.status();
-  std::string name = in.value("name", ""), site = in.value("site", "");
+  auto name = StringField(in, "name", false);
+  if (!name.ok()) return name.status();
+  auto site = StringField(in, "site", false);
+  if (!site.ok()) return site.status();
+  if (absl::Status s = CheckMint(req.token, *role, *site); !s.ok()) return s;
   TokenInfo info;
-  auto token = tokens_->Create(*role, name, site, &info);
+  auto token = tokens_->Create(*role, *name, *site, &info);
   if (!token.ok()) return token.status();
   json out = TokenJson(info);
   out["token"] = *token;
@@ -445,7 +492,7 @@ absl::Status Api::RevokeToken(HttpRequest& req, HttpResponse& res) {
   if (tokens_ == nullptr) return absl::FailedPreconditionError("authentication is off (--no-auth)");
   std::string id = req.params.GetOr("id", "");
   if (id.empty()) return absl::InvalidArgumentError("parameter id is required");
-  absl::Status s = tokens_->Revoke(id);
+  absl::Status s = tokens_->Revoke(id, [&](const TokenInfo& t) { return CanManage(req.token, t); });
   if (!s.ok()) return s;
   res.status = 204;
   return absl::OkStatus();

@@ -52,6 +52,18 @@ struct HttpResponse {
 
 using Handler = std::function<absl::Status(HttpRequest&, HttpResponse&)>;
 
+// What of a request a site-scoped token is checked against (scope.h, Authorize). Every route
+// declares one; unscoped tokens and --no-auth pass every rule.
+enum class ScopeRule {
+  kNone,          // no site data (ping, health, the InfluxDB database list)
+  kAllSites,      // describes every site (metrics): unscoped tokens only
+  kSitePath,      // the {id} path segment is a site id
+  kSeriesParams,  // every `series` parameter must belong to the token's site
+  kFilteredList,  // lists series or sites: the handler shows only the token's (InScope)
+  kWriteBody,     // writes points: the handler drops those of other sites (RestrictToScope)
+  kTokens,        // token management: CheckMint / CanManage in the handler
+};
+
 struct Route {
   std::string method;
   // Exact path, or a pattern whose segments may be "{name}": "/api/v1/sites/{id}" matches
@@ -61,6 +73,7 @@ struct Route {
   Access access = Access::kRead;
   ErrorStyle style = ErrorStyle::kApi;
   Handler handler;
+  ScopeRule scope = ScopeRule::kNone;
 };
 
 class Router {

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include "server/scope.h"
 #include "server/session.h"
 
 namespace dc::server {
@@ -74,10 +75,6 @@ void Server::Impl::Handle(const http::request<http::string_body>& msg, std::stri
       res->headers.emplace_back("WWW-Authenticate", "Bearer realm=\"dualcarbon\"");
       return fail(info.status());
     }
-    if (!Allows(info->role, route.access)) {
-      return fail(absl::PermissionDeniedError(absl::StrCat(
-          "a ", AV(RoleName(info->role)), " token may not use ", AV(method), " ", AV(path))));
-    }
     token = std::move(*info);
   }
 
@@ -93,6 +90,7 @@ void Server::Impl::Handle(const http::request<http::string_body>& msg, std::stri
   req.token = token ? &*token : nullptr;
   req.scratch = scratch;
   req.received_ns = Env::Default()->NowNanos();
+  if (absl::Status s = Authorize(route, req); !s.ok()) return fail(s);  // role and scope
   if (method == "POST" && path == "/query" &&
       absl::StartsWithIgnoreCase(AV(req.content_type), "application/x-www-form-urlencoded")) {
     auto form = Params::Parse(*body);

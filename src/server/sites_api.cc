@@ -17,6 +17,7 @@
 #include "common/time.h"
 #include "model/site.h"
 #include "nlohmann/json.hpp"
+#include "server/scope.h"
 
 namespace dc::server {
 namespace {
@@ -35,14 +36,17 @@ bool Accepts(std::string_view accept, std::string_view type) {
   return absl::StrContains(absl::AsciiStrToLower(AV(accept)), absl::AsciiStrToLower(AV(type)));
 }
 
-// A token scoped to a site may use only that site.
-absl::Status CheckScope(const HttpRequest& req, std::string_view id) {
-  if (req.token == nullptr || req.token->site.empty() || req.token->site == id) {
-    return absl::OkStatus();
+// A scoped token may not point a site's meters at another site's series (that would read
+// the other site's data through this site's inventory).
+absl::Status CheckMeterSeriesScope(const HttpRequest& req, const model::Site& site) {
+  for (const model::Meter& m : site.meters) {
+    std::string key = accounting::MeterSeriesKey(m);
+    if (SeriesInScope(req.token, key)) continue;
+    return absl::PermissionDeniedError(absl::StrCat(
+        site.file, ": meter '", m.id, "' reads series \"", key, "\", which is not tagged site=",
+        req.token->site, "; this token may use only its own site's series"));
   }
-  return absl::PermissionDeniedError(absl::StrCat("this token is scoped to site \"",
-                                                  req.token->site, "\" and may not use site \"",
-                                                  AV(id), "\""));
+  return absl::OkStatus();
 }
 
 // Ids name files and URL segments: the site model's id rules are checked on PUT; here only
@@ -73,15 +77,18 @@ void SitesApi::Register(Router& router) {
     return [this, fn](HttpRequest& req, HttpResponse& res) { return (this->*fn)(req, res); };
   };
   using enum Access;
-  const ErrorStyle api = ErrorStyle::kApi;
-  router.Add({"GET", "/api/v1/sites", "sites", kRead, api, bind(&SitesApi::List)});
-  router.Add({"GET", "/api/v1/sites/{id}", "site", kRead, api, bind(&SitesApi::Get)});
-  router.Add({"PUT", "/api/v1/sites/{id}", "site", kAdmin, api, bind(&SitesApi::Put)});
-  router.Add({"DELETE", "/api/v1/sites/{id}", "site", kAdmin, api, bind(&SitesApi::Delete)});
-  router.Add({"GET", "/api/v1/sites/{id}/inventory", "site_inventory", kRead, api,
-              bind(&SitesApi::Inventory)});
-  router.Add(
-      {"GET", "/api/v1/sites/{id}/report", "site_report", kRead, api, bind(&SitesApi::Report)});
+  using enum ScopeRule;
+  auto add = [&](const char* method, const char* path, const char* name, Access access, auto fn,
+                 ScopeRule scope) {
+    router.Add({method, path, name, access, ErrorStyle::kApi, bind(fn), scope});
+  };
+  add("GET", "/api/v1/sites", "sites", kRead, &SitesApi::List, kFilteredList);
+  add("GET", "/api/v1/sites/{id}", "site", kRead, &SitesApi::Get, kSitePath);
+  add("PUT", "/api/v1/sites/{id}", "site", kAdmin, &SitesApi::Put, kSitePath);
+  add("DELETE", "/api/v1/sites/{id}", "site", kAdmin, &SitesApi::Delete, kSitePath);
+  add("GET", "/api/v1/sites/{id}/inventory", "site_inventory", kRead, &SitesApi::Inventory,
+      kSitePath);
+  add("GET", "/api/v1/sites/{id}/report", "site_report", kRead, &SitesApi::Report, kSitePath);
 }
 
 absl::Status SitesApi::NeedSites() const {
@@ -106,7 +113,7 @@ absl::Status SitesApi::List(HttpRequest& req, HttpResponse& res) {
   if (!list.ok()) return list.status();
   json out = json::array();
   for (const model::SiteSummary& summary : *list) {
-    if (!CheckScope(req, summary.id).ok()) continue;
+    if (!InScope(req.token, summary.id)) continue;
     auto site = options_.sites->Load(summary.id);
     if (absl::IsNotFound(site.status())) continue;  // deleted meanwhile
     if (!site.ok()) return site.status();
@@ -122,7 +129,6 @@ absl::Status SitesApi::List(HttpRequest& req, HttpResponse& res) {
 absl::Status SitesApi::Get(HttpRequest& req, HttpResponse& res) {
   const std::string& id = req.PathParam("id");
   if (absl::Status s = CheckIdParam(id); !s.ok()) return s;
-  if (absl::Status s = CheckScope(req, id); !s.ok()) return s;
   if (absl::Status s = NeedSites(); !s.ok()) return s;
   if (Accepts(req.accept, "application/toml")) {
     auto toml = options_.sites->LoadToml(id);
@@ -140,7 +146,6 @@ absl::Status SitesApi::Get(HttpRequest& req, HttpResponse& res) {
 absl::Status SitesApi::Put(HttpRequest& req, HttpResponse& res) {
   const std::string& id = req.PathParam("id");
   if (absl::Status s = CheckIdParam(id); !s.ok()) return s;
-  if (absl::Status s = CheckScope(req, id); !s.ok()) return s;
   if (absl::Status s = NeedSites(); !s.ok()) return s;
   if (absl::Status s = NeedReference(); !s.ok()) return s;
   std::string_view ct = req.content_type;
@@ -160,6 +165,7 @@ absl::Status SitesApi::Put(HttpRequest& req, HttpResponse& res) {
                                                    "\" does not match the path's id \"", id, "\""));
   }
   if (absl::Status s = accounting::ValidateSite(*site, *options_.reference); !s.ok()) return s;
+  if (absl::Status s = CheckMeterSeriesScope(req, *site); !s.ok()) return s;
   if (auto cbam = accounting::ParseCbamConfig(*req.body, file, *site); !cbam.ok()) {
     return cbam.status();
   }
@@ -184,7 +190,6 @@ absl::Status SitesApi::Put(HttpRequest& req, HttpResponse& res) {
 absl::Status SitesApi::Delete(HttpRequest& req, HttpResponse& res) {
   const std::string& id = req.PathParam("id");
   if (absl::Status s = CheckIdParam(id); !s.ok()) return s;
-  if (absl::Status s = CheckScope(req, id); !s.ok()) return s;
   if (absl::Status s = NeedSites(); !s.ok()) return s;
   absl::MutexLock lock(&write_mu_);
   if (absl::Status s = options_.sites->Delete(id); !s.ok()) return s;
@@ -238,7 +243,6 @@ absl::StatusOr<Computed> ComputeFor(const HttpRequest& req, model::SiteStore& si
 absl::Status SitesApi::Inventory(HttpRequest& req, HttpResponse& res) {
   const std::string& id = req.PathParam("id");
   if (absl::Status s = CheckIdParam(id); !s.ok()) return s;
-  if (absl::Status s = CheckScope(req, id); !s.ok()) return s;
   if (absl::Status s = NeedSites(); !s.ok()) return s;
   if (absl::Status s = NeedReference(); !s.ok()) return s;
   auto format = Choice(req.params, "format", {"json", "csv", "md", "html"});
@@ -264,7 +268,6 @@ absl::Status SitesApi::Inventory(HttpRequest& req, HttpResponse& res) {
 absl::Status SitesApi::Report(HttpRequest& req, HttpResponse& res) {
   const std::string& id = req.PathParam("id");
   if (absl::Status s = CheckIdParam(id); !s.ok()) return s;
-  if (absl::Status s = CheckScope(req, id); !s.ok()) return s;
   if (absl::Status s = NeedSites(); !s.ok()) return s;
   if (absl::Status s = NeedReference(); !s.ok()) return s;
   auto kind = Choice(req.params, "kind", {"inventory", "cbam"});

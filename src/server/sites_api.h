@@ -2,8 +2,9 @@
 // /api/v1/sites/{id} (persisted in DATA_DIR/sites.db), and the inventory and report of a site
 // over a period computed from the server's own store.
 //
-// Token scope: a token whose `site` is set may only see and use that site (others: 403; the
-// list shows only it). Tokens without a site, and requests when auth is off, see every site.
+// Token scope (scope.h): a token whose `site` is set may only see and use that site (others:
+// 403; the list shows only it) and may not save a site file whose meters read series of
+// another site. Tokens without a site, and requests when auth is off, see every site.
 #ifndef DC_SERVER_SITES_API_H_
 #define DC_SERVER_SITES_API_H_
 

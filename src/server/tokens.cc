@@ -1,19 +1,15 @@
 #include "server/tokens.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "common/env.h"
 #include "common/strings.h"
+#include "common/text.h"
 #include "nlohmann/json.hpp"
+#include "server/scope.h"
 
 namespace dc::server {
 namespace {
@@ -25,42 +21,6 @@ constexpr size_t kIdBytes = 6;                           // 12 hex digits
 constexpr size_t kSecretBytes = 32;                      // 256 bits
 constexpr size_t kHashBytes = crypto_generichash_BYTES;  // 32
 constexpr int64_t kReloadCheckNs = 1'000'000'000;
-
-absl::Status Errno(std::string_view what, const std::string& path) {
-  int e = errno;
-  return absl::InternalError(absl::StrCat(AV(what), " ", path, ": ", std::strerror(e)));
-}
-
-// Exclusive flock held for the lifetime of the object (blocking).
-class FileLock {
- public:
-  static absl::StatusOr<std::unique_ptr<FileLock>> Acquire(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return Errno("open", path);
-    if (::flock(fd, LOCK_EX) != 0) {
-      absl::Status s = Errno("flock", path);
-      ::close(fd);
-      return s;
-    }
-    return std::unique_ptr<FileLock>(new FileLock(fd));
-  }
-  ~FileLock() { ::close(fd_); }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-
- private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  int fd_;
-};
-
-int64_t NowNs() { return Env::Default()->NowNanos(); }
-
-int64_t FileStamp(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return 0;
-  return (static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec) ^
-         (static_cast<int64_t>(st.st_size) << 1) ^ static_cast<int64_t>(st.st_ino);
-}
 
 std::string ToHex(const unsigned char* p, size_t n) {
   std::string out(n * 2 + 1, '\0');
@@ -80,9 +40,8 @@ absl::StatusOr<std::string> FromHex(std::string_view hex) {
   return out;
 }
 
-absl::StatusOr<std::string> LoadOrCreateKey(const std::string& dir) {
+absl::StatusOr<std::string> LoadOrCreateKey(Env* env, const std::string& dir) {
   std::string path = dir + "/" + kKeyFile;
-  Env* env = Env::Default();
   if (env->FileExists(path)) {
     auto key = ReadFileToString(env, path);
     if (!key.ok()) return key.status();
@@ -94,13 +53,7 @@ absl::StatusOr<std::string> LoadOrCreateKey(const std::string& dir) {
   }
   std::string key(crypto_generichash_KEYBYTES, '\0');
   randombytes_buf(key.data(), key.size());
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("open", tmp);
-  bool ok =
-      ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return Errno("write", path);
+  if (absl::Status s = WriteFileAtomic(env, path, key); !s.ok()) return s;
   return key;
 }
 
@@ -141,23 +94,25 @@ bool Allows(Role role, Access access) {
   return false;
 }
 
-absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& dir, Env* env) {
   if (sodium_init() < 0) return absl::InternalError("libsodium failed to initialise");
-  absl::Status made = Env::Default()->CreateDirs(dir);
+  absl::Status made = env->CreateDirs(dir);
   if (!made.ok()) return made;
-  std::unique_ptr<FileLock> lock;
-  {
-    auto l = FileLock::Acquire(dir + "/" + kLockFile);
-    if (!l.ok()) return l.status();
-    lock = std::move(*l);
-  }
-  auto key = LoadOrCreateKey(dir);
+  auto lock = env->LockFileWait(dir + "/" + kLockFile);
+  if (!lock.ok()) return lock.status();
+  auto key = LoadOrCreateKey(env, dir);
   if (!key.ok()) return key.status();
-  std::unique_ptr<TokenStore> store(new TokenStore(dir, std::move(*key)));
+  std::unique_ptr<TokenStore> store(new TokenStore(env, dir, std::move(*key)));
   absl::MutexLock l(&store->mu_);
   absl::Status s = store->LoadLocked();
   if (!s.ok()) return s;
   return store;
+}
+
+int64_t TokenStore::FileStampOf(const std::string& path) {
+  auto st = env_->Stat(path);
+  if (!st.ok()) return 0;
+  return st->mtime_ns ^ static_cast<int64_t>(st->size << 1) ^ static_cast<int64_t>(st->inode);
 }
 
 std::string TokenStore::Hash(std::string_view token) const {
@@ -170,11 +125,13 @@ std::string TokenStore::Hash(std::string_view token) const {
 
 absl::Status TokenStore::LoadLocked() {
   std::string path = dir_ + "/" + kTokensFile;
-  records_.clear();
-  file_stamp_ = FileStamp(path);
-  Env* env = Env::Default();
-  if (!env->FileExists(path)) return absl::OkStatus();
-  auto text = ReadFileToString(env, path);
+  const int64_t stamp = FileStampOf(path);
+  if (!env_->FileExists(path)) {
+    records_.clear();
+    file_stamp_ = stamp;
+    return absl::OkStatus();
+  }
+  auto text = ReadFileToString(env_, path);
   if (!text.ok()) return text.status();
   nlohmann::json doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("tokens") ||
@@ -182,6 +139,7 @@ absl::Status TokenStore::LoadLocked() {
     return absl::DataLossError(
         absl::StrCat(path, ": not a tokens file (expected {\"tokens\": [...]})"));
   }
+  std::vector<Record> loaded;  // records_ changes only when the whole file is good
   for (const auto& t : doc["tokens"]) {
     Record r;
     try {
@@ -200,14 +158,16 @@ absl::Status TokenStore::LoadLocked() {
     } catch (const nlohmann::json::exception& e) {
       return absl::DataLossError(absl::StrCat(path, ": ", e.what()));
     }
-    records_.push_back(std::move(r));
+    loaded.push_back(std::move(r));
   }
+  records_ = std::move(loaded);
+  file_stamp_ = stamp;
   return absl::OkStatus();
 }
 
-absl::Status TokenStore::SaveLocked() {
+absl::Status TokenStore::CommitLocked(std::vector<Record> records) {
   nlohmann::json list = nlohmann::json::array();
-  for (const Record& r : records_) {
+  for (const Record& r : records) {
     list.push_back(
         {{"id", r.info.id},
          {"name", r.info.name},
@@ -219,16 +179,20 @@ absl::Status TokenStore::SaveLocked() {
   nlohmann::json doc = {
       {"version", 1}, {"hash", "blake2b-256 keyed with tokens.key"}, {"tokens", list}};
   std::string path = dir_ + "/" + kTokensFile;
-  absl::Status s = WriteFileAtomic(Env::Default(), path, doc.dump(2) + "\n");
+  absl::Status s = WriteFileAtomic(env_, path, doc.dump(2) + "\n");
   if (!s.ok()) return s;
-  ::chmod(path.c_str(), 0600);
-  file_stamp_ = FileStamp(path);
+  records_ = std::move(records);
+  file_stamp_ = FileStampOf(path);
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> TokenStore::Create(Role role, std::string_view name,
                                                std::string_view site, TokenInfo* info) {
-  auto lock = FileLock::Acquire(dir_ + "/" + kLockFile);
+  if (absl::Status s = CheckText("token name", name, kMaxTokenNameBytes); !s.ok()) return s;
+  if (!site.empty()) {
+    if (absl::Status s = CheckSiteId("token site", site); !s.ok()) return s;
+  }
+  auto lock = env_->LockFileWait(dir_ + "/" + kLockFile);
   if (!lock.ok()) return lock.status();
   absl::MutexLock l(&mu_);
   absl::Status s = LoadLocked();  // another process may have changed the file
@@ -246,16 +210,13 @@ absl::StatusOr<std::string> TokenStore::Create(Role role, std::string_view name,
   r.info.name = std::string(name);
   r.info.role = role;
   r.info.site = std::string(site);
-  r.info.created_ns = NowNs();
+  r.info.created_ns = env_->NowNanos();
   std::string token = absl::StrCat("dc_", r.info.id, "_", b64);
   sodium_memzero(b64, sizeof(b64));
   r.hash = Hash(token);
-  records_.push_back(r);
-  s = SaveLocked();
-  if (!s.ok()) {
-    records_.pop_back();
-    return s;
-  }
+  std::vector<Record> next = records_;
+  next.push_back(r);
+  if (s = CommitLocked(std::move(next)); !s.ok()) return s;
   if (info) *info = r.info;
   return token;
 }
@@ -268,18 +229,19 @@ std::vector<TokenInfo> TokenStore::List() {
   return out;
 }
 
-absl::Status TokenStore::Revoke(std::string_view id_or_name) {
-  auto lock = FileLock::Acquire(dir_ + "/" + kLockFile);
+absl::Status TokenStore::Revoke(std::string_view id_or_name, const Visible& visible) {
+  auto lock = env_->LockFileWait(dir_ + "/" + kLockFile);
   if (!lock.ok()) return lock.status();
   absl::MutexLock l(&mu_);
   absl::Status s = LoadLocked();
   if (!s.ok()) return s;
+  auto seen = [&](const Record& r) { return visible == nullptr || visible(r.info); };
   auto it = std::find_if(records_.begin(), records_.end(),
-                         [&](const Record& r) { return r.info.id == id_or_name; });
+                         [&](const Record& r) { return r.info.id == id_or_name && seen(r); });
   if (it == records_.end()) {
     int named = 0;
     for (auto i = records_.begin(); i != records_.end(); ++i) {
-      if (!id_or_name.empty() && i->info.name == id_or_name) {
+      if (!id_or_name.empty() && i->info.name == id_or_name && seen(*i)) {
         it = i;
         ++named;
       }
@@ -290,22 +252,24 @@ absl::Status TokenStore::Revoke(std::string_view id_or_name) {
     }
   }
   if (it == records_.end()) {
-    return absl::NotFoundError(absl::StrCat("no token with id or name \"", AV(id_or_name), "\""));
+    return absl::NotFoundError(
+        absl::StrCat("no token with id or name \"", AV(id_or_name), "\"",
+                     visible == nullptr ? "" : " within this token's scope"));
   }
-  records_.erase(it);
-  return SaveLocked();
+  std::vector<Record> next = records_;
+  next.erase(next.begin() + (it - records_.begin()));
+  return CommitLocked(std::move(next));
 }
 
 void TokenStore::MaybeReload() {
-  int64_t now = Env::Default()->MonotonicNanos();
+  int64_t now = env_->MonotonicNanos();
   int64_t last = last_check_ns_.load(std::memory_order_relaxed);
   if (now - last < kReloadCheckNs) return;
   if (!last_check_ns_.compare_exchange_strong(last, now)) return;
-  int64_t stamp = FileStamp(dir_ + "/" + kTokensFile);
+  int64_t stamp = FileStampOf(dir_ + "/" + kTokensFile);
   absl::MutexLock l(&mu_);
   if (stamp == file_stamp_) return;
-  std::vector<Record> old = records_;
-  if (!LoadLocked().ok()) records_ = std::move(old);  // keep serving the last good set
+  (void)LoadLocked();  // on failure it keeps serving the last good set
 }
 
 absl::StatusOr<TokenInfo> TokenStore::Verify(std::string_view token) {

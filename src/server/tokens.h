@@ -7,7 +7,9 @@
 #ifndef DC_SERVER_TOKENS_H_
 #define DC_SERVER_TOKENS_H_
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/env.h"
 
 namespace dc::server {
 
@@ -38,21 +41,32 @@ struct TokenInfo {
   int64_t created_ns = 0;
 };
 
+// Longest token name accepted (bytes of UTF-8).
+inline constexpr size_t kMaxTokenNameBytes = 128;
+
 // Thread-safe. Several processes may share one directory: changes are written atomically
 // under DIR/tokens.lock, and a running server rereads the file when it changes (checked at
-// most once a second).
+// most once a second). All file and clock access goes through the Env. When saving fails the
+// store keeps the state it had before the call.
 class TokenStore {
  public:
   // Opens the tokens of `dir` (created if absent), creating the hash key on first use.
-  static absl::StatusOr<std::unique_ptr<TokenStore>> Open(const std::string& dir);
+  // `env` is borrowed and must outlive the store.
+  static absl::StatusOr<std::unique_ptr<TokenStore>> Open(const std::string& dir,
+                                                          Env* env = Env::Default());
 
-  // Creates a token and returns its plaintext (the only time it is available).
+  // Creates a token and returns its plaintext (the only time it is available). InvalidArgument
+  // when `name` is not valid text (dc::CheckText, at most kMaxTokenNameBytes) or `site` is
+  // neither empty nor a site id. Who may mint what is decided by the caller (scope.h CheckMint).
   absl::StatusOr<std::string> Create(Role role, std::string_view name, std::string_view site,
                                      TokenInfo* info = nullptr);
   // All tokens, oldest first.
   std::vector<TokenInfo> List();
-  // Removes the token with this id (or, if no id matches, the single token with this name).
-  absl::Status Revoke(std::string_view id_or_name);
+  // Tokens `visible` accepts; the others do not exist for this call.
+  using Visible = std::function<bool(const TokenInfo&)>;
+  // Removes the token with this id (or, if no id matches, the single token with this name)
+  // among those `visible` accepts (all when null). NotFound when there is none.
+  absl::Status Revoke(std::string_view id_or_name, const Visible& visible = nullptr);
   // The record of `token`, or kUnauthenticated. Constant time in the secret.
   absl::StatusOr<TokenInfo> Verify(std::string_view token);
   bool empty();
@@ -62,13 +76,16 @@ class TokenStore {
     TokenInfo info;
     std::string hash;  // 32 raw bytes
   };
-  explicit TokenStore(std::string dir, std::string key)
-      : dir_(std::move(dir)), key_(std::move(key)) {}
+  TokenStore(Env* env, std::string dir, std::string key)
+      : env_(env), dir_(std::move(dir)), key_(std::move(key)) {}
   std::string Hash(std::string_view token) const;
+  int64_t FileStampOf(const std::string& path);
   absl::Status LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status SaveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes `records` and, only when that succeeded, makes them the store's.
+  absl::Status CommitLocked(std::vector<Record> records) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeReload();
 
+  Env* const env_;
   const std::string dir_;
   const std::string key_;
   absl::Mutex mu_;

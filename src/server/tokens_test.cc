@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/env.h"
 #include "gtest/gtest.h"
 
 namespace dc::server {
@@ -144,6 +145,77 @@ TEST(RoleTest, ParseAndName) {
     EXPECT_EQ(*ParseRole(RoleName(r)), r);
   }
   EXPECT_FALSE(ParseRole("root").ok());
+}
+
+TEST_F(TokensTest, NamesAndSitesAreCheckedText) {
+  auto store = TokenStore::Open(dir_);
+  ASSERT_TRUE(store.ok());
+  for (std::string bad : {std::string("cli\xff"), std::string("a\0b", 3), std::string("tab\there"),
+                          std::string(kMaxTokenNameBytes + 1, 'n')}) {
+    auto t = (*store)->Create(Role::kRead, bad, "");
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(t.status().message().find("token name"), std::string::npos) << t.status();
+  }
+  EXPECT_TRUE((*store)->Create(Role::kRead, "r\xc3\xa9seau", "").ok());  // UTF-8 is fine
+  EXPECT_TRUE((*store)->Create(Role::kRead, std::string(kMaxTokenNameBytes, 'n'), "").ok());
+  for (std::string bad : {std::string("Site A"), std::string("../x"), std::string(65, 's')}) {
+    auto t = (*store)->Create(Role::kRead, "x", bad);
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ((*store)->List().size(), 2u);
+}
+
+TEST_F(TokensTest, FailedSaveLeavesStateUnchanged) {
+  FaultInjectionEnv env(Env::Default());
+  auto store = TokenStore::Open(dir_, &env);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto keep = (*store)->Create(Role::kAdmin, "keep", "");
+  ASSERT_TRUE(keep.ok());
+  const std::string before = FileText("tokens.json");
+  for (int fault = 0; fault < 3; ++fault) {
+    env.SetSyncFails(fault == 0);
+    env.SetWriteBudget(fault == 1 ? 10 : -1);
+    env.SetOpenFails(fault == 2);
+    auto t = (*store)->Create(Role::kRead, "lost", "");
+    EXPECT_FALSE(t.ok()) << "fault " << fault;
+    EXPECT_EQ((*store)->List().size(), 1u) << "fault " << fault;
+    EXPECT_FALSE((*store)->Revoke("keep").ok()) << "fault " << fault;
+    ASSERT_EQ((*store)->List().size(), 1u) << "fault " << fault;  // still there in memory
+    EXPECT_TRUE((*store)->Verify(*keep).ok()) << "fault " << fault;
+    EXPECT_EQ(FileText("tokens.json"), before) << "fault " << fault;  // and on disk
+  }
+  env.SetSyncFails(false);
+  env.SetWriteBudget(-1);
+  env.SetOpenFails(false);
+  EXPECT_TRUE((*store)->Revoke("keep").ok());
+  EXPECT_TRUE((*store)->empty());
+}
+
+TEST_F(TokensTest, RevokeSeesOnlyVisibleTokens) {
+  auto store = TokenStore::Open(dir_);
+  ASSERT_TRUE(store.ok());
+  TokenInfo root, other;
+  ASSERT_TRUE((*store)->Create(Role::kAdmin, "root", "", &root).ok());
+  ASSERT_TRUE((*store)->Create(Role::kRead, "b-reader", "b", &other).ok());
+  auto only_a = [](const TokenInfo& t) { return t.site == "a"; };
+  EXPECT_EQ((*store)->Revoke(root.id, only_a).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*store)->Revoke("b-reader", only_a).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*store)->List().size(), 2u);
+  EXPECT_TRUE((*store)->Revoke(other.id).ok());
+  EXPECT_EQ((*store)->List().size(), 1u);
+}
+
+TEST_F(TokensTest, FilesArePrivate) {
+  auto store = TokenStore::Open(dir_);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Create(Role::kRead, "r", "").ok());
+  namespace fs = std::filesystem;
+  EXPECT_EQ(fs::status(dir_).permissions() & fs::perms::all, fs::perms::owner_all);
+  for (const char* f : {"tokens.json", "tokens.key", "tokens.lock"}) {
+    EXPECT_EQ(fs::status(dir_ / f).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write)
+        << f;
+  }
 }
 
 }  // namespace

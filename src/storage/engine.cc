@@ -8,17 +8,18 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/series_key.h"
 #include "common/strings.h"
 #include "storage/aggregate.h"
@@ -117,10 +118,10 @@ class Engine final : public Store {
 
   ~Engine() override {
     {
-      std::lock_guard<std::mutex> l(mu_);
+      absl::MutexLock l(&mu_);
       stop_ = true;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
     if (bg_.joinable()) bg_.join();
     if (wal_) {
       absl::Status s = Flush();
@@ -141,11 +142,11 @@ class Engine final : public Store {
                                                 int64_t window_ns) override;
   std::vector<std::string> ListSeries(std::string_view match) override;
   absl::Status Flush() override {
-    std::lock_guard<std::mutex> m(maint_mu_);
+    absl::MutexLock m(&maint_mu_);
     return FlushLocked();
   }
   absl::Status Compact() override {
-    std::lock_guard<std::mutex> m(maint_mu_);
+    absl::MutexLock m(&maint_mu_);
     return CompactLocked(2);
   }
   absl::StatusOr<int> DropPartitionsBefore(int64_t cutoff_ns) override;
@@ -154,16 +155,22 @@ class Engine final : public Store {
   std::string recovery_report() const override { return recovery_; }
 
  private:
-  uint32_t InternLocked(std::string_view key);
-  void InsertLocked(const PointBatch& batch);
-  absl::Status FlushLocked();
-  absl::Status CompactLocked(size_t min_segments);
+  uint32_t InternLocked(std::string_view key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void InsertLocked(const PointBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
+  absl::Status CompactLocked(size_t min_segments) ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
+  // Removes the files of segments no Version uses any more, and any an earlier call could not
+  // remove. Failures are kept for the next call (retried) and reported: a file left behind
+  // would bring its data back at the next open. REQUIRES: maint_mu_ held.
+  absl::Status RemoveObsoleteLocked(std::vector<std::string> paths)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
   // Writes `series` (key, sorted points) into new segment files, one per partition.
   absl::Status WriteSegments(const std::vector<std::pair<std::string, std::vector<Sample>>>& series,
                              uint64_t fixed_seq, std::vector<std::shared_ptr<SegmentReader>>* out);
   // New Version = old + `add` - `remove`. REQUIRES: mu_ held.
   void InstallLocked(const std::vector<std::shared_ptr<SegmentReader>>& add,
-                     const std::vector<const SegmentReader*>& remove);
+                     const std::vector<const SegmentReader*>& remove)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string SegmentPath(int64_t partition, uint64_t file_no) const {
     return absl::StrFormat("%s/%016x-%012d%s", seg_dir_, static_cast<uint64_t>(partition), file_no,
                            kSegmentSuffix);
@@ -196,18 +203,19 @@ class Engine final : public Store {
   std::unique_ptr<Wal> wal_;
   std::string recovery_;
 
-  std::mutex maint_mu_;  // one flush / compaction / drop at a time
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::string> keys_;                                         // GUARDED_BY(mu_), by id
-  absl::flat_hash_map<std::string, uint32_t, StringHash, StringEq> ids_;  // GUARDED_BY(mu_)
-  std::shared_ptr<Head> mem_;                                             // GUARDED_BY(mu_)
-  std::shared_ptr<Head> imm_;                                             // GUARDED_BY(mu_)
-  std::shared_ptr<const Version> version_;                                // GUARDED_BY(mu_)
-  uint64_t next_file_ = 1;                                                // GUARDED_BY(mu_)
-  uint64_t next_seq_ = 1;                                                 // GUARDED_BY(mu_)
+  absl::Mutex maint_mu_;  // one flush / compaction / drop at a time
+  std::vector<std::string> unremoved_ ABSL_GUARDED_BY(maint_mu_);  // obsolete, still on disk
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::vector<std::string> keys_ ABSL_GUARDED_BY(mu_);  // by id
+  absl::flat_hash_map<std::string, uint32_t, StringHash, StringEq> ids_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<Head> mem_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<Head> imm_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const Version> version_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_file_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t last_flush_ns_ = 0;
-  bool stop_ = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread bg_;
 
   struct GridKey {
@@ -217,15 +225,15 @@ class Engine final : public Store {
     bool closed_right;
     bool operator==(const GridKey&) const = default;
   };
-  std::mutex grid_mu_;
-  std::vector<std::pair<GridKey, std::shared_ptr<const BucketGrid>>>
-      grids_;  // GUARDED_BY(grid_mu_)
+  absl::Mutex grid_mu_;
+  std::vector<std::pair<GridKey, std::shared_ptr<const BucketGrid>>> grids_
+      ABSL_GUARDED_BY(grid_mu_);
 };
 
 absl::StatusOr<std::shared_ptr<const BucketGrid>> Engine::Grid(const AggregateRequest& req) {
   GridKey key{req.start, req.end, req.step.n, req.step.unit, req.zone.name(), req.closed_right};
   {
-    std::lock_guard<std::mutex> l(grid_mu_);
+    absl::MutexLock l(&grid_mu_);
     for (const auto& [k, g] : grids_) {
       if (k == key) return g;
     }
@@ -233,7 +241,7 @@ absl::StatusOr<std::shared_ptr<const BucketGrid>> Engine::Grid(const AggregateRe
   auto g = BucketGrid::Make(req, kMaxBuckets);
   if (!g.ok()) return g.status();
   auto shared = std::make_shared<const BucketGrid>(std::move(*g));
-  std::lock_guard<std::mutex> l(grid_mu_);
+  absl::MutexLock l(&grid_mu_);
   if (grids_.size() >= 8) grids_.erase(grids_.begin());
   grids_.emplace_back(std::move(key), shared);
   return shared;
@@ -299,7 +307,7 @@ absl::Status Engine::Init() {
   s = LoadOrCreateLayout(!segs.empty());
   if (!s.ok()) return s;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     next_file_ = max_file + 1;
     next_seq_ = max_seq + 1;
     InstallLocked(segs, {});
@@ -314,7 +322,7 @@ absl::Status Engine::Init() {
   auto wal = Wal::Open(
       wopt,
       [this](uint64_t, const PointBatch& batch) {
-        std::lock_guard<std::mutex> l(mu_);
+        absl::MutexLock l(&mu_);
         InsertLocked(batch);
         return absl::OkStatus();
       },
@@ -376,10 +384,9 @@ absl::Status Engine::Write(const PointBatch& batch) {
     // while it is encoded (only the write(2) and the head insert are ordered under mu_).
     thread_local std::string record;
     if (absl::Status e = Wal::Encode(*in, &record); !e.ok()) return e;
-    std::unique_lock<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     // Back-pressure: while a flush is running and the new head is full too, writers wait.
-    cv_.wait(l,
-             [&] { return stop_ || imm_ == nullptr || mem_->points < 2 * opt_.head_max_points; });
+    while (!(stop_ || imm_ == nullptr || mem_->points < 2 * opt_.head_max_points)) cv_.Wait(&mu_);
     auto r = wal_->AppendEncoded(record);
     if (!r.ok()) return r.status();
     lsn = *r;
@@ -390,7 +397,7 @@ absl::Status Engine::Write(const PointBatch& batch) {
   }
   if (need_flush) {
     if (opt_.background) {
-      cv_.notify_all();
+      cv_.SignalAll();
     } else {
       absl::Status s = Flush();
       if (!s.ok()) return s;
@@ -426,7 +433,7 @@ absl::Status Engine::WriteSegments(
     SegmentMeta meta;
     uint64_t file_no;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      absl::MutexLock l(&mu_);
       file_no = next_file_++;
       meta.seq = fixed_seq ? fixed_seq : next_seq_++;
     }
@@ -529,7 +536,7 @@ absl::Status Engine::FlushLocked() {
   uint64_t wal_file = 0;
   std::vector<std::pair<std::string, std::vector<Sample>>> series;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     if (imm_ == nullptr) {
       if (mem_->points == 0) return absl::OkStatus();
       auto r = wal_->Rotate();
@@ -554,11 +561,11 @@ absl::Status Engine::FlushLocked() {
   absl::Status s = WriteSegments(series, 0, &segs);
   if (!s.ok()) return s;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     InstallLocked(segs, {});
     imm_ = nullptr;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   last_flush_ns_ = env_->MonotonicNanos();
   // Every record in WAL files before the current one is now in segment files.
   return wal_->RemoveFilesBefore(wal_file);
@@ -567,7 +574,7 @@ absl::Status Engine::FlushLocked() {
 absl::Status Engine::CompactLocked(size_t min_segments) {
   std::shared_ptr<const Version> v;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     v = version_;
   }
   for (const auto& [part, segs] : v->parts) {
@@ -606,21 +613,39 @@ absl::Status Engine::CompactLocked(size_t min_segments) {
       paths.push_back(seg->path());
     }
     {
-      std::lock_guard<std::mutex> l(mu_);
+      absl::MutexLock l(&mu_);
       InstallLocked(out, remove);
     }
-    for (const auto& p : paths) (void)env_->RemoveFile(p);
+    if (s = RemoveObsoleteLocked(std::move(paths)); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
 
+absl::Status Engine::RemoveObsoleteLocked(std::vector<std::string> paths) {
+  paths.insert(paths.begin(), unremoved_.begin(), unremoved_.end());
+  unremoved_.clear();
+  absl::Status first;
+  for (std::string& p : paths) {
+    absl::Status s = env_->RemoveFile(p);
+    if (s.ok() || absl::IsNotFound(s)) continue;
+    if (first.ok()) first = s;
+    unremoved_.push_back(std::move(p));
+  }
+  if (unremoved_.empty()) return absl::OkStatus();
+  return absl::Status(first.code(),
+                      absl::StrCat("could not remove ", unremoved_.size(),
+                                   " obsolete segment file(s) (retried at the next maintenance; "
+                                   "until then a restart would bring their data back): ",
+                                   first.message()));
+}
+
 absl::StatusOr<int> Engine::DropPartitionsBefore(int64_t cutoff_ns) {
-  std::lock_guard<std::mutex> m(maint_mu_);
+  absl::MutexLock m(&maint_mu_);
   std::vector<const SegmentReader*> remove;
   std::vector<std::string> paths;
   int dropped = 0;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     for (const auto& [part, segs] : version_->parts) {
       if (segs.front()->meta().partition_end > cutoff_ns) break;
       ++dropped;
@@ -631,13 +656,16 @@ absl::StatusOr<int> Engine::DropPartitionsBefore(int64_t cutoff_ns) {
     }
     if (!remove.empty()) InstallLocked({}, remove);
   }
-  for (const auto& p : paths) (void)env_->RemoveFile(p);
+  if (absl::Status s = RemoveObsoleteLocked(std::move(paths)); !s.ok()) {
+    return absl::Status(
+        s.code(), absl::StrCat("retention dropped ", dropped, " partition(s) but ", s.message()));
+  }
   return dropped;
 }
 
 Snapshot Engine::TakeSnapshot(std::string_view key, int64_t lo, int64_t hi) {
   Snapshot snap;
-  std::lock_guard<std::mutex> l(mu_);
+  absl::MutexLock l(&mu_);
   snap.version = version_;
   auto it = ids_.find(key);
   if (it == ids_.end()) return snap;
@@ -715,8 +743,13 @@ absl::Status Engine::Collect(const Snapshot& snap, int64_t lo, int64_t hi, Stats
           size_t before = out->size();
           absl::Status s = DecodeBlock(*data, st.count, out);
           if (!s.ok()) {
+            std::string key;
+            {
+              absl::MutexLock l(&mu_);  // keys_ may grow (reallocate) meanwhile
+              key = keys_[snap.id];
+            }
             return absl::DataLossError(
-                absl::StrCat("block of ", keys_[snap.id], " unreadable: ", s.message()));
+                absl::StrCat("block of ", key, " unreadable: ", s.message()));
           }
           // Trim to [lo, hi).
           if (st.t_first < lo || st.t_last >= hi) {
@@ -768,7 +801,7 @@ absl::StatusOr<std::optional<Sample>> Engine::Neighbor(std::string_view key, int
   // Walk outward one partition-sized window at a time; stop at the first window with data.
   std::shared_ptr<const Version> v;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     v = version_;
   }
   int64_t lo_all = INT64_MAX, hi_all = INT64_MIN;
@@ -777,7 +810,7 @@ absl::StatusOr<std::optional<Sample>> Engine::Neighbor(std::string_view key, int
     hi_all = v->parts.rbegin()->second.front()->meta().partition_end;
   }
   {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     auto it = ids_.find(key);
     if (it == ids_.end()) return std::optional<Sample>();
     for (const Head* h : {imm_.get(), mem_.get()}) {
@@ -811,7 +844,7 @@ absl::StatusOr<std::optional<Sample>> Engine::Neighbor(std::string_view key, int
 
 std::string Engine::ResolveKey(std::string_view series) {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     if (ids_.contains(series)) return std::string(series);
   }
   auto canon = CanonicalSeriesKey(series);
@@ -970,7 +1003,7 @@ absl::StatusOr<std::vector<Bucket>> Engine::Aggregate(const AggregateRequest& re
 std::vector<std::string> Engine::ListSeries(std::string_view match) {
   std::vector<std::string> out;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     for (const auto& k : keys_) {
       if (match.empty() || k.find(match) != std::string::npos) out.push_back(k);
     }
@@ -983,7 +1016,7 @@ StoreStats Engine::Stats() {
   StoreStats st;
   std::shared_ptr<const Version> v;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    absl::MutexLock l(&mu_);
     v = version_;
     st.series = static_cast<int64_t>(keys_.size());
     st.head_points = mem_->points + (imm_ ? imm_->points : 0);
@@ -1007,30 +1040,36 @@ void Engine::BackgroundLoop() {
   constexpr int64_t kMaxHeadAgeNs = 15 * kNanosPerMinute;
   constexpr int64_t kCompactQuietNs = 30 * kNanosPerSecond;
   int64_t last_retention = 0;
-  std::unique_lock<std::mutex> l(mu_);
+  mu_.Lock();
   while (!stop_) {
-    cv_.wait_for(l, std::chrono::milliseconds(200));
+    cv_.WaitWithTimeout(&mu_, absl::Milliseconds(200));
     if (stop_) break;
     const int64_t now = env_->MonotonicNanos();
     const bool full = mem_->points >= opt_.head_max_points;
     const bool old = mem_->points > 0 && now - mem_->created_ns > kMaxHeadAgeNs;
-    l.unlock();
+    mu_.Unlock();
     absl::Status s;
     if (full || old) s = Flush();
     if (s.ok()) {
-      std::lock_guard<std::mutex> m(maint_mu_);
+      absl::MutexLock m(&maint_mu_);
       // Merge many small files soon; merge any overlap once ingest has been quiet a while.
       s = CompactLocked(env_->MonotonicNanos() - last_flush_ns_ > kCompactQuietNs ? 2 : 8);
     }
-    if (s.ok() && opt_.retention_ns > 0 && now - last_retention > kNanosPerMinute) {
+    if (s.ok() && now - last_retention > kNanosPerMinute) {
       last_retention = now;
-      auto r = DropPartitionsBefore(env_->NowNanos() - opt_.retention_ns);
-      if (!r.ok()) s = r.status();
+      if (opt_.retention_ns > 0) {
+        auto r = DropPartitionsBefore(env_->NowNanos() - opt_.retention_ns);
+        if (!r.ok()) s = r.status();
+      } else {
+        absl::MutexLock m(&maint_mu_);
+        s = RemoveObsoleteLocked({});  // files an earlier compaction could not remove
+      }
     }
     if (!s.ok())
       std::fprintf(stderr, "dualcarbon: background maintenance: %s\n", s.ToString().c_str());
-    l.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 }  // namespace

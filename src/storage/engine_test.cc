@@ -413,6 +413,50 @@ TEST(Engine, RetentionDropsWholePartitions) {
   fs::remove_all(dir);
 }
 
+TEST(Engine, RetentionRetriesARemovalThatFailedAndReportsIt) {
+  std::string dir = TempDir("retention-fault");
+  FaultInjectionEnv env(Env::Default());
+  StoreOptions opt = Opts(dir);
+  opt.env = &env;
+  auto store = Store::Open(opt);
+  ASSERT_TRUE(store.ok());
+  PointBatch b;
+  for (int d = 0; d < 10; ++d) b.Add("m value", d * kNanosPerDay + kNanosPerHour, d);
+  ASSERT_TRUE((*store)->Write(b).ok());
+  ASSERT_TRUE((*store)->Flush().ok());
+  auto segment_files = [&] {
+    size_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      n += e.path().extension() == ".dcs";
+    }
+    return n;
+  };
+  const size_t before = segment_files();
+  ASSERT_GE(before, 10u);
+  env.SetRemoveFails(true);
+  auto dropped = (*store)->DropPartitionsBefore(5 * kNanosPerDay);
+  ASSERT_FALSE(dropped.ok());  // reported, not swallowed
+  EXPECT_NE(dropped.status().message().find("could not remove 5"), std::string::npos)
+      << dropped.status();
+  EXPECT_EQ(segment_files(), before);  // still on disk
+  auto raw = (*store)->QueryRaw("m value", INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(raw->size(), 5u);  // but no longer served
+  env.SetRemoveFails(false);
+  dropped = (*store)->DropPartitionsBefore(5 * kNanosPerDay);  // nothing new; retries the rest
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_EQ(*dropped, 0);
+  EXPECT_EQ(segment_files(), before - 5);
+  store = decltype(store)(absl::UnknownError("closed"));
+  store = Store::Open(opt);  // the dropped partitions do not come back
+  ASSERT_TRUE(store.ok());
+  raw = (*store)->QueryRaw("m value", INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(raw->size(), 5u);
+  store = decltype(store)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
 TEST(Engine, NonFiniteValuesRejectedGoodOnesKept) {
   std::string dir = TempDir("nonfinite");
   auto store = Store::Open(Opts(dir));
