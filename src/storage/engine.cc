@@ -384,15 +384,18 @@ absl::Status Engine::Write(const PointBatch& batch) {
     // while it is encoded (only the write(2) and the head insert are ordered under mu_).
     thread_local std::string record;
     if (absl::Status e = Wal::Encode(*in, &record); !e.ok()) return e;
-    absl::MutexLock l(&mu_);
-    // Back-pressure: while a flush is running and the new head is full too, writers wait.
-    while (!(stop_ || imm_ == nullptr || mem_->points < 2 * opt_.head_max_points)) cv_.Wait(&mu_);
-    auto r = wal_->AppendEncoded(record);
-    if (!r.ok()) return r.status();
-    lsn = *r;
-    InsertLocked(*in);
-    need_flush = mem_->points >= opt_.head_max_points;
-    l.unlock();
+    {
+      absl::MutexLock l(&mu_);
+      // Back-pressure: while a flush is running and the new head is full too, writers wait.
+      while (!(stop_ || imm_ == nullptr || mem_->points < 2 * opt_.head_max_points)) {
+        cv_.Wait(&mu_);
+      }
+      auto r = wal_->AppendEncoded(record);
+      if (!r.ok()) return r.status();
+      lsn = *r;
+      InsertLocked(*in);
+      need_flush = mem_->points >= opt_.head_max_points;
+    }
     if (record.capacity() > (16u << 20)) std::string().swap(record);  // no huge one-off buffer
   }
   if (need_flush) {

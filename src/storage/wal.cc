@@ -185,11 +185,14 @@ absl::Status Wal::Recover(const ReplayFn& replay, WalRecoveryReport* report) {
   }
   std::sort(numbers.begin(), numbers.end());
   PointBatch batch;
-  absl::MutexLock l(&mu_);
   for (uint64_t no : numbers) {
     int64_t size = 0;
+    // Replayed without mu_: the callback takes the engine's lock, and the engine takes ours
+    // inside its own when it appends, so holding mu_ here would order the two both ways.
+    // Nothing else runs yet (the syncer starts after recovery).
     absl::Status s = RecoverFile(no, replay, &batch, report, &size);
     if (!s.ok()) return s;
+    absl::MutexLock l(&mu_);
     cur_no_ = no + 1;
     if (size < 0) continue;
     files_[no] = size;
