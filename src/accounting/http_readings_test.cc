@@ -209,10 +209,9 @@ TEST(ParseQueryPoints, TypeErrorsNameThePath) {
   EXPECT_EQ(ParseError(R"({"results":[{"points":[[true,2]]}]})"),
             "results[0].points[0][0]: expected a time (epoch ms integer or RFC 3339 string), got "
             "boolean");
-  EXPECT_TRUE(absl::StrContains(ParseError(R"({"results":[{"points":[[1.5,2]]}]})"),
-                                "got number"));
-  EXPECT_TRUE(absl::StrContains(
-      ParseError(R"({"results":[{"points":[[9223372036854775807,2]]}]})"), "storable range"));
+  EXPECT_TRUE(absl::StrContains(ParseError(R"({"results":[{"points":[[1.5,2]]}]})"), "got number"));
+  EXPECT_TRUE(absl::StrContains(ParseError(R"({"results":[{"points":[[9223372036854775807,2]]}]})"),
+                                "storable range"));
   EXPECT_TRUE(absl::StrContains(
       ParseError(R"({"results":[{"points":[[18446744073709551615,2]]}]})"), "storable range"));
   EXPECT_TRUE(absl::StrContains(ParseError(R"({"results":[{"points":[["nope",2]]}]})"),

@@ -24,8 +24,7 @@ void AppendRfc3339(int64_t t_ns, const absl::TimeZone& zone, std::string* out) {
   }
   absl::TimeZone::CivilInfo ci = zone.At(absl::FromUnixNanos(t_ns));
   const absl::CivilSecond& c = ci.cs;
-  // Offsets that are not whole minutes (local mean time before 1901) are written by FormatTime
-  // (in UTC), so the text names the same instant.
+  // FormatTime handles far years and offsets that are not whole minutes (local mean time).
   if (c.year() < 0 || c.year() > 9999 || ci.offset % 60 != 0) {
     out->append(FormatTime(t_ns, zone));
     return;
