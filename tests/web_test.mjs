@@ -38,8 +38,10 @@ function startDemo() {
   })
 }
 
+// Browsers in zones other than the site's: charts must still show the site's wall-clock time.
 async function page(browser, locale, errors) {
-  const ctx = await browser.newContext({ locale, viewport: { width: 1440, height: 900 } })
+  const timezoneId = locale === 'zh-CN' ? 'UTC' : 'America/New_York'
+  const ctx = await browser.newContext({ locale, timezoneId, viewport: { width: 1440, height: 900 } })
   const p = await ctx.newPage()
   p.on('console', (m) => { if (m.type() === 'error') errors.push(`${locale} console: ${m.text()}`) })
   p.on('pageerror', (e) => errors.push(`${locale} page error: ${e.message}`))

@@ -117,7 +117,7 @@ absl::StatusOr<std::unique_ptr<Demo>> Demo::Setup(Store& store, model::SiteStore
     demo->restarted_ = true;
     start = last;
   }
-  auto t0 = std::chrono::steady_clock::now();
+  const int64_t t0 = Env::Default()->MonotonicNanos();
   PointBatch batch;
   batch.Reserve(kBatchRows + 64);
   int64_t prev = start;
@@ -136,8 +136,7 @@ absl::StatusOr<std::unique_ptr<Demo>> Demo::Setup(Store& store, model::SiteStore
   if (absl::Status s = store.Write(batch); !s.ok()) return s;
   demo->backfill_.points += static_cast<int64_t>(batch.size());
   if (absl::Status s = store.Flush(); !s.ok()) return s;
-  demo->backfill_.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  demo->backfill_.seconds = static_cast<double>(Env::Default()->MonotonicNanos() - t0) / 1e9;
   demo->backfill_.end_ns = prev;
   return demo;
 }

@@ -42,3 +42,17 @@ export function previousMonths(zone: string, n: number): string[] {
   }
   return out
 }
+
+// ECharts draws time axes in the browser's zone. To show the site's wall-clock time (and its
+// calendar days) whatever the browser's zone is, chart times are shifted by the difference of
+// the two offsets at that instant.
+export function siteWall(ms: number, zone: string): number {
+  const p = Object.fromEntries(new Intl.DateTimeFormat('en-US', {
+    timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+    hour: 'numeric', minute: 'numeric', second: 'numeric',
+  }).formatToParts(new Date(ms)).map((x) => [x.type, x.value]))
+  const wallAsUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second)
+  const siteOffset = wallAsUtc - Math.floor(ms / 1000) * 1000
+  const browserOffset = -new Date(ms).getTimezoneOffset() * 60_000
+  return ms + siteOffset - browserOffset
+}

@@ -10,7 +10,7 @@ const en = {
   },
   overview: {
     today: 'Today', month: 'This month', energy: 'Energy', co2e: 'CO₂e', intensity: 'Intensity',
-    liveLoad: 'Live load', topConsumers: 'Top consumers this month', gauge: 'Energy intensity of {product} vs benchmark (标杆) and baseline (基准)',
+    liveLoad: 'Live load', loadToday: 'Load today (mean kW per 15 min, {meter})', topConsumers: 'Top consumers this month', gauge: 'Energy intensity of {product} vs benchmark (标杆) and baseline (基准)',
     benchmark: 'Benchmark (标杆)', baseline: 'Baseline (基准)', noBenchmark: 'No product with a benchmark on this site',
     perProduct: 'per t {product}', updated: 'updated {time}', grid: 'from {meter}',
     grade: { benchmark: 'Meets benchmark', between: 'Between benchmark and baseline', below_baseline: 'Below baseline' },
@@ -49,7 +49,7 @@ const zh: Messages = {
   },
   overview: {
     today: '今日', month: '本月', energy: '综合能耗', co2e: '二氧化碳当量', intensity: '单位产品能耗',
-    liveLoad: '实时负荷', topConsumers: '本月主要用能单元', gauge: '{product}单位产品综合能耗 对标 标杆/基准',
+    liveLoad: '实时负荷', loadToday: '今日负荷曲线(15 分钟平均 kW,{meter})', topConsumers: '本月主要用能单元', gauge: '{product}单位产品综合能耗 对标 标杆/基准',
     benchmark: '标杆值', baseline: '基准值', noBenchmark: '本厂区没有设置对标的产品',
     perProduct: '每吨{product}', updated: '更新于 {time}', grid: '来自 {meter}',
     grade: { benchmark: '达到标杆', between: '介于标杆与基准之间', below_baseline: '未达基准' },
