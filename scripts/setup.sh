@@ -18,7 +18,12 @@ PACKAGES=(
   # test and benchmark peers
   python3 curl influxdb clickhouse-server
   mosquitto mosquitto-clients python3-pymodbus python3-serial socat
+  # web dashboard: browser tests (headless chromium) and Chinese fonts for their screenshots
+  chromium fonts-noto-cjk
 )
+# Node.js and npm build the dashboard: the machine's own when present (Vite needs Node >= 20.19),
+# else Debian's.
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -42,3 +47,6 @@ for svc in influxdb clickhouse-server; do
     $SUDO systemctl stop "$svc" || true
   fi
 done
+
+# The web dashboard (web/ -> web/dist), served by `dualcarbon serve` at /.
+bash "$(dirname "$0")/build-web.sh"

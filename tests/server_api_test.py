@@ -164,7 +164,7 @@ vals = doc["results"][0]["series"][0]["values"] if st == 200 else []
 check(["telegraf"] in vals, "SHOW DATABASES lists it")
 st, doc = srv.json("GET", "/query?" + q(q="SELECT * FROM cpu"), token=reader)
 check(st == 501 and "unsupported" in doc["error"], "other InfluxQL -> 501 with a pointer to /api/v1/query")
-st, doc = srv.json("GET", "/nope", token=admin)
+st, doc = srv.json("GET", "/api/v1/nope", token=admin)  # other paths are the dashboard's
 check(st == 404 and doc["error"]["code"] == "not_found", "unknown route -> 404")
 st, h, _ = srv.request("DELETE", "/api/v1/query", token=admin)
 check(st == 405 and "GET" in h.get("allow", ""), "wrong method -> 405 with Allow")

@@ -1,12 +1,19 @@
 // dualcarbon serve: the HTTP server on the embedded store.
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "accounting/reference.h"
 #include "app/commands.h"
+#include "app/demo.h"
+#include "fmt/format.h"
 #include "model/site_store.h"
 #include "server/config.h"
 #include "server/params.h"
@@ -29,11 +36,23 @@ struct ServeFlags {
   int threads = -1;
   std::string log_level;
   std::string reference;
+  std::string web_dir;
+  bool demo = false;
+  DemoOptions demo_options;
 };
 
 [[noreturn]] void Fail(const absl::Status& s, int code = kExitFailure) {
   std::cerr << "dualcarbon serve: " << s.message() << "\n";
   throw CLI::RuntimeError(code);
+}
+
+// --demo without --data-dir: a new directory for this run.
+std::string DemoDataDir() {
+  std::string dir = (std::filesystem::temp_directory_path() / "dualcarbon-demo-XXXXXX").string();
+  if (::mkdtemp(dir.data()) == nullptr) {
+    Fail(absl::InternalError(absl::StrCat("mkdtemp ", dir, ": ", std::strerror(errno))));
+  }
+  return dir;
 }
 
 // Defaults, then the config file, then the flags given on the command line.
@@ -51,6 +70,8 @@ server::ServeConfig BuildConfig(const ServeFlags& f) {
   if (f.threads >= 0) cfg.http.threads = f.threads;
   if (!f.log_level.empty()) cfg.log_level = f.log_level;
   if (!f.reference.empty()) cfg.reference = f.reference;
+  if (!f.web_dir.empty()) cfg.http.web_dir = f.web_dir;
+  if (f.demo && cfg.data_dir.empty()) cfg.data_dir = DemoDataDir();
   if (cfg.data_dir.empty()) {
     Fail(absl::InvalidArgumentError("--data-dir (or data_dir in the config file) is required"),
          kExitUsage);
@@ -69,6 +90,27 @@ std::unique_ptr<server::TokenStore> OpenTokens(const std::string& dir) {
     spdlog::warn("no token existed: created an admin token (printed once on stdout)");
   }
   return std::move(*tokens);
+}
+
+std::unique_ptr<Demo> SetupDemo(Store& store, model::SiteStore* sites, const DemoOptions& opt) {
+  if (sites == nullptr) Fail(absl::FailedPreconditionError("--demo needs the sites database"));
+  auto demo = Demo::Setup(store, *sites, opt);
+  if (!demo.ok()) Fail(demo.status());
+  const BackfillStats& b = (*demo)->backfill();
+  std::cout << "demo backfill: " << b.points << " points in " << fmt::format("{:.3f}", b.seconds)
+            << " s" << ((*demo)->restarted() ? " (continuing the history already stored)" : "")
+            << std::endl;
+  return std::move(*demo);
+}
+
+void StartDemo(Demo& demo, const std::string& host, uint16_t port, server::TokenStore* tokens) {
+  std::string h = host.empty() || host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
+  auto login = demo.StartLive(h, port, tokens);
+  if (!login.ok()) Fail(login.status());
+  std::string url =
+      absl::StrCat("http://", h.find(':') != std::string::npos ? "[" + h + "]" : h, ":", port, "/");
+  std::cout << "dashboard: " << url
+            << "  login token: " << (login->empty() ? "(none: auth off)" : *login) << std::endl;
 }
 
 void Serve(const ServeFlags& flags) {
@@ -123,12 +165,17 @@ void Serve(const ServeFlags& flags) {
                  sites.reference_error);
   }
 
+  std::unique_ptr<Demo> demo;
+  if (flags.demo) demo = SetupDemo(**store, site_store.get(), flags.demo_options);
+
   auto srv = server::Server::Start(**store, tokens.get(), cfg.http, std::move(sites));
   if (!srv.ok()) Fail(srv.status());
   spdlog::info("serving {} on http://{} (auth {}, fsync {})", cfg.data_dir, (*srv)->address(),
                cfg.http.auth ? "on" : "OFF", cfg.fsync);
   std::cout << "listening on http://" << (*srv)->address() << std::endl;
+  if (demo) StartDemo(*demo, addr->host, (*srv)->port(), tokens.get());
   absl::Status s = (*srv)->Wait();
+  if (demo) demo->StopLive();
   srv->reset();
   // The final flush, checked here: its failure must make the exit status say so (the store's
   // destructor could only print it).
@@ -156,6 +203,13 @@ void RegisterServe(CLI::App& app) {
   cmd->add_option("--reference", flags->reference,
                   "Reference library directory (default: $DC_REFERENCE_DIR or the installed "
                   "reference/)");
+  cmd->add_option("--web-dir", flags->web_dir,
+                  "dashboard files (default: $DC_WEB_DIR or web/dist beside the binary)");
+  cmd->add_flag("--demo", flags->demo,
+                "demo plants: 90 days of history, then live data (a new data dir unless given)");
+  cmd->add_option("--demo-seed", flags->demo_options.seed, "seed of the demo's data (default 1)");
+  cmd->add_option("--demo-datasets", flags->demo_options.datasets_dir,
+                  "folder holding uci-steel-industry/ (default: the repository's datasets/)");
   cmd->callback([flags] { Serve(*flags); });
 }
 

@@ -80,6 +80,11 @@ const std::vector<Key>& Keys() {
       {"http.idle_timeout", Key::kString, Duration(&ServerOptions::idle_timeout_ns)},
       {"http.write_timeout", Key::kString, Duration(&ServerOptions::write_timeout_ns)},
       {"http.shutdown_grace", Key::kString, Duration(&ServerOptions::shutdown_grace_ns)},
+      {"http.web_dir", Key::kString,
+       [](const Value& v, ServeConfig* c) {
+         c->http.web_dir = std::get<std::string>(v);
+         return absl::OkStatus();
+       }},
       {"storage.fsync", Key::kString,
        [](const Value& v, ServeConfig* c) -> absl::Status {
          auto p = ParseFsyncPolicy(std::get<std::string>(v));

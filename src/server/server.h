@@ -29,6 +29,7 @@ struct ServerOptions {
   int64_t write_timeout_ns = 30'000'000'000;    // sending one response
   int64_t shutdown_grace_ns = 10'000'000'000;   // in-flight requests get this long at shutdown
   bool handle_signals = true;                   // SIGTERM/SIGINT call Stop()
+  std::string web_dir;  // the dashboard's files ("" = DefaultWebDir(), static_files.h)
 };
 
 struct ListenAddress {

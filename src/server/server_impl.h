@@ -31,6 +31,7 @@
 #include "server/framing.h"
 #include "server/metrics.h"
 #include "server/router.h"
+#include "server/static_files.h"
 #include "spdlog/spdlog.h"
 
 namespace dc::server {
@@ -61,11 +62,13 @@ class Server::Impl {
         options_(options),
         api_(store, tokens, metrics_, ApiOptions{options.max_body_bytes, 10}),
         sites_api_(store, std::move(sites)),
+        web_(options.web_dir.empty() ? DefaultWebDir() : options.web_dir),
         acceptor_(net::make_strand(ioc_)),
         signals_(ioc_),
         handlers_(static_cast<size_t>(HandlerThreads(options))) {
     api_.Register(router_);
     sites_api_.Register(router_);
+    web_.Register(router_);  // last: its patterns are the least specific
   }
 
   absl::Status Listen();
@@ -108,6 +111,7 @@ class Server::Impl {
   Router router_;
   Api api_;
   SitesApi sites_api_;
+  StaticFiles web_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> force_{false};  // a second signal: stop waiting for busy connections
   absl::Notification stop_requested_;

@@ -1,0 +1,100 @@
+import { createI18n } from 'vue-i18n'
+
+const en = {
+  app: { title: 'dualcarbon', subtitle: 'Energy & carbon', site: 'Site', logout: 'Log out', lang: '中文' },
+  nav: { overview: 'Overview', trends: 'Trends', meters: 'Meters', carbon: 'Carbon' },
+  login: {
+    title: 'Sign in', token: 'Access token', submit: 'Sign in',
+    hint: '`dualcarbon serve` prints the token at start ("login token: dc_…"); `dualcarbon token create` makes more.',
+    bad: 'This token was refused: {msg}',
+  },
+  overview: {
+    today: 'Today', month: 'This month', energy: 'Energy', co2e: 'CO₂e', intensity: 'Intensity',
+    liveLoad: 'Live load', loadToday: 'Load today (mean kW per 15 min, {meter})', topConsumers: 'Top consumers this month', gauge: 'Energy intensity of {product} vs benchmark (标杆) and baseline (基准)',
+    benchmark: 'Benchmark (标杆)', baseline: 'Baseline (基准)', noBenchmark: 'No product with a benchmark on this site',
+    perProduct: 'per t {product}', updated: 'updated {time}', grid: 'from {meter}',
+    grade: { benchmark: 'Meets benchmark', between: 'Between benchmark and baseline', below_baseline: 'Below baseline' },
+  },
+  trends: {
+    meters: 'Meters', range: 'Range', step: 'Bucket', prev: 'Compare with previous period',
+    ranges: { '1d': '24 h', '7d': '7 days', '30d': '30 days', '90d': '90 days' }, none: 'Pick at least one meter',
+  },
+  meters: {
+    id: 'Meter', carrier: 'Carrier', kind: 'Kind', area: 'Area', live: 'Live value', lastSeen: 'Last seen',
+    status: 'Status', ok: 'Reporting', stale: 'Offline', virtual: 'computed',
+  },
+  carbon: {
+    period: 'Period', total: 'Total', scope1: 'Scope 1', scope2: 'Scope 2', lines: 'Emission lines',
+    source: 'Source', category: 'Category', scope: 'Scope', activity: 'Activity', factors: 'Factors of {line}',
+    factor: 'Factor', value: 'Value', factorSource: 'Source', confidence: 'Confidence', citation: 'Reference',
+    pick: 'Click a line to see its factors and their sources', warnings: 'Warnings',
+  },
+  products: { clinker: 'clinker', cement: 'cement' },
+  carriers: { electricity: 'electricity', bituminous_coal: 'bituminous coal', diesel: 'diesel', fresh_water: 'fresh water', product: 'product' },
+  kinds: { interval: 'interval', counter: 'counter', gauge: 'gauge' },
+  categories: { combustion: 'fuel combustion', process: 'process', purchased_electricity: 'purchased electricity', purchased_heat: 'purchased heat' },
+  factors: { ncv: 'net calorific value', cc: 'carbon content per GJ', of: 'oxidation rate', co2_per_c: 'CO₂ per carbon', ef: 'emission factor' },
+  error: 'Could not load: {msg}', loading: 'Loading…',
+}
+
+type Messages = typeof en
+
+const zh: Messages = {
+  app: { title: 'dualcarbon', subtitle: '能源与碳管理', site: '厂区', logout: '退出', lang: 'English' },
+  nav: { overview: '总览', trends: '趋势', meters: '计量表', carbon: '碳排放' },
+  login: {
+    title: '登录', token: '访问令牌', submit: '登录',
+    hint: '`dualcarbon serve` 启动时会打印令牌(“login token: dc_…”);用 `dualcarbon token create` 可创建更多。',
+    bad: '令牌被拒绝:{msg}',
+  },
+  overview: {
+    today: '今日', month: '本月', energy: '综合能耗', co2e: '二氧化碳当量', intensity: '单位产品能耗',
+    liveLoad: '实时负荷', loadToday: '今日负荷曲线(15 分钟平均 kW,{meter})', topConsumers: '本月主要用能单元', gauge: '{product}单位产品综合能耗 对标 标杆/基准',
+    benchmark: '标杆值', baseline: '基准值', noBenchmark: '本厂区没有设置对标的产品',
+    perProduct: '每吨{product}', updated: '更新于 {time}', grid: '来自 {meter}',
+    grade: { benchmark: '达到标杆', between: '介于标杆与基准之间', below_baseline: '未达基准' },
+  },
+  trends: {
+    meters: '计量表', range: '时间范围', step: '统计周期', prev: '与上一周期对比',
+    ranges: { '1d': '24 小时', '7d': '7 天', '30d': '30 天', '90d': '90 天' }, none: '请至少选择一个计量表',
+  },
+  meters: {
+    id: '计量表', carrier: '能源品种', kind: '类型', area: '区域', live: '实时值', lastSeen: '最后上报',
+    status: '状态', ok: '正常', stale: '离线', virtual: '计算值',
+  },
+  carbon: {
+    period: '核算期', total: '合计', scope1: '范围一', scope2: '范围二', lines: '排放明细',
+    source: '排放源', category: '类别', scope: '范围', activity: '活动数据', factors: '{line} 的排放因子',
+    factor: '因子', value: '数值', factorSource: '来源', confidence: '置信度', citation: '出处',
+    pick: '点击一行查看其排放因子及来源', warnings: '提示',
+  },
+  products: { clinker: '熟料', cement: '水泥' },
+  carriers: { electricity: '电力', bituminous_coal: '烟煤', diesel: '柴油', fresh_water: '新水', product: '产品' },
+  kinds: { interval: '区间量', counter: '累计表', gauge: '瞬时值' },
+  categories: { combustion: '化石燃料燃烧', process: '工业生产过程', purchased_electricity: '净购入电力', purchased_heat: '净购入热力' },
+  factors: { ncv: '低位发热量', cc: '单位热值含碳量', of: '碳氧化率', co2_per_c: '二氧化碳与碳分子量比', ef: '排放因子' },
+  error: '加载失败:{msg}', loading: '加载中…',
+}
+
+// The label of `key` in the message group `group` ("carriers", ...), else the key itself.
+export function label(group: string, key: string): string {
+  const k = `${group}.${key}`
+  return i18n.global.te(k) ? i18n.global.t(k) : key
+}
+
+export const LANG_KEY = 'dualcarbon.lang'
+
+function initial(): 'zh' | 'en' {
+  const saved = localStorage.getItem(LANG_KEY)
+  if (saved === 'zh' || saved === 'en') return saved
+  return navigator.language.toLowerCase().startsWith('zh') ? 'zh' : 'en'
+}
+
+export const i18n = createI18n({ legacy: false, locale: initial(), fallbackLocale: 'en', messages: { en, zh } })
+
+export function toggleLanguage() {
+  const next = i18n.global.locale.value === 'zh' ? 'en' : 'zh'
+  i18n.global.locale.value = next
+  localStorage.setItem(LANG_KEY, next)
+  document.documentElement.lang = next === 'zh' ? 'zh-CN' : 'en'
+}
