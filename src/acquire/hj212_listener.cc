@@ -111,6 +111,7 @@ class ListenerImpl final : public Hj212Listener {
   // Destroyed before the members above: destroying the context destroys the sessions.
   std::unique_ptr<asio::io_context> io_;
   std::unique_ptr<tcp::acceptor> acceptor_;
+  std::unique_ptr<asio::steady_timer> accept_timer_;  // pause after an accept error (EMFILE)
 };
 
 Session::Session(tcp::socket socket, ListenerImpl& listener)
@@ -213,6 +214,7 @@ absl::Status ListenerImpl::Start() {
         absl::StrCat(options_.name, ": address \"", options_.address, "\": ", ec.message()));
   }
   acceptor_ = std::make_unique<tcp::acceptor>(*io_);
+  accept_timer_ = std::make_unique<asio::steady_timer>(acceptor_->get_executor());
   tcp::endpoint ep(address, static_cast<uint16_t>(options_.port));
   if (!acceptor_->open(ep.protocol(), ec) &&
       !acceptor_->set_option(asio::socket_base::reuse_address(true), ec) &&
@@ -220,6 +222,7 @@ absl::Status ListenerImpl::Start() {
     acceptor_->listen(asio::socket_base::max_listen_connections, ec);
   }
   if (ec) {
+    accept_timer_.reset();
     acceptor_.reset();
     io_.reset();
     return absl::UnavailableError(absl::StrCat(options_.name, ": cannot listen on ",
@@ -241,10 +244,17 @@ void ListenerImpl::Accept() {
       asio::make_strand(*io_), [this](const boost::system::error_code& ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
         if (ec) {
+          // Out of descriptors (EMFILE) and the like: retry in 100 ms rather than spin.
           stats_.AddError(absl::StrCat(options_.name, ": accept: ", ec.message()),
                           Env::Default()->NowNanos());
           log_.Warn(absl::StrCat(options_.name, ": accept: ", ec.message()));
-        } else if (connections_.load() >= options_.max_connections) {
+          accept_timer_->expires_after(std::chrono::milliseconds(100));
+          accept_timer_->async_wait([this](const boost::system::error_code& tec) {
+            if (!tec) Accept();
+          });
+          return;
+        }
+        if (connections_.load() >= options_.max_connections) {
           log_.Warn(absl::StrCat(options_.name, ": connection refused: already ",
                                  options_.max_connections, " (max_connections)"));
         } else {
@@ -259,6 +269,7 @@ void ListenerImpl::Stop() {
   io_->stop();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
+  accept_timer_.reset();
   acceptor_.reset();
   io_.reset();  // destroys every session and closes its socket
   stats_.SetRunning(false);
