@@ -209,6 +209,47 @@ TEST_F(ListenerTest, StrictModeRejectsWhatLenientTolerates) {
   EXPECT_EQ(c.ReadFrames(2, 1500).size(), has_letter ? 1u : 2u);
 }
 
+class FailingOutbox : public Hj212Outbox {
+ public:
+  absl::Status Enqueue(const std::vector<std::string>& data) override {
+    if (fail) return absl::UnavailableError("queue disk full (test)");
+    queued += data.size();
+    return absl::OkStatus();
+  }
+  bool fail = true;
+  size_t queued = 0;
+};
+
+TEST_F(ListenerTest, No9014WhenThePacketCannotBeQueuedForForwarding) {
+  FailingOutbox outbox;
+  options_.forward = &outbox;
+  StartListener();
+  Client c(listener_->port());
+  ASSERT_TRUE(c.Send(Frame(DataPacket(kMn, 1, 1.0))));
+  EXPECT_TRUE(c.ReadFrames(1, 500).empty());
+  EXPECT_EQ(Errors(), 1);
+  outbox.fail = false;
+  ASSERT_TRUE(c.Send(Frame(DataPacket(kMn, 1, 1.0))));
+  EXPECT_EQ(c.ReadFrames(1, 5000).size(), 1u);
+  EXPECT_EQ(outbox.queued, 1u);
+}
+
+TEST_F(ListenerTest, ConnectionsBeyondTheLimitAreClosed) {
+  options_.max_connections = 2;
+  StartListener();
+  Client a(listener_->port()), b(listener_->port());
+  ASSERT_TRUE(a.Send(Frame(DataPacket(kMn, 1, 1.0))));
+  ASSERT_TRUE(b.Send(Frame(DataPacket(kMn, 2, 2.0))));
+  ASSERT_EQ(a.ReadFrames(1, 5000).size(), 1u);
+  ASSERT_EQ(b.ReadFrames(1, 5000).size(), 1u);
+  Client third(listener_->port());
+  bool closed = false;
+  (void)third.Send(Frame(DataPacket(kMn, 3, 3.0)));
+  EXPECT_TRUE(third.ReadFrames(1, 5000, &closed).empty());
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(listener_->connections(), 2);
+}
+
 // Many stations over many connections: every point stored exactly once, every packet answered.
 TEST_F(ListenerTest, ThousandConcurrentStations) {
   rlimit rl;
