@@ -1,0 +1,145 @@
+// mqtt_ingest: messages/s from one local Mosquitto into storage (the MQTT source writing to a
+// dc::Store) against mosquitto_sub writing to /dev/null, both subscribed to the same stream in
+// the same run. A publisher in this process blasts `--messages` QoS 0 PUBLISH packets (plain
+// numbers on bench/s1/m<k>/p, 1,000 meters); each subscriber's rate is messages received over
+// the time from the first publish to its last message.
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "acquire/mqtt_source.h"
+#include "acquire/mqtt_transport.h"
+#include "acquire/mqtt_wire.h"
+#include "bench.h"
+#include "peers.h"
+#include "storage/store.h"
+
+namespace dc::bench {
+namespace {
+
+namespace wire = mqtt::wire;
+using Clock = std::chrono::steady_clock;
+
+class StoreSink : public acquire::Sink {
+ public:
+  explicit StoreSink(Store& s) : s_(s) {}
+  absl::Status Write(const PointBatch& b) override { return s_.Write(b); }
+
+ private:
+  Store& s_;
+};
+
+bool WaitPort(int port, double seconds) {
+  auto until = Clock::now() + std::chrono::duration<double>(seconds);
+  while (Clock::now() < until) {
+    if (acquire::ConnectMqttTransport("127.0.0.1", port, {}, 1000).ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+// Publishes n QoS 0 messages as fast as the broker takes them.
+absl::Status PublishStream(int port, int64_t n) {
+  auto t = acquire::ConnectMqttTransport("127.0.0.1", port, {}, 5000);
+  if (!t.ok()) return t.status();
+  wire::ConnectOptions c;
+  c.client_id = "dc-bench-pub";
+  c.clean = true;
+  std::string out;
+  wire::AppendConnect(c, &out);
+  if (absl::Status s = (*t)->WriteAll(out); !s.ok()) return s;
+  char buf[64];
+  auto r = (*t)->Read(buf, sizeof buf, 5000);  // CONNACK
+  if (!r.ok()) return r.status();
+  const int64_t chunk = 2000;
+  for (int64_t i = 0; i < n; i += chunk) {
+    out.clear();
+    for (int64_t j = i; j < std::min(n, i + chunk); ++j) {
+      std::string topic = "bench/s1/m" + std::to_string(j % 1000) + "/p";
+      wire::AppendPublish(wire::kV5, topic, std::to_string(1000 + j % 9973) + ".5", 0, 0, &out);
+    }
+    if (absl::Status s = (*t)->WriteAll(out); !s.ok()) return s;
+  }
+  out.clear();
+  wire::AppendDisconnect(&out);
+  return (*t)->WriteAll(out);
+}
+
+}  // namespace
+
+DC_BENCH(mqtt_ingest,
+         "MQTT: messages/s from one local Mosquitto into storage vs mosquitto_sub to /dev/null") {
+  const int64_t n = static_cast<int64_t>(1'000'000 * args.scale);
+  std::string dir = args.work_dir + "/mqtt_ingest";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto port = FreePort();
+  if (!port.ok()) return 1;
+  {
+    std::ofstream conf(dir + "/mosquitto.conf");
+    conf << "listener " << *port << " 127.0.0.1\nallow_anonymous true\n"
+         << "max_queued_messages 0\nmax_inflight_messages 0\n";
+  }
+  auto broker = ChildProcess::Start({"/usr/sbin/mosquitto", "-c", dir + "/mosquitto.conf"},
+                                    dir + "/mosquitto.log");
+  if (!broker.ok() || !WaitPort(*port, 10)) {
+    std::fprintf(stderr, "mqtt_ingest: mosquitto did not start\n");
+    return 1;
+  }
+  StoreOptions so;
+  so.dir = dir + "/store";
+  auto store = Store::Open(so);
+  if (!store.ok()) return 1;
+  StoreSink sink(**store);
+  acquire::MqttOptions o;
+  o.name = "bench";
+  o.port = *port;
+  o.client_id = "dc-bench-sub";
+  o.clean_session = true;
+  acquire::MqttSubscription sub;
+  sub.mapping.topic = *mqtt::TopicTemplate::Parse("bench/{site}/{meter}/#");
+  sub.qos = 0;
+  o.subscriptions.push_back(sub);
+  auto src = acquire::MakeMqttSource(o, sink);
+  if (!src.ok() || !(*src)->Start().ok()) return 1;
+  // mosquitto_sub exits after n messages (-C n).
+  auto msub =
+      ChildProcess::Start({"/bin/sh", "-c",
+                           "exec /usr/bin/mosquitto_sub -h 127.0.0.1 -p " + std::to_string(*port) +
+                               " -t 'bench/#' -q 0 -C " + std::to_string(n) + " > /dev/null"},
+                          dir + "/mosquitto_sub.log");
+  if (!msub.ok()) return 1;
+  auto ready = Clock::now() + std::chrono::seconds(10);
+  while (!(*src)->State().connected && Clock::now() < ready) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // mosquitto_sub subscribed
+  auto t0 = Clock::now();
+  std::thread pub([&] {
+    if (absl::Status s = PublishStream(*port, n); !s.ok()) {
+      std::fprintf(stderr, "mqtt_ingest: publisher: %s\n", std::string(s.message()).c_str());
+    }
+  });
+  double t_dc = 0, t_sub = 0;
+  int64_t dc_msgs = 0;
+  auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (Clock::now() < deadline && (t_dc == 0 || t_sub == 0)) {
+    dc_msgs = (*src)->State().messages;
+    if (t_dc == 0 && dc_msgs >= n) t_dc = SecondsSince(t0);
+    if (t_sub == 0 && !(*msub)->Running()) t_sub = SecondsSince(t0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  pub.join();
+  (*src)->Stop();
+  acquire::SourceState st = (*src)->State();
+  Report("mqtt_ingest", "messages", static_cast<double>(n), "msg");
+  Report("mqtt_ingest", "dualcarbon_received", static_cast<double>(st.messages), "msg");
+  Report("mqtt_ingest", "dualcarbon_points_written", static_cast<double>(st.points), "points");
+  if (t_dc > 0) Report("mqtt_ingest", "dualcarbon_rate", n / t_dc, "msg/s");
+  if (t_sub > 0) Report("mqtt_ingest", "mosquitto_sub_rate", n / t_sub, "msg/s");
+  if (t_dc > 0 && t_sub > 0) Report("mqtt_ingest", "ratio", t_sub / t_dc, "x");
+  return t_dc > 0 && t_sub > 0 ? 0 : 2;
+}
+
+}  // namespace dc::bench
