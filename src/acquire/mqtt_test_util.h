@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -105,11 +106,18 @@ class TempDir {
 // A Mosquitto broker on an ephemeral port, persistence on, in its own directory.
 class Broker {
  public:
-  explicit Broker(const std::string& dir, std::string extra = "") : dir_(dir), port_(FreePort()) {
+  // `head` goes before the default listener (global options), `extra` after it.
+  explicit Broker(const std::string& dir, const std::string& extra = "",
+                  const std::string& head = "")
+      : dir_(dir), port_(FreePort()) {
     std::ofstream conf(dir_ + "/mosquitto.conf");
-    conf << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\npersistence true\n"
+    conf << head << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\npersistence true\n"
          << "persistence_location " << dir_ << "/\nmax_queued_messages 0\n"
-         << "log_dest file " << dir_ << "/mosquitto.log\n"
+         << "log_dest file " << dir_
+         << "/mosquitto.log\n"
+         // Started as root, mosquitto would switch to user "mosquitto" and could not write
+         // its persistence file into our directory.
+         << "user " << ::getpwuid(::geteuid())->pw_name << "\n"
          << extra;
   }
   ~Broker() { Stop(SIGTERM); }
