@@ -1,8 +1,8 @@
-// mqtt_ingest: messages/s from one local Mosquitto into storage (the MQTT source writing to a
-// dc::Store) against mosquitto_sub writing to /dev/null, both subscribed to the same stream in
-// the same run. A publisher in this process blasts `--messages` QoS 0 PUBLISH packets (plain
-// numbers on bench/s1/m<k>/p, 1,000 meters); each subscriber's rate is messages received over
-// the time from the first publish to its last message.
+// mqtt_ingest [--qos 0|1]: messages/s from one local Mosquitto into storage (the MQTT source
+// writing to a dc::Store) against mosquitto_sub writing to /dev/null, both subscribed to the same
+// stream in the same run. A publisher in this process blasts `--messages` QoS 0 PUBLISH packets
+// (plain numbers on bench/s1/m<k>/p, 1,000 meters); each subscriber's rate is messages received
+// over the time from the first publish to its last message.
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -39,8 +39,28 @@ bool WaitPort(int port, double seconds) {
   return false;
 }
 
-// Publishes n QoS 0 messages as fast as the broker takes them.
-absl::Status PublishStream(int port, int64_t n) {
+// Reads PUBACKs for a QoS 1 publisher until n arrived or the connection ends.
+void CountPubacks(acquire::MqttTransport& t, int64_t n, std::atomic<int64_t>* acked) {
+  std::string in;
+  std::vector<char> buf(64 << 10);
+  while (acked->load() < n) {
+    auto r = t.Read(buf.data(), buf.size(), 1000);
+    if (!r.ok()) return;
+    in.append(buf.data(), *r);
+    size_t pos = 0;
+    while (true) {
+      auto p = wire::NextPacket(std::string_view(in).substr(pos), 1 << 20);
+      if (!p.ok() || p->size == 0) break;
+      if (p->type == wire::kPuback) acked->fetch_add(1);
+      pos += p->size;
+    }
+    in.erase(0, pos);
+  }
+}
+
+// Publishes n messages at `qos` (0 or 1) as fast as the broker takes them; at QoS 1 with at
+// most 50,000 unacknowledged.
+absl::Status PublishStream(int port, int64_t n, int qos) {
   auto t = acquire::ConnectMqttTransport("127.0.0.1", port, {}, 5000);
   if (!t.ok()) return t.status();
   wire::ConnectOptions c;
@@ -49,21 +69,30 @@ absl::Status PublishStream(int port, int64_t n) {
   std::string out;
   wire::AppendConnect(c, &out);
   if (absl::Status s = (*t)->WriteAll(out); !s.ok()) return s;
-  char buf[64];
-  auto r = (*t)->Read(buf, sizeof buf, 5000);  // CONNACK
+  char buf[256];  // CONNACK: nothing else arrives before our first PUBLISH
+  auto r = (*t)->Read(buf, sizeof buf, 5000);
   if (!r.ok()) return r.status();
+  std::atomic<int64_t> acked{0};
+  std::thread reader;
+  if (qos > 0) reader = std::thread([&] { CountPubacks(**t, n, &acked); });
   const int64_t chunk = 2000;
-  for (int64_t i = 0; i < n; i += chunk) {
+  absl::Status status;
+  for (int64_t i = 0; i < n && status.ok(); i += chunk) {
+    while (qos > 0 && i - acked.load() > 50000)
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
     out.clear();
     for (int64_t j = i; j < std::min(n, i + chunk); ++j) {
       std::string topic = "bench/s1/m" + std::to_string(j % 1000) + "/p";
-      wire::AppendPublish(wire::kV5, topic, std::to_string(1000 + j % 9973) + ".5", 0, 0, &out);
+      uint16_t id = static_cast<uint16_t>(j % 65535 + 1);
+      wire::AppendPublish(wire::kV5, topic, std::to_string(1000 + j % 9973) + ".5", qos, id, &out);
     }
-    if (absl::Status s = (*t)->WriteAll(out); !s.ok()) return s;
+    status = (*t)->WriteAll(out);
   }
+  if (reader.joinable()) reader.join();
   out.clear();
   wire::AppendDisconnect(&out);
-  return (*t)->WriteAll(out);
+  if (status.ok()) status = (*t)->WriteAll(out);
+  return status;
 }
 
 struct PhaseResult {
@@ -73,7 +102,7 @@ struct PhaseResult {
 };
 
 // One stream of n messages to the subscribers asked for, each subscribed before it starts.
-absl::StatusOr<PhaseResult> RunPhase(int port, int64_t n, const std::string& dir, bool dc,
+absl::StatusOr<PhaseResult> RunPhase(int port, int64_t n, int qos, const std::string& dir, bool dc,
                                      bool sub) {
   PhaseResult r;
   std::filesystem::remove_all(dir + "/store");
@@ -91,7 +120,7 @@ absl::StatusOr<PhaseResult> RunPhase(int port, int64_t n, const std::string& dir
     o.clean_session = true;
     acquire::MqttSubscription s;
     s.mapping.topic = *mqtt::TopicTemplate::Parse("bench/{site}/{meter}/#");
-    s.qos = 0;
+    s.qos = qos;
     o.subscriptions.push_back(s);
     auto made = acquire::MakeMqttSource(o, sink);
     if (!made.ok()) return made.status();
@@ -107,7 +136,8 @@ absl::StatusOr<PhaseResult> RunPhase(int port, int64_t n, const std::string& dir
     auto p =
         ChildProcess::Start({"/bin/sh", "-c",
                              "exec /usr/bin/mosquitto_sub -h 127.0.0.1 -p " + std::to_string(port) +
-                                 " -t 'bench/#' -q 0 -C " + std::to_string(n) + " > /dev/null"},
+                                 " -t 'bench/#' -q " + std::to_string(qos) + " -C " +
+                                 std::to_string(n) + " > /dev/null"},
                             dir + "/mosquitto_sub.log");
     if (!p.ok()) return p.status();
     msub = *std::move(p);
@@ -115,7 +145,7 @@ absl::StatusOr<PhaseResult> RunPhase(int port, int64_t n, const std::string& dir
   }
   auto t0 = Clock::now();
   std::thread pub([&] {
-    if (absl::Status s = PublishStream(port, n); !s.ok()) {
+    if (absl::Status s = PublishStream(port, n, qos); !s.ok()) {
       std::fprintf(stderr, "mqtt_ingest: publisher: %s\n", std::string(s.message()).c_str());
     }
   });
@@ -164,9 +194,11 @@ DC_BENCH(mqtt_ingest,
     return 1;
   }
   Report("mqtt_ingest", "messages", static_cast<double>(n), "msg");
-  auto both = RunPhase(*port, n, dir, true, true);
-  auto sub = RunPhase(*port, n, dir, false, true);
-  auto dc = RunPhase(*port, n, dir, true, false);
+  const int qos = std::stoi(args.Get("qos", "0"));
+  Report("mqtt_ingest", "qos", qos, "");
+  auto both = RunPhase(*port, n, qos, dir, true, true);
+  auto sub = RunPhase(*port, n, qos, dir, false, true);
+  auto dc = RunPhase(*port, n, qos, dir, true, false);
   if (!both.ok() || !sub.ok() || !dc.ok()) return 1;
   ReportPhase("same_stream", n, *both);
   PhaseResult alone{dc->dc_s, sub->sub_s, dc->dc_points};
