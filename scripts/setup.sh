@@ -18,6 +18,8 @@ PACKAGES=(
   # test and benchmark peers
   python3 curl influxdb clickhouse-server
   mosquitto mosquitto-clients python3-pymodbus python3-serial socat
+  # MQTT TLS test: certificates made with the openssl command line
+  openssl
 )
 
 missing=()
