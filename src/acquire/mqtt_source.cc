@@ -80,6 +80,7 @@ class MqttSource final : public Source {
   absl::Status Handshake(MqttTransport& t);
   absl::Status Pump(MqttTransport& t);
   absl::Status HandlePackets(MqttTransport& t);
+  absl::StatusOr<size_t> SkipOversized(std::string_view rest);
   absl::Status HandlePacket(const wire::Packet& p);
   void OnPublish(const wire::Publish& m);
   absl::Status Flush(MqttTransport& t);
@@ -100,6 +101,7 @@ class MqttSource final : public Source {
   // Connection state, used by the source's thread only.
   std::unique_ptr<char[]> read_buf_ = std::make_unique<char[]>(kReadChunk);
   std::string in_;           // bytes read, not yet parsed
+  size_t skip_left_ = 0;     // bytes of an oversized message still to discard
   PointBatch batch_;         // points of the messages not yet written
   std::string acks_;         // PUBACK/PUBREC/PUBCOMP to send once batch_ is durable
   int pending_ = 0;          // messages in batch_
@@ -138,6 +140,7 @@ void MqttSource::SleepBackoff(int attempt) {
 
 absl::Status MqttSource::Session() {
   in_.clear();
+  skip_left_ = 0;
   batch_.Clear();
   acks_.clear();
   pending_ = 0;
@@ -225,9 +228,20 @@ absl::Status MqttSource::Pump(MqttTransport& t) {
 }
 
 absl::Status MqttSource::HandlePackets(MqttTransport& t) {
+  size_t skip = std::min(skip_left_, in_.size());  // the rest of an oversized message
+  in_.erase(0, skip);
+  skip_left_ -= skip;
   size_t pos = 0;
   while (true) {
-    auto p = wire::NextPacket(std::string_view(in_).substr(pos), o_.max_packet_bytes);
+    std::string_view rest = std::string_view(in_).substr(pos);
+    auto p = wire::NextPacket(rest, o_.max_packet_bytes);
+    if (p.status().code() == absl::StatusCode::kResourceExhausted) {
+      auto consumed = SkipOversized(rest);
+      if (!consumed.ok()) return consumed.status();
+      if (*consumed == 0) break;  // its topic has not arrived yet
+      pos += *consumed;
+      continue;
+    }
     if (!p.ok()) return p.status();
     if (p->size == 0) break;
     if (absl::Status s = HandlePacket(*p); !s.ok()) return s;
@@ -238,6 +252,39 @@ absl::Status MqttSource::HandlePackets(MqttTransport& t) {
   }
   in_.erase(0, pos);
   return absl::OkStatus();
+}
+
+// A PUBLISH larger than max_packet_bytes (a 3.1.1 broker does not know our limit): counted as
+// malformed, acknowledged with its batch and discarded as it arrives, so it cannot block the
+// subscription. Returns the bytes of `rest` used, 0 until its topic and packet id are there.
+absl::StatusOr<size_t> MqttSource::SkipOversized(std::string_view rest) {
+  auto h = wire::PeekHead(rest);
+  if (!h.ok()) return h.status();
+  if (h->type != wire::kPublish) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("MQTT packet of ", h->size, " bytes exceeds max_packet_bytes"));
+  }
+  if (rest.size() < h->header + 2) return 0;
+  size_t topic_len =
+      (static_cast<uint8_t>(rest[h->header]) << 8) | static_cast<uint8_t>(rest[h->header + 1]);
+  int qos = (h->flags >> 1) & 3;
+  size_t need = h->header + 2 + topic_len + (qos > 0 ? 2 : 0) + (o_.version == wire::kV5 ? 4 : 0);
+  if (rest.size() < std::min(need, h->size)) return 0;
+  size_t used = std::min(rest.size(), h->size);
+  wire::Packet partial{wire::kPublish, h->flags, rest.substr(h->header, used - h->header), 0};
+  auto m = wire::DecodePublish(o_.version, partial);
+  if (!m.ok()) return m.status();
+  if (pending_ == 0 && acks_.empty()) deadline_ns_ = env_->MonotonicNanos() + o_.batch_ms * kMs;
+  ++pending_;
+  if (m->qos == 1) wire::AppendAck(wire::kPuback, m->packet_id, &acks_);
+  if (m->qos == 2) wire::AppendAck(wire::kPubrec, m->packet_id, &acks_);
+  std::string what =
+      absl::StrCat("topic '", AV(m->topic), "': message of ", h->size,
+                   " bytes exceeds max_packet_bytes = ", o_.max_packet_bytes, "; skipped");
+  Error(what);
+  log_.Warn(what, env_->MonotonicNanos());
+  skip_left_ = h->size - used;
+  return used;
 }
 
 absl::Status MqttSource::HandlePacket(const wire::Packet& p) {

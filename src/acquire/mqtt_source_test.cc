@@ -102,6 +102,31 @@ TEST(MqttSource, MalformedPayloadsAreCountedAndNeverStall) {
   }
 }
 
+// A 3.1.1 broker does not know our packet limit: a larger message is counted, acknowledged
+// and skipped, and the messages after it still arrive.
+TEST(MqttSource, AnOversizedMessageIsSkippedNotFatal) {
+  TempDir tmp;
+  Broker broker(tmp.path());
+  ASSERT_TRUE(broker.Start());
+  CollectSink sink;
+  MqttOptions o = Options(broker.port(), "oversize", "plant/{site}/{meter}/#",
+                          mqtt::PayloadFormat::kNumber, 1, /*version=*/4);
+  o.max_packet_bytes = 512;
+  auto src = MakeMqttSource(o, sink);
+  ASSERT_TRUE(src.ok());
+  ASSERT_TRUE((*src)->Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return (*src)->State().connected; }, 10));
+  ASSERT_EQ(Publish(broker.port(), "plant/s1/m1/energy", {"1", std::string(3000, '7'), "2", "3"}, 1,
+                    tmp.path()),
+            0);
+  ASSERT_TRUE(WaitFor([&] { return (*src)->State().messages == 4; }, 10))
+      << (*src)->State().messages << " " << (*src)->State().last_error;
+  SourceState st = (*src)->State();
+  EXPECT_EQ(st.points, 3);
+  EXPECT_EQ(st.errors, 1);
+  EXPECT_NE(st.last_error.find("exceeds max_packet_bytes"), std::string::npos) << st.last_error;
+}
+
 // The store fails the first writes: those messages are not acknowledged, the broker
 // redelivers them, and every message ends up stored once the store works again.
 TEST(MqttSource, AFailedWriteIsNotAcknowledged) {

@@ -154,28 +154,39 @@ void AppendPublish(int version, std::string_view topic, std::string_view payload
 void AppendPingreq(std::string* out) { PutPacket(kPingreq << 4, "", out); }
 void AppendDisconnect(std::string* out) { PutPacket(kDisconnect << 4, "", out); }
 
-absl::StatusOr<Packet> NextPacket(std::string_view data, size_t max_bytes) {
-  Packet p{};
+absl::StatusOr<Head> PeekHead(std::string_view data) {
+  Head h{};
   size_t length = 0;
   size_t i = 1;
   for (int shift = 0;; shift += 7, ++i) {
-    if (i >= data.size()) return p;  // size 0: incomplete
+    if (i >= data.size()) return h;  // size 0: incomplete
     if (shift > 21) return absl::DataLossError("malformed MQTT remaining length from the broker");
     uint8_t b = static_cast<uint8_t>(data[i]);
     length |= static_cast<size_t>(b & 0x7f) << shift;
     if (!(b & 0x80)) break;
   }
-  size_t header = i + 1;
-  if (header + length > max_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "MQTT packet of ", header + length, " bytes exceeds max_packet_bytes = ", max_bytes));
-  }
-  if (data.size() < header + length) return p;
   uint8_t first = static_cast<uint8_t>(data[0]);
-  p.type = static_cast<Type>(first >> 4);
-  p.flags = first & 0x0f;
-  p.body = data.substr(header, length);
-  p.size = header + length;
+  h.type = static_cast<Type>(first >> 4);
+  h.flags = first & 0x0f;
+  h.header = i + 1;
+  h.size = h.header + length;
+  return h;
+}
+
+absl::StatusOr<Packet> NextPacket(std::string_view data, size_t max_bytes) {
+  Packet p{};
+  auto h = PeekHead(data);
+  if (!h.ok()) return h.status();
+  if (h->size == 0) return p;
+  if (h->size > max_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("MQTT packet of ", h->size, " bytes exceeds max_packet_bytes = ", max_bytes));
+  }
+  if (data.size() < h->size) return p;
+  p.type = h->type;
+  p.flags = h->flags;
+  p.body = data.substr(h->header, h->size - h->header);
+  p.size = h->size;
   return p;
 }
 

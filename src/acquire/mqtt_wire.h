@@ -71,6 +71,16 @@ struct Packet {
   size_t size;            // bytes of the whole packet (fixed header included)
 };
 
+// The fixed header at the front of `data`: type, flags, its own length and the packet's total
+// size. size 0 = `data` does not hold the whole fixed header yet.
+struct Head {
+  Type type;
+  uint8_t flags;
+  size_t header;  // bytes of the fixed header
+  size_t size;    // bytes of the whole packet
+};
+absl::StatusOr<Head> PeekHead(std::string_view data);
+
 // Splits the next packet off the front of `data`. Returns the packet, or size 0 when `data`
 // does not yet hold a complete one. Errors: a malformed remaining length, or a packet larger
 // than `max_bytes` (the connection cannot continue).
