@@ -20,6 +20,8 @@ PACKAGES=(
   mosquitto mosquitto-clients python3-pymodbus python3-serial socat
   # web dashboard: browser tests (headless chromium) and Chinese fonts for their screenshots
   chromium fonts-noto-cjk
+  # MQTT TLS test: certificates made with the openssl command line
+  openssl
 )
 # Node.js and npm build the dashboard: the machine's own when present (Vite needs Node >= 20.19),
 # else Debian's.
