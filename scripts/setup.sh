@@ -18,6 +18,7 @@ PACKAGES=(
   # test and benchmark peers
   python3 curl influxdb clickhouse-server
   mosquitto mosquitto-clients python3-pymodbus python3-serial socat
+  python3-serial-asyncio  # pymodbus.server imports it, even for TCP
 )
 
 missing=()
