@@ -94,6 +94,29 @@ class CountingSink : public acquire::Sink {
   std::atomic<int64_t> points{0};
 };
 
+// `n` devices on 127.0.0.1:port, each 5 float32 holding registers (one read per poll).
+absl::StatusOr<std::vector<std::unique_ptr<acquire::ModbusSource>>> MakeDevices(
+    int n, int port, acquire::Sink& sink) {
+  std::vector<std::unique_ptr<acquire::ModbusSource>> sources;
+  for (int i = 0; i < n; ++i) {
+    ModbusOptions o;
+    o.name = "modbus:b" + std::to_string(i);
+    o.meter = "b" + std::to_string(i);
+    o.site = "bench";
+    o.host = "127.0.0.1";
+    o.port = port;
+    o.unit_id = 1 + i % 247;
+    for (int k = 0; k < 5; ++k) {
+      o.registers.push_back(RegisterSpec{
+          "v" + std::to_string(k), {modbus::Table::kHolding, 2 * k, modbus::ValueType::kFloat32}});
+    }
+    auto s = acquire::MakeModbusSource(o, sink);
+    if (!s.ok()) return s.status();
+    sources.push_back(std::move(*s));
+  }
+  return sources;
+}
+
 }  // namespace
 
 DC_BENCH(modbus_poll,
@@ -108,26 +131,12 @@ DC_BENCH(modbus_poll,
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
 
   CountingSink sink;
-  std::vector<std::unique_ptr<acquire::ModbusSource>> sources;
-  for (int i = 0; i < devices; ++i) {
-    ModbusOptions o;
-    o.name = "modbus:b" + std::to_string(i);
-    o.meter = "b" + std::to_string(i);
-    o.site = "bench";
-    o.host = "127.0.0.1";
-    o.port = port;
-    o.unit_id = 1 + i % 247;
-    for (int k = 0; k < 5; ++k) {
-      o.registers.push_back(RegisterSpec{
-          "v" + std::to_string(k), {modbus::Table::kHolding, 2 * k, modbus::ValueType::kFloat32}});
-    }
-    auto s = acquire::MakeModbusSource(o, sink);
-    if (!s.ok()) {
-      std::fprintf(stderr, "%s\n", s.status().ToString().c_str());
-      return 1;
-    }
-    sources.push_back(std::move(*s));
+  auto made = MakeDevices(devices, port, sink);
+  if (!made.ok()) {
+    std::fprintf(stderr, "%s\n", made.status().ToString().c_str());
+    return 1;
   }
+  std::vector<std::unique_ptr<acquire::ModbusSource>> sources = std::move(*made);
   for (auto& s : sources) (void)s->Start();
   std::this_thread::sleep_for(std::chrono::seconds(3));  // connected, steady state
   auto polls = [&] {
