@@ -19,6 +19,7 @@
 #include <fstream>
 #include <map>
 #include <thread>
+#include <tuple>
 
 #include "absl/synchronization/mutex.h"
 
@@ -175,23 +176,44 @@ void CheckGood(const std::string& meter, const std::map<std::string, std::vector
   EXPECT_EQ(st.reads_ok, 3 * st.polls);
 }
 
+// The peers: two socat pty pairs (one with the RTU simulator on its far end, one with nothing)
+// and the TCP simulator. Stopped (by pid) when destroyed.
+struct Peers {
+  fs::path dir = fs::temp_directory_path() / ("dc-modbus-" + std::to_string(getpid()));
+  int tcp_port = FreePort();
+  int dead_port = FreePort();
+  std::string pty_a = dir / "a", pty_b = dir / "b", dead_a = dir / "da", dead_b = dir / "db";
+  std::vector<std::unique_ptr<Child>> children;
+
+  Peers() { fs::create_directories(dir); }
+  ~Peers() {
+    children.clear();
+    fs::remove_all(dir);
+  }
+  void Start(std::vector<std::string> argv, const std::string& log) {
+    children.push_back(std::make_unique<Child>(std::move(argv), dir / log));
+    ASSERT_TRUE(children.back()->ok()) << log;
+  }
+  void StartAll() {
+    const std::string sim = std::string(DC_SOURCE_DIR) + "/tests/modbus_sim.py";
+    for (auto [a, b, log] :
+         {std::tuple(pty_a, pty_b, "socat1.log"), std::tuple(dead_a, dead_b, "socat2.log")}) {
+      Start({"/usr/bin/socat", "pty,raw,echo=0,link=" + a, "pty,raw,echo=0,link=" + b}, log);
+    }
+    ASSERT_TRUE(WaitFor([&] { return fs::exists(pty_b) && fs::exists(dead_a); }, 10));
+    Start({"/usr/bin/python3", sim, "--tcp", std::to_string(tcp_port)}, "tcp.log");
+    Start({"/usr/bin/python3", sim, "--rtu", pty_b, "--baud", "19200"}, "rtu.log");
+    ASSERT_TRUE(WaitFor([&] { return FileHas(dir / "tcp.log", "ready"); }, 20));
+    ASSERT_TRUE(WaitFor([&] { return FileHas(dir / "rtu.log", "ready"); }, 20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // serving, not just started
+  }
+};
+
 TEST(ModbusSource, GoodDevicesKeepTheirRateWhileBadOnesShowErrors) {
-  const fs::path dir = fs::temp_directory_path() / ("dc-modbus-" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  const std::string sim = std::string(DC_SOURCE_DIR) + "/tests/modbus_sim.py";
-  const int tcp_port = FreePort(), dead_port = FreePort();
-  const std::string pty_a = dir / "a", pty_b = dir / "b", dead_a = dir / "da", dead_b = dir / "db";
-  Child socat1({"/usr/bin/socat", "pty,raw,echo=0,link=" + pty_a, "pty,raw,echo=0,link=" + pty_b},
-               dir / "socat1.log");
-  Child socat2({"/usr/bin/socat", "pty,raw,echo=0,link=" + dead_a, "pty,raw,echo=0,link=" + dead_b},
-               dir / "socat2.log");
-  ASSERT_TRUE(socat1.ok() && socat2.ok());
-  ASSERT_TRUE(WaitFor([&] { return fs::exists(pty_b) && fs::exists(dead_a); }, 10));
-  Child tcp_sim({"/usr/bin/python3", sim, "--tcp", std::to_string(tcp_port)}, dir / "tcp.log");
-  Child rtu_sim({"/usr/bin/python3", sim, "--rtu", pty_b, "--baud", "19200"}, dir / "rtu.log");
-  ASSERT_TRUE(WaitFor([&] { return FileHas(dir / "tcp.log", "ready"); }, 20));
-  ASSERT_TRUE(WaitFor([&] { return FileHas(dir / "rtu.log", "ready"); }, 20));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // serving, not just started
+  Peers peers;
+  ASSERT_NO_FATAL_FAILURE(peers.StartAll());
+  const int tcp_port = peers.tcp_port, dead_port = peers.dead_port;
+  const std::string pty_a = peers.pty_a, dead_a = peers.dead_a;
 
   CollectingSink sink;
   std::vector<std::unique_ptr<ModbusSource>> sources;
@@ -269,7 +291,6 @@ TEST(ModbusSource, GoodDevicesKeepTheirRateWhileBadOnesShowErrors) {
   EXPECT_GE(sources[4]->DeviceStats().timeouts, 1);
   EXPECT_NE(sources[4]->State().last_error.find("timed out"), std::string::npos)
       << sources[4]->State().last_error;
-  fs::remove_all(dir);
 }
 
 }  // namespace
