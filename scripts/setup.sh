@@ -22,6 +22,7 @@ PACKAGES=(
   chromium fonts-noto-cjk
   # MQTT TLS test: certificates made with the openssl command line
   openssl
+  python3-serial-asyncio  # pymodbus.server imports it, even for TCP
 )
 # Node.js and npm build the dashboard: the machine's own when present (Vite needs Node >= 20.19),
 # else Debian's.

@@ -1,0 +1,186 @@
+// ParseModbusOptions: the [[modbus]] tables of dualcarbon.toml.
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "acquire/modbus_source.h"
+#include "common/strings.h"
+#include "common/text.h"
+
+namespace dc::acquire {
+namespace {
+
+constexpr size_t kMaxTagBytes = 256;
+
+const std::set<std::string, std::less<>>& KnownKeys() {
+  static const auto* keys = new std::set<std::string, std::less<>>{
+      "name",          "meter",    "site",         "template",   "templates_dir", "host",
+      "port",          "serial",   "baud",         "parity",     "data_bits",     "stop_bits",
+      "unit_id",       "interval", "timeout",      "retries",    "backoff",       "backoff_max",
+      "max_registers", "max_gap",  "address_base", "byte_order", "table",         "register"};
+  return *keys;
+}
+
+struct Reader {
+  const toml::table& t;
+  std::string where;
+
+  absl::Status Bad(std::string_view key, std::string_view why) const {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", AV(key), " ", AV(why)));
+  }
+  absl::Status String(std::string_view key, std::string* out) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return absl::OkStatus();
+    auto v = n->value<std::string>();
+    if (!v) return Bad(key, "must be a string");
+    *out = *v;
+    return CheckText(absl::StrCat(where, ": ", AV(key)), *out, kMaxTagBytes);
+  }
+  absl::Status Int(std::string_view key, int64_t lo, int64_t hi, int* out) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return absl::OkStatus();
+    auto v = n->value<int64_t>();
+    if (!v || *v < lo || *v > hi)
+      return Bad(key, absl::StrCat("must be an integer in ", lo, "..", hi));
+    *out = static_cast<int>(*v);
+    return absl::OkStatus();
+  }
+  absl::Status Duration(std::string_view key, absl::Duration lo, absl::Duration hi,
+                        int64_t* out) const {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return absl::OkStatus();
+    auto v = n->value<std::string>();
+    absl::Duration d;
+    if (!v || !absl::ParseDuration(*v, &d) || d < lo || d > hi) {
+      return Bad(key, absl::StrCat("must be a duration string (\"500ms\", \"1s\", \"2m\") in ",
+                                   absl::FormatDuration(lo), "..", absl::FormatDuration(hi)));
+    }
+    *out = absl::ToInt64Nanoseconds(d);
+    return absl::OkStatus();
+  }
+};
+
+absl::Status ParseTransport(const Reader& r, ModbusOptions* o) {
+  if (auto s = r.String("host", &o->host); !s.ok()) return s;
+  if (auto s = r.String("serial", &o->serial); !s.ok()) return s;
+  if (o->host.empty() == o->serial.empty()) {
+    return r.Bad("host/serial", "— set exactly one: host (Modbus TCP) or serial (Modbus RTU)");
+  }
+  if (auto s = r.Int("port", 1, 65535, &o->port); !s.ok()) return s;
+  if (auto s = r.Int("baud", 50, 4'000'000, &o->baud); !s.ok()) return s;
+  if (auto s = r.Int("data_bits", 5, 8, &o->data_bits); !s.ok()) return s;
+  if (auto s = r.Int("stop_bits", 1, 2, &o->stop_bits); !s.ok()) return s;
+  std::string parity = "N";
+  if (auto s = r.String("parity", &parity); !s.ok()) return s;
+  if (parity == "N" || parity == "none") {
+    o->parity = 'N';
+  } else if (parity == "E" || parity == "even") {
+    o->parity = 'E';
+  } else if (parity == "O" || parity == "odd") {
+    o->parity = 'O';
+  } else {
+    return r.Bad("parity", "must be \"N\", \"E\" or \"O\" (none, even, odd)");
+  }
+  return r.Int("unit_id", 0, 255, &o->unit_id);
+}
+
+absl::Status ParseTiming(const Reader& r, ModbusOptions* o) {
+  using absl::Milliseconds, absl::Hours, absl::Seconds;
+  if (auto s = r.Duration("interval", Milliseconds(10), Hours(24), &o->interval_ns); !s.ok()) {
+    return s;
+  }
+  if (auto s = r.Duration("timeout", Milliseconds(1), Seconds(60), &o->timeout_ns); !s.ok()) {
+    return s;
+  }
+  if (auto s = r.Int("retries", 0, 10, &o->retries); !s.ok()) return s;
+  if (auto s = r.Duration("backoff", Milliseconds(1), Hours(1), &o->backoff_initial_ns); !s.ok()) {
+    return s;
+  }
+  if (auto s = r.Duration("backoff_max", Milliseconds(1), Hours(24), &o->backoff_max_ns); !s.ok()) {
+    return s;
+  }
+  if (o->backoff_max_ns < o->backoff_initial_ns) return r.Bad("backoff_max", "is below backoff");
+  return r.Int("max_gap", 0, 124, &o->max_gap);
+}
+
+absl::Status ParseRegisterMap(const Reader& r, ModbusOptions* o) {
+  std::string templates_dir;
+  if (auto s = r.String("templates_dir", &templates_dir); !s.ok()) return s;
+  if (auto s = r.String("template", &o->template_name); !s.ok()) return s;
+  std::vector<RegisterSpec> base;
+  int template_max = 0;
+  if (!o->template_name.empty()) {
+    auto tpl = LoadTemplate(templates_dir.empty() ? DefaultTemplateDir() : templates_dir,
+                            o->template_name);
+    if (!tpl.ok())
+      return absl::Status(tpl.status().code(), absl::StrCat(r.where, ": ", tpl.status().message()));
+    base = std::move(tpl->registers);
+    template_max = tpl->max_registers;
+  }
+  if (template_max > 0) o->max_registers = template_max;
+  if (auto s = r.Int("max_registers", 1, 125, &o->max_registers); !s.ok()) return s;
+  std::vector<RegisterSpec> overrides;
+  if (const toml::node* n = r.t.get("register")) {
+    const toml::array* regs = n->as_array();
+    if (regs == nullptr)
+      return r.Bad("register", "must be an array of tables ([[modbus.register]])");
+    auto defaults = ParseRegisterDefaults(r.t, r.where);
+    if (!defaults.ok()) return defaults.status();
+    auto parsed = ParseRegisters(*regs, *defaults, r.where);
+    if (!parsed.ok()) return parsed.status();
+    overrides = std::move(*parsed);
+  }
+  o->registers = MergeRegisters(std::move(base), overrides);
+  if (o->registers.empty()) {
+    return r.Bad("template/register", "— the device has no registers to read");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ModbusOptions> ParseModbusOptions(const toml::table& device) {
+  ModbusOptions o;
+  std::string label = device["name"].value_or(device["meter"].value_or(std::string("?")));
+  Reader r{device, absl::StrCat("[[modbus]] \"", label, "\"")};
+  for (const auto& [k, v] : device) {
+    if (!KnownKeys().contains(k.str())) {
+      return r.Bad(k.str(), "is not a [[modbus]] key (see dualcarbon.example.toml)");
+    }
+  }
+  if (auto s = r.String("meter", &o.meter); !s.ok()) return s;
+  if (auto s = r.String("site", &o.site); !s.ok()) return s;
+  if (o.meter.empty()) return r.Bad("meter", "is required (the series tag id=<meter>)");
+  if (o.site.empty()) return r.Bad("site", "is required (every series belongs to a site)");
+  o.name = absl::StrCat("modbus:", o.meter);
+  if (auto s = r.String("name", &o.name); !s.ok()) return s;
+  if (auto s = ParseTransport(r, &o); !s.ok()) return s;
+  if (auto s = ParseTiming(r, &o); !s.ok()) return s;
+  if (auto s = ParseRegisterMap(r, &o); !s.ok()) return s;
+  return o;
+}
+
+absl::StatusOr<std::vector<ModbusOptions>> ParseModbusDevices(const toml::table& root) {
+  std::vector<ModbusOptions> out;
+  const toml::node* n = root.get("modbus");
+  if (n == nullptr) return out;
+  const toml::array* devices = n->as_array();
+  if (devices == nullptr) return absl::InvalidArgumentError("modbus must be [[modbus]] tables");
+  std::set<std::string, std::less<>> names;
+  for (size_t i = 0; i < devices->size(); ++i) {
+    const toml::table* t = (*devices)[i].as_table();
+    if (t == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("[[modbus]] ", i + 1, ": not a table"));
+    }
+    auto o = ParseModbusOptions(*t);
+    if (!o.ok()) return o.status();
+    if (!names.insert(o->name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("[[modbus]] \"", o->name, "\": name is used by another device"));
+    }
+    out.push_back(std::move(*o));
+  }
+  return out;
+}
+
+}  // namespace dc::acquire
