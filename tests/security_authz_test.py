@@ -56,6 +56,9 @@ routes = set()
 for f in ("src/server/api.cc", "src/server/sites_api.cc"):
     for m in re.finditer(r'add\("([A-Z]+)", "([^"]+)"', read(os.path.join(SRC, f))):
         routes.add((m.group(1), m.group(2)))
+# the dashboard's own routes (static_files.cc registers them with router.Add)
+for m in re.finditer(r'router\.Add\(\{"([A-Z]+)", "(/[^"]*)"', read(os.path.join(SRC, "src/server/static_files.cc"))):
+    routes.add((m.group(1), m.group(2)))
 check(len(routes) >= 19, f"route tables enumerated from the code ({len(routes)} routes)")
 
 srv = Server(BIN, data, args=["--reference", REF])
@@ -107,6 +110,8 @@ REQ = {
     ("GET", "/api/v1/series"): lambda: ("/api/v1/series", None, {}),
     ("GET", "/health"): lambda: ("/health", None, {}),
     ("GET", "/metrics"): lambda: ("/metrics", None, {}),
+    ("GET", "/api/v1/sources"): lambda: ("/api/v1/sources", None, {}),
+    ("GET", "/"): lambda: ("/", None, {}),
     ("GET", "/ping"): lambda: ("/ping", None, {}),
     ("HEAD", "/ping"): lambda: ("/ping", None, {}),
     ("GET", "/query"): lambda: ("/query?q=SHOW+DATABASES", None, {}),
@@ -129,6 +134,8 @@ RULE = {
     ("GET", "/api/v1/series"): ("read", "list", 200),
     ("GET", "/health"): ("public", "none", 200),
     ("GET", "/metrics"): ("read", "all-sites", 200),
+    ("GET", "/api/v1/sources"): ("read", "all-sites", 200),
+    ("GET", "/"): ("public", "none", 200),
     ("GET", "/ping"): ("public", "none", 204),
     ("HEAD", "/ping"): ("public", "none", 204),
     ("GET", "/query"): ("any", "none", 200),

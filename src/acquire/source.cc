@@ -67,7 +67,13 @@ std::vector<absl::Status> SourceRegistry::StartAll() {
 
 void SourceRegistry::StopAll() {
   absl::MutexLock l(&mu_);
-  for (auto& s : sources_) s->Stop();
+  for (auto it = sources_.rbegin(); it != sources_.rend(); ++it) (*it)->Stop();
+}
+
+SourceRegistry::~SourceRegistry() {
+  StopAll();
+  absl::MutexLock l(&mu_);
+  while (!sources_.empty()) sources_.pop_back();
 }
 
 std::vector<SourceState> SourceRegistry::States() const {

@@ -78,8 +78,10 @@ class SourceRegistry {
   SourceRegistry() = default;
   SourceRegistry(const SourceRegistry&) = delete;
   SourceRegistry& operator=(const SourceRegistry&) = delete;
-  ~SourceRegistry() { StopAll(); }
+  ~SourceRegistry();
 
+  // A source may borrow one added before it (a listener its forwarder): sources stop, and are
+  // destroyed, in the reverse order of Add.
   void Add(std::unique_ptr<Source> source);
   // Starts every source; a source that fails to start is left stopped with the error in its
   // state (and in the returned list), and the others start regardless.

@@ -11,8 +11,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "accounting/reference.h"
+#include "acquire/configured.h"
 #include "app/commands.h"
 #include "app/demo.h"
+#include "common/input_file.h"
+#include "common/strings.h"
 #include "fmt/format.h"
 #include "model/site_store.h"
 #include "server/config.h"
@@ -113,6 +116,25 @@ void StartDemo(Demo& demo, const std::string& host, uint16_t port, server::Token
             << "  login token: " << (login->empty() ? "(none: auth off)" : *login) << std::endl;
 }
 
+// The sources of the configuration file (none without one). An invalid source table stops the
+// start with the error; a source that then fails to start is logged and the others run.
+void AddSources(const std::string& config, const std::string& data_dir, acquire::Sink& sink,
+                acquire::SourceRegistry* registry) {
+  if (config.empty()) return;
+  auto text =
+      ReadInputFile(Env::Default(), config, "a configuration file", server::kMaxConfigBytes);
+  if (!text.ok()) Fail(text.status(), kExitUsage);
+  toml::table root;
+  try {
+    root = toml::parse(*text, config);
+  } catch (const toml::parse_error& e) {  // LoadConfigFile has already read it; not expected
+    Fail(absl::InvalidArgumentError(absl::StrCat(config, ": ", AV(e.description()))), kExitUsage);
+  }
+  if (absl::Status s = acquire::AddConfiguredSources(root, data_dir, sink, registry); !s.ok()) {
+    Fail(absl::InvalidArgumentError(absl::StrCat(config, ": ", s.message())), kExitUsage);
+  }
+}
+
 void Serve(const ServeFlags& flags) {
   server::ServeConfig cfg = BuildConfig(flags);
   spdlog::set_default_logger(spdlog::stderr_color_mt("dualcarbon"));
@@ -168,14 +190,22 @@ void Serve(const ServeFlags& flags) {
   std::unique_ptr<Demo> demo;
   if (flags.demo) demo = SetupDemo(**store, site_store.get(), flags.demo_options);
 
+  acquire::StoreSink sink(**store);
+  acquire::SourceRegistry sources;
+  AddSources(flags.config, cfg.data_dir, sink, &sources);
+  cfg.http.sources = &sources;
+
   auto srv = server::Server::Start(**store, tokens.get(), cfg.http, std::move(sites));
   if (!srv.ok()) Fail(srv.status());
   spdlog::info("serving {} on http://{} (auth {}, fsync {})", cfg.data_dir, (*srv)->address(),
                cfg.http.auth ? "on" : "OFF", cfg.fsync);
   std::cout << "listening on http://" << (*srv)->address() << std::endl;
   if (demo) StartDemo(*demo, addr->host, (*srv)->port(), tokens.get());
+  for (const absl::Status& e : sources.StartAll()) spdlog::error("{}", SV(e.message()));
+  if (auto n = sources.States().size(); n > 0) spdlog::info("{} acquisition source(s)", n);
   absl::Status s = (*srv)->Wait();
   if (demo) demo->StopLive();
+  sources.StopAll();  // before the final flush: nothing writes after it
   srv->reset();
   // The final flush, checked here: its failure must make the exit status say so (the store's
   // destructor could only print it).

@@ -149,6 +149,7 @@ void Api::Register(Router& router) {
   add("GET", "/api/v1/series", "series", kRead, api, &Api::Series, kFilteredList);
   add("GET", "/health", "health", kPublic, api, &Api::Health, kNone);
   add("GET", "/metrics", "metrics", kRead, api, &Api::MetricsText, kAllSites);
+  add("GET", "/api/v1/sources", "sources", kRead, api, &Api::Sources, kAllSites);
   add("GET", "/ping", "ping", kPublic, influx, &Api::Ping, kNone);
   add("HEAD", "/ping", "ping", kPublic, influx, &Api::Ping, kNone);
   add("GET", "/query", "influx_query", kAnyToken, influx, &Api::InfluxQuery, kNone);
@@ -364,6 +365,12 @@ absl::Status Api::Health(HttpRequest&, HttpResponse& res) {
                 {"wal_bytes", st.wal_bytes},
                 {"wal_pending_bytes", st.wal_pending_bytes}}},
               {"recovery", store_.recovery_report()}};
+  if (options_.sources != nullptr) {
+    json sources = json::parse(SourcesJson(*options_.sources))["sources"];
+    int64_t failing = 0;
+    for (const json& src : sources) failing += !src["running"].get<bool>();
+    doc["sources"] = {{"configured", sources.size()}, {"not_running", failing}};
+  }
   res.body = doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   return absl::OkStatus();
 }
@@ -371,6 +378,7 @@ absl::Status Api::Health(HttpRequest&, HttpResponse& res) {
 absl::Status Api::MetricsText(HttpRequest& req, HttpResponse& res) {
   res.content_type = "text/plain; version=0.0.4; charset=utf-8";
   res.body = metrics_.Render(store_.Stats(), req.received_ns);
+  if (options_.sources != nullptr) res.body += SourcesMetrics(*options_.sources, req.received_ns);
   return absl::OkStatus();
 }
 

@@ -10,6 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "acquire/source.h"
 #include "common/env.h"
 #include "server/metrics.h"
 #include "server/router.h"
@@ -19,14 +20,19 @@
 namespace dc::server {
 
 struct ApiOptions {
-  size_t max_body_bytes = 64 << 20;  // also the limit of a decompressed (gzip) body
-  size_t max_reported_errors = 10;   // bad lines named in a write error
-  size_t max_databases = 100;        // names remembered by CREATE DATABASE
-  size_t max_database_name = 64;     // bytes
+  size_t max_body_bytes = 64 << 20;                  // also the limit of a decompressed (gzip) body
+  size_t max_reported_errors = 10;                   // bad lines named in a write error
+  size_t max_databases = 100;                        // names remembered by CREATE DATABASE
+  size_t max_database_name = 64;                     // bytes
+  const acquire::SourceRegistry* sources = nullptr;  // /api/v1/sources; nullptr = none
 };
 
 // Handlers borrow the store, tokens (nullptr when auth is off) and metrics; all must outlive
 // the Api. Thread-safe.
+// The sources as JSON ({"sources": [...]}, docs/api.md) and as Prometheus lines.
+std::string SourcesJson(const acquire::SourceRegistry& sources);
+std::string SourcesMetrics(const acquire::SourceRegistry& sources, int64_t now_ns);
+
 class Api {
  public:
   Api(Store& store, TokenStore* tokens, Metrics& metrics, ApiOptions options)
@@ -49,6 +55,7 @@ class Api {
   absl::Status ListTokens(HttpRequest& req, HttpResponse& res);
   absl::Status CreateToken(HttpRequest& req, HttpResponse& res);
   absl::Status RevokeToken(HttpRequest& req, HttpResponse& res);
+  absl::Status Sources(HttpRequest& req, HttpResponse& res);  // sources_api.cc
 
  private:
   absl::Status WriteJson(std::string_view body, HttpRequest& req, HttpResponse& res);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "acquire/configured.h"
 #include "common/env.h"
 #include "common/input_file.h"
 #include "common/strings.h"
@@ -125,6 +126,9 @@ absl::Status Apply(const toml::table& table, const std::string& prefix, std::str
   for (const auto& entry : table) {
     const toml::key& k = entry.first;
     const toml::node& node = entry.second;
+    // Sources ([[mqtt]], [[modbus]], [[hj212]], [hj212_forward]) are read by the acquisition
+    // layer (acquire/configured.h), which checks their keys.
+    if (prefix.empty() && acquire::IsSourceConfigKey(k.str())) continue;
     std::string name =
         prefix.empty() ? std::string(k.str()) : absl::StrCat(prefix, ".", AV(k.str()));
     auto where = [&]() {

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "acquire/source.h"
 #include "server/sites_api.h"
 #include "server/tokens.h"
 #include "storage/store.h"
@@ -30,6 +31,9 @@ struct ServerOptions {
   int64_t shutdown_grace_ns = 10'000'000'000;   // in-flight requests get this long at shutdown
   bool handle_signals = true;                   // SIGTERM/SIGINT call Stop()
   std::string web_dir;  // the dashboard's files ("" = DefaultWebDir(), static_files.h)
+  // The acquisition sources shown by /api/v1/sources, /health and /metrics (borrowed; nullptr
+  // = none).
+  const acquire::SourceRegistry* sources = nullptr;
 };
 
 struct ListenAddress {

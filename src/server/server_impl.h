@@ -54,13 +54,20 @@ inline std::string_view ToSV(beast::string_view s) { return std::string_view(s.d
 
 class Session;
 
+inline ApiOptions MakeApiOptions(const ServerOptions& options) {
+  ApiOptions o;
+  o.max_body_bytes = options.max_body_bytes;
+  o.sources = options.sources;
+  return o;
+}
+
 class Server::Impl {
  public:
   Impl(Store& store, TokenStore* tokens, const ServerOptions& options, SitesOptions sites)
       : store_(store),
         tokens_(tokens),
         options_(options),
-        api_(store, tokens, metrics_, ApiOptions{options.max_body_bytes, 10}),
+        api_(store, tokens, metrics_, MakeApiOptions(options)),
         sites_api_(store, std::move(sites)),
         web_(options.web_dir.empty() ? DefaultWebDir() : options.web_dir),
         acceptor_(net::make_strand(ioc_)),
