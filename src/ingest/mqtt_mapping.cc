@@ -297,6 +297,13 @@ MapResult MapMessage(const Mapping& mapping, std::string_view topic, std::string
       r.errors.push_back(std::string(s.message()));
       return r;
     }
+    if (v.find('\\') != std::string::npos) {
+      // A backslash before ',', ' ' or '=' cannot be spelled in a series key (line protocol
+      // escapes), so such levels are refused rather than stored under a key that reads back
+      // differently.
+      r.errors.push_back(absl::StrCat("topic level for {", k, "} contains a backslash"));
+      return r;
+    }
   }
   if (payload.size() > kMaxPayload) {
     r.errors.push_back(

@@ -53,6 +53,9 @@ TEST(MapMessage, PlainNumberAtArrivalTime) {
   r = MapMessage(m, "plant/cement-a/gr\xff", "1", 1000, &b);
   EXPECT_EQ(r.points, 0u);
   EXPECT_NE(r.errors[0].find("invalid UTF-8"), std::string::npos);
+  r = MapMessage(m, "plant/cement-a/a\\,b", "1", 1000, &b);
+  EXPECT_EQ(r.points, 0u);
+  EXPECT_NE(r.errors[0].find("backslash"), std::string::npos);
 }
 
 TEST(MapMessage, JsonPathsTimesAndArrays) {
