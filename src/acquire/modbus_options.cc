@@ -39,7 +39,7 @@ struct Reader {
   absl::Status Int(std::string_view key, int64_t lo, int64_t hi, int* out) const {
     const toml::node* n = t.get(key);
     if (n == nullptr) return absl::OkStatus();
-    auto v = n->value<int64_t>();
+    auto v = n->value_exact<int64_t>();
     if (!v || *v < lo || *v > hi)
       return Bad(key, absl::StrCat("must be an integer in ", lo, "..", hi));
     *out = static_cast<int>(*v);

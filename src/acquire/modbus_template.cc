@@ -114,7 +114,7 @@ absl::StatusOr<RegisterSpec> ParseOne(const toml::table& t, const RegisterDefaul
   if (auto s = CheckText(absl::StrCat(where, ": field"), r.field, kMaxFieldBytes); !s.ok())
     return s;
   if (r.field.empty()) return absl::InvalidArgumentError(absl::StrCat(where, ": field is empty"));
-  auto address = t["address"].value<int64_t>();
+  auto address = t["address"].value_exact<int64_t>();
   if (!address) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": address (an integer) is missing"));
   }
@@ -146,7 +146,7 @@ absl::StatusOr<RegisterDefaults> ParseRegisterDefaults(const toml::table& t,
                                                        RegisterDefaults d) {
   const std::string where(origin);
   if (const toml::node* n = t.get("address_base")) {
-    if (auto i = n->value<int64_t>(); i && (*i == 0 || *i == 1)) {
+    if (auto i = n->value_exact<int64_t>(); i && (*i == 0 || *i == 1)) {
       d.base = *i == 0 ? AddressBase::kZero : AddressBase::kOne;
     } else if (auto s = n->value<std::string>(); s && *s == "modicon") {
       d.base = AddressBase::kModicon;
@@ -193,7 +193,7 @@ absl::StatusOr<DeviceTemplate> ParseTemplate(const toml::table& t, std::string n
   out.name = std::move(name);
   out.description = t["description"].value_or(std::string());
   if (const toml::node* n = t.get("max_registers")) {
-    auto m = n->value<int64_t>();
+    auto m = n->value_exact<int64_t>();
     if (!m || *m < 1 || *m > 125) {
       return absl::InvalidArgumentError(
           absl::StrCat(AV(origin), ": max_registers must be an integer in 1..125"));

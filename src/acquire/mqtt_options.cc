@@ -29,7 +29,7 @@ Setter Str(std::string_view key, std::string* out) {
 template <typename T>
 Setter Int(std::string_view key, T* out, int64_t lo, int64_t hi) {
   return [=](const toml::node& n) {
-    auto v = n.value<int64_t>();
+    auto v = n.value_exact<int64_t>();
     if (!v || *v < lo || *v > hi) {
       return Bad(key, absl::StrCat("must be an integer in [", lo, ", ", hi, "]"));
     }
