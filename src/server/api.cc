@@ -366,10 +366,10 @@ absl::Status Api::Health(HttpRequest&, HttpResponse& res) {
                 {"wal_pending_bytes", st.wal_pending_bytes}}},
               {"recovery", store_.recovery_report()}};
   if (options_.sources != nullptr) {
-    json sources = json::parse(SourcesJson(*options_.sources))["sources"];
+    const auto states = options_.sources->States();
     int64_t failing = 0;
-    for (const json& src : sources) failing += !src["running"].get<bool>();
-    doc["sources"] = {{"configured", sources.size()}, {"not_running", failing}};
+    for (const acquire::SourceState& src : states) failing += !src.running;
+    doc["sources"] = {{"configured", states.size()}, {"not_running", failing}};
   }
   res.body = doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   return absl::OkStatus();
