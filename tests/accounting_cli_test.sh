@@ -80,11 +80,14 @@ check "missing data dir fails" test $? -ne 0
 
 # The same data through a running server (--server), if `serve` works here.
 if [ -n "${DATA:-}" ] && "$BIN" serve --help >/dev/null 2>&1; then
-  PORT=$((20000 + RANDOM % 20000))
-  "$BIN" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" --no-auth --log-level off >"$TMP/serve.log" 2>&1 &
+  # Port 0: the kernel picks a free port (a random fixed one could be taken by a parallel
+  # test); the server prints it.
+  "$BIN" serve --data-dir "$DATA" --listen "127.0.0.1:0" --no-auth --log-level off >"$TMP/serve.log" 2>&1 &
   SERVE_PID=$!
-  for _ in $(seq 50); do
-    curl -s "http://127.0.0.1:$PORT/ping" >/dev/null 2>&1 && break
+  PORT=""
+  for _ in $(seq 300); do
+    PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$TMP/serve.log")
+    [ -n "$PORT" ] && break
     sleep 0.1
   done
   "$BIN" account --site "$CASE/site.toml" --server "http://127.0.0.1:$PORT" --period 2025-03 >"$TMP/server.json" 2>"$TMP/err"
