@@ -214,6 +214,11 @@ absl::Status ParseSiteTable(Site* site, const toml::table& root) {
   }
   absl::Status s = r.String("name", &site->name, false);
   if (s.ok()) s = r.String("timezone", &site->timezone, false);
+  if (s.ok() && site->timezone.empty()) {
+    // Absent means the default zone; an empty name would be written back as absent.
+    s = r.Error("timezone",
+                "must be an IANA zone name like Asia/Shanghai (omit it for the default)");
+  }
   if (s.ok())
     s = r.OneOf("sector", &site->sector,
                 {"cement", "steel", "aluminium", "flat_glass", "chemical", "generic"}, false);
