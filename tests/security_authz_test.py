@@ -53,8 +53,11 @@ def readings_lp(sid):
 
 # -- the routes, enumerated from the code: every add("METHOD", "PATH", ...) of the route tables
 routes = set()
-for f in ("src/server/api.cc", "src/server/sites_api.cc"):
-    for m in re.finditer(r'add\("([A-Z]+)", "([^"]+)"', read(os.path.join(SRC, f))):
+SERVER_SRC = os.path.join(SRC, "src", "server")
+for f in sorted(os.listdir(SERVER_SRC)):
+    if not f.endswith(".cc") or f.endswith("_test.cc") or f.endswith("_fuzz.cc"):
+        continue
+    for m in re.finditer(r'add\("([A-Z]+)", "([^"]+)"', read(os.path.join(SERVER_SRC, f))):
         routes.add((m.group(1), m.group(2)))
 # the dashboard's own routes (static_files.cc registers them with router.Add)
 for m in re.finditer(r'router\.Add\(\{"([A-Z]+)", "(/[^"]*)"', read(os.path.join(SRC, "src/server/static_files.cc"))):
