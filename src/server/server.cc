@@ -163,6 +163,13 @@ absl::Status Server::Impl::Listen() {
   return absl::OkStatus();
 }
 
+bool Server::Impl::IsIngest(const http::request<http::string_body>& msg) {
+  if (msg.method() != http::verb::post) return false;
+  std::string_view target = ToSV(msg.target());
+  target = target.substr(0, target.find('?'));
+  return target == "/write" || target == "/api/v1/write" || target == "/api/v1/import";
+}
+
 void Server::Impl::Run() {
   if (options_.handle_signals) {
     signals_.add(SIGINT);
@@ -254,7 +261,9 @@ absl::Status Server::Impl::Wait() {
   for (auto& t : threads_) t.join();
   threads_.clear();
   handlers_.stop();  // handlers still running (after the grace period) finish first
+  ingest_.stop();
   handlers_.join();
+  ingest_.join();
   absl::Status s = store_.Sync();
   if (!s.ok()) spdlog::error("shutdown: store sync failed: {}", SV(s.ToString()));
   return s;

@@ -72,7 +72,8 @@ class Server::Impl {
         web_(options.web_dir.empty() ? DefaultWebDir() : options.web_dir),
         acceptor_(net::make_strand(ioc_)),
         signals_(ioc_),
-        handlers_(static_cast<size_t>(HandlerThreads(options))) {
+        handlers_(static_cast<size_t>(HandlerThreads(options))),
+        ingest_(static_cast<size_t>(HandlerThreads(options))) {
     api_.Register(router_);
     sites_api_.Register(router_);
     web_.Register(router_);  // last: its patterns are the least specific
@@ -83,8 +84,13 @@ class Server::Impl {
   void Stop();
   absl::Status Wait();
 
-  // Called by sessions. Handle runs on the handler pool, never on an I/O thread.
+  // Called by sessions. Handle runs on a handler pool, never on an I/O thread: writes of points
+  // (POST /write, /api/v1/write, /api/v1/import) on the ingest pool, whose threads run at a
+  // lower CPU priority (common/thread_priority.h), everything else on the handler pool — so a
+  // query is not queued behind, nor starved of CPU by, full-speed ingest.
   net::thread_pool& handlers() { return handlers_; }
+  net::thread_pool& ingest() { return ingest_; }
+  static bool IsIngest(const http::request<http::string_body>& msg);
   void Handle(const http::request<http::string_body>& msg, std::string* body, ConnScratch* scratch,
               HttpResponse* res, std::string* route_name);
   void Register(const std::shared_ptr<Session>& s);
@@ -137,6 +143,7 @@ class Server::Impl {
   // Route handlers (parsing, store writes, queries). Declared after ioc_: the sessions that
   // pending handlers own are destroyed before the io_context their sockets use.
   net::thread_pool handlers_;
+  net::thread_pool ingest_;  // point writes; threads lower their priority on first use
 };
 
 }  // namespace dc::server

@@ -2,6 +2,7 @@
 #ifndef DC_SERVER_SESSION_H_
 #define DC_SERVER_SESSION_H_
 
+#include "common/thread_priority.h"
 #include "server/server_impl.h"
 
 namespace dc::server {
@@ -114,7 +115,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(beast::error_code ec) {
     StopDeadline();
     if (ec) return OnReadError(ec);
-    net::post(server_.handlers(), [self = shared_from_this()] {
+    const bool ingest = Server::Impl::IsIngest(parser_->get());
+    net::post(ingest ? server_.ingest() : server_.handlers(), [self = shared_from_this(), ingest] {
+      if (ingest) LowerThisThreadPriority();
       auto& msg = self->parser_->get();
       auto res = std::make_shared<HttpResponse>();
       auto route = std::make_shared<std::string>("unknown");

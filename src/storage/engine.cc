@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "common/series_key.h"
 #include "common/strings.h"
+#include "common/thread_priority.h"
 #include "storage/aggregate.h"
 #include "storage/block.h"
 #include "storage/head.h"
@@ -1040,6 +1041,7 @@ StoreStats Engine::Stats() {
 }
 
 void Engine::BackgroundLoop() {
+  LowerThisThreadPriority();  // flushes and compactions yield the CPU to queries
   constexpr int64_t kMaxHeadAgeNs = 15 * kNanosPerMinute;
   constexpr int64_t kCompactQuietNs = 30 * kNanosPerSecond;
   int64_t last_retention = 0;
