@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -138,6 +140,26 @@ TEST(Dlt645Options, DuplicateBusNamesAreRefused) {
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.status().message().find("used by another bus"), std::string::npos);
   EXPECT_TRUE(ParseDlt645Buses(toml::table{})->empty());
+}
+
+// The commented [[dlt645]] section of dualcarbon.example.toml, uncommented, is a valid bus.
+TEST(Dlt645Options, ExampleConfigSectionParses) {
+  std::ifstream in(DC_SOURCE_DIR "/dualcarbon.example.toml");
+  ASSERT_TRUE(in.good());
+  std::string line, section;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (line == "# [[dlt645]]") inside = true;
+    if (!inside) continue;
+    if (line.rfind("# ---", 0) == 0 || line.rfind("#", 0) != 0) break;
+    section += (line.size() > 2 ? line.substr(2) : "") + "\n";
+  }
+  ASSERT_FALSE(section.empty());
+  auto buses = ParseDlt645Buses(toml::parse(section));
+  ASSERT_TRUE(buses.ok()) << buses.status() << "\n" << section;
+  ASSERT_EQ(buses->size(), 1u);
+  EXPECT_EQ((*buses)[0].serial, "/dev/ttyUSB0");
+  EXPECT_EQ((*buses)[0].meters.size(), 1u);
 }
 
 // A bus of fake meters. Each request is answered (or not) at once; reads wait for the timeout
