@@ -60,7 +60,7 @@ def has(path, text):
 start(["/usr/bin/socat", f"pty,raw,echo=0,link={pty_a}", f"pty,raw,echo=0,link={pty_b}"], "socat.log")
 check(wait_until(lambda: os.path.exists(pty_a) and os.path.exists(pty_b), 10), "socat made the pty pair")
 start(["/usr/bin/python3", SIM, "--pty", pty_b, "--meter", "000000000001", "--meter", "000000000002",
-       "--dead", "000000000009", "--log", os.path.join(tmp, "pty-sent.jsonl")], "sim-pty.log")
+       "--dead", "000000000009", "--slow", "000000000002:50", "--log", os.path.join(tmp, "pty-sent.jsonl")], "sim-pty.log")
 start(["/usr/bin/python3", SIM, "--tcp", str(tcp_port), "--meter", "123456789012",
        "--log", os.path.join(tmp, "tcp-sent.jsonl")], "sim-tcp.log")
 check(wait_until(lambda: has(os.path.join(tmp, "sim-pty.log"), "ready")
@@ -196,12 +196,26 @@ check(pty.get("kind") == "dlt645" and pty.get("running"), f"/api/v1/sources list
 check(pty.get("errors", 0) >= 8 and "000000000009" in (pty.get("last_error") or ""),
       f"the dead meter's errors are counted and named ({pty.get('errors')}: {pty.get('last_error')})")
 check(pty.get("points", 0) >= 4 * 8, f"the live meters' points are counted ({pty.get('points')})")
+devices = {d["name"]: d for d in pty.get("devices", [])}
+check(set(devices) == {"m1", "m9", "m2"}, f"/api/v1/sources lists the bus's meters ({list(devices)})")
+m9 = devices.get("m9", {})
+check(not m9.get("answering") and m9.get("errors", 0) >= 4 and m9.get("reads_ok") == 0
+      and "no answer" in (m9.get("last_error") or ""), f"the dead meter's own counters show it ({m9})")
+check(all(devices.get(m, {}).get("answering") and devices[m].get("errors") == 0 for m in ("m1", "m2")),
+      f"the live meters answer, the slow one too ({devices.get('m1')}, {devices.get('m2')})")
+check(devices.get("m1", {}).get("address") == "000000000001", "a meter's address is shown")
 tcp = sources.get("bus-tcp", {})
 check(tcp.get("connected") and tcp.get("errors") == 0, f"the TCP bus is connected, no errors ({tcp})")
 check(health.get("sources") == {"configured": 2, "not_running": 0}, f"/health counts the buses ({health.get('sources')})")
 check('dualcarbon_source_up{source="bus-pty",kind="dlt645"} 1' in metrics
       and 'dualcarbon_source_errors_total{source="bus-pty",kind="dlt645"}' in metrics,
       "/metrics has the buses' gauges and counters")
+check('dualcarbon_source_device_answering{source="bus-pty",kind="dlt645",device="m9"} 0' in metrics
+      and 'dualcarbon_source_device_answering{source="bus-pty",kind="dlt645",device="m1"} 1' in metrics
+      and 'dualcarbon_source_device_errors_total{source="bus-pty",kind="dlt645",device="m9"}' in metrics,
+      "/metrics has the per-meter gauges and counters")
+tcp_dev = (tcp.get("devices") or [{}])[0]
+check(tcp_dev.get("address") == "123456789012", f"the discovered address is shown ({tcp_dev})")
 
 # A [[dlt645]] table with two meters asking for "discover" is refused at start, naming it.
 with open(config, "a") as f:

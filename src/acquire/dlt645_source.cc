@@ -56,6 +56,7 @@ struct MeterState {
   std::vector<std::string> keys;  // per item, the canonical series key
   int64_t next_due = 0;           // slots before this are skipped (backoff)
   Dlt645MeterStats stats;
+  std::string last_error;
 };
 
 class Bus final : public Dlt645Source {
@@ -88,7 +89,18 @@ class Bus final : public Dlt645Source {
     stats_.SetRunning(false);
     stats_.SetConnected(false);
   }
-  SourceState State() const override { return stats_.Snapshot(); }
+  SourceState State() const override {
+    SourceState st = stats_.Snapshot();
+    absl::MutexLock l(&mu_);
+    for (const MeterState& m : meters_) {
+      const Dlt645MeterStats& ms = m.stats;
+      st.devices.push_back(DeviceState{ms.meter, ms.address,
+                                       ms.polls > 0 && ms.consecutive_failed_polls == 0, ms.polls,
+                                       ms.reads_ok, ms.timeouts + ms.error_replies + ms.bad_values,
+                                       ms.last_poll_ns, m.last_error});
+    }
+    return st;
+  }
   std::vector<Dlt645MeterStats> MeterStats() const override {
     absl::MutexLock l(&mu_);
     std::vector<Dlt645MeterStats> out;
@@ -259,6 +271,7 @@ bool Bus::PollMeter(MeterState& m, int64_t slot, PointBatch* batch) {
     if (out == Outcome::kBroken) transport_ok = false;
   }
   int64_t timeouts = 0, error_replies = 0, bad_values = 0;
+  std::string last_error;
   for (size_t i = 0; i < m.items.size(); ++i) {
     double v = kNaN;
     std::string why;
@@ -276,6 +289,7 @@ bool Bus::PollMeter(MeterState& m, int64_t slot, PointBatch* batch) {
     }
     batch->Add(m.keys[i], slot, kNaN, Quality::kBad);
     stats_.AddError(absl::StrCat(Where(m), ": ", why), o_.env->NowNanos());
+    last_error = why;
     (out == Outcome::kErrorReply ? error_replies
      : out == Outcome::kBadValue ? bad_values
                                  : timeouts)++;
@@ -287,6 +301,7 @@ bool Bus::PollMeter(MeterState& m, int64_t slot, PointBatch* batch) {
     m.stats.timeouts += timeouts;
     m.stats.error_replies += error_replies;
     m.stats.bad_values += bad_values;
+    if (!last_error.empty()) m.last_error = std::move(last_error);
   }
   Finish(m, slot, answered, o_.env->NowNanos());
   return transport_ok;

@@ -340,6 +340,18 @@ TEST(Dlt645Source, PollsInTurnAndMarksFailuresBad) {
   EXPECT_EQ(st.points, 2 * p0);  // good points only
   EXPECT_EQ(st.errors, p0 + 3 * p1 + p2);
   EXPECT_FALSE(st.running);
+  ASSERT_EQ(st.devices.size(), 3u);  // per meter, for /api/v1/sources and /metrics
+  EXPECT_EQ(st.devices[0].name, "live");
+  EXPECT_TRUE(st.devices[0].answering);
+  EXPECT_EQ(st.devices[0].errors, p0);
+  EXPECT_EQ(st.devices[1].address, "000000000002");
+  EXPECT_FALSE(st.devices[1].answering);
+  EXPECT_EQ(st.devices[1].errors, 3 * p1);
+  EXPECT_EQ(st.devices[1].reads_ok, 0);
+  EXPECT_NE(st.devices[1].last_error.find("no answer within"), std::string::npos)
+      << st.devices[1].last_error;
+  EXPECT_NE(st.devices[2].last_error.find("is not BCD"), std::string::npos)
+      << st.devices[2].last_error;
   // The dead meter is asked twice per poll (retries = 1), not once per item.
   EXPECT_EQ(bus.requests, 3 * p0 + 2 * p1 + p2);
 }
