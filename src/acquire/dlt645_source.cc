@@ -116,8 +116,9 @@ class Bus final : public Dlt645Source {
     return stop_;
   }
   void PollSlot(int64_t slot);
-  // Polls one meter into `batch`; false if the transport cannot be opened (the slot ends).
-  bool PollMeter(MeterState& m, int64_t slot, PointBatch* batch);
+  // Polls one meter into `batch`. `bus_down`: why the port cannot be opened ("" = it can);
+  // set here when that happens, and then the meter's values are marked bad without asking.
+  void PollMeter(MeterState& m, int64_t slot, PointBatch* batch, std::string* bus_down);
   void Finish(MeterState& m, int64_t slot, int answered, int64_t now);
   // Sends `request` and waits for a frame `accept` takes, with retries.
   Outcome Exchange(const std::string& request, const std::function<bool(const Frame&)>& accept,
@@ -259,16 +260,16 @@ Outcome Bus::ReadItem(const MeterState& m, size_t i, double* value, std::string*
   return Outcome::kOk;
 }
 
-bool Bus::PollMeter(MeterState& m, int64_t slot, PointBatch* batch) {
+void Bus::PollMeter(MeterState& m, int64_t slot, PointBatch* batch, std::string* bus_down) {
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   int answered = 0;
-  bool transport_ok = true;
-  std::string dead;  // set once the meter did not answer: the rest is not asked
-  if (!m.address) {
+  // Set once the meter did not answer (or the port cannot be opened): the rest is not asked.
+  std::string dead = *bus_down;
+  if (dead.empty() && !m.address) {
     std::string why;
     const Outcome out = Discover(m, &why);
     if (out != Outcome::kOk) dead = why;
-    if (out == Outcome::kBroken) transport_ok = false;
+    if (out == Outcome::kBroken) *bus_down = why;
   }
   int64_t timeouts = 0, error_replies = 0, bad_values = 0;
   std::string last_error;
@@ -293,7 +294,7 @@ bool Bus::PollMeter(MeterState& m, int64_t slot, PointBatch* batch) {
     (out == Outcome::kErrorReply ? error_replies
      : out == Outcome::kBadValue ? bad_values
                                  : timeouts)++;
-    if (out == Outcome::kBroken) transport_ok = false;
+    if (out == Outcome::kBroken) *bus_down = why;
     if ((out == Outcome::kTimeout || out == Outcome::kBroken) && dead.empty()) dead = why;
   }
   {
@@ -304,7 +305,6 @@ bool Bus::PollMeter(MeterState& m, int64_t slot, PointBatch* batch) {
     if (!last_error.empty()) m.last_error = std::move(last_error);
   }
   Finish(m, slot, answered, o_.env->NowNanos());
-  return transport_ok;
 }
 
 void Bus::Finish(MeterState& m, int64_t slot, int answered, int64_t now) {
@@ -330,14 +330,14 @@ void Bus::Finish(MeterState& m, int64_t slot, int answered, int64_t now) {
 
 void Bus::PollSlot(int64_t slot) {
   PointBatch batch;
-  bool transport_ok = true;
+  std::string bus_down;  // once the port cannot be opened, the other meters are not asked
   for (MeterState& m : meters_) {
-    if (!transport_ok || slot < m.next_due || Stopping()) {
+    if (slot < m.next_due || Stopping()) {
       absl::MutexLock l(&mu_);
       ++m.stats.skipped_slots;
       continue;
     }
-    transport_ok = PollMeter(m, slot, &batch);
+    PollMeter(m, slot, &batch, &bus_down);
   }
   const int64_t now = o_.env->NowNanos();
   int64_t good = 0;

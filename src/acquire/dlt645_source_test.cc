@@ -170,12 +170,17 @@ struct FakeBus {
   std::map<Address, std::string> raw_override;           // address → raw value bytes (bad BCD)
   std::string pending;
   int requests = 0;
+  bool fail_open = false;  // the port cannot be opened (unplugged adapter, server down)
+  int opens = 0;
 };
 
 class FakeTransport final : public Dlt645Transport {
  public:
   explicit FakeTransport(FakeBus* bus) : bus_(bus) {}
   absl::Status Open(int64_t) override {
+    absl::MutexLock l(&bus_->mu);
+    ++bus_->opens;
+    if (bus_->fail_open) return absl::UnavailableError("cannot open fake: No such device");
     open_ = true;
     return absl::OkStatus();
   }
@@ -392,6 +397,35 @@ TEST(Dlt645Source, DiscoversALoneMeter) {
   ASSERT_GE(points.size(), 2u);
   EXPECT_DOUBLE_EQ(points.back().v, 42.5);
   EXPECT_EQ((*src)->MeterStats()[0].address, "202401020304");
+}
+
+TEST(Dlt645Source, APortThatCannotBeOpenedMarksEveryMeterBad) {
+  FakeBus bus;
+  bus.fail_open = true;
+  CollectingSink sink;
+  auto src = MakeDlt645Source(BusOptions(), std::make_unique<FakeTransport>(&bus), sink);
+  ASSERT_TRUE(src.ok());
+  ASSERT_TRUE((*src)->Start().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(650));
+  (*src)->Stop();
+  auto points = sink.Points();
+  const auto& first = points[Key("live", "import_kwh")];
+  ASSERT_GE(first.size(), 2u);
+  for (const std::string& series :
+       {Key("live", "power_kw"), Key("dead", "import_kwh"), Key("bcd", "import_kwh")}) {
+    const auto& p = points[series];
+    ASSERT_GE(p.size() + 1, first.size()) << series;  // Stop may cut the last slot short
+    for (size_t i = 0; i < p.size(); ++i) {
+      EXPECT_EQ(p[i].t, first[i].t) << series;
+      EXPECT_EQ(p[i].q, Quality::kBad) << series;
+    }
+  }
+  // One attempt to open per slot, not one per meter or value.
+  EXPECT_EQ(bus.opens, static_cast<int>(first.size()));
+  EXPECT_EQ(bus.requests, 0);
+  const SourceState st = (*src)->State();
+  EXPECT_FALSE(st.connected);
+  EXPECT_NE(st.last_error.find("cannot open fake"), std::string::npos) << st.last_error;
 }
 
 TEST(Dlt645Source, RefusesBadOptions) {
