@@ -1,8 +1,11 @@
 """Configured acquisition sources, black-box: `dualcarbon serve --config` with an [[hj212]]
 listener; a station sends packets over TCP (one split in fragments, one with a bad CRC); the
-9014 replies, /api/v1/sources, /health, /metrics and the stored values are checked. An invalid
+9014 replies, /api/v1/sources, /health, /metrics and the stored values are checked. Then
+[[modbus]] devices against tests/modbus_sim.py: a good one, one answering exceptions and a dead
+one — every failed read is a point at the slot with value NaN (null) and quality bad. An invalid
 source table refuses the start with a message naming it."""
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -111,6 +114,86 @@ st, _, metrics = srv.request("GET", "/metrics", token=tok)
 text = metrics.decode()
 check('dualcarbon_source_up{source="stack-1",kind="hj212"} 1' in text, "/metrics has the source's gauges")
 check(srv.terminate() == 0, "SIGTERM stops the server and its sources cleanly")
+
+# Modbus: failed reads are bad-quality NaN points at the slot, never gaps or made-up values.
+mb_port, dead_port = free_port(), free_port()
+sim_log = open(os.path.join(tmp, "modbus-sim.log"), "w")
+sim = subprocess.Popen(["/usr/bin/python3", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                         "modbus_sim.py"), "--tcp", str(mb_port)],
+                       stdout=sim_log, stderr=subprocess.STDOUT)
+mb_config = os.path.join(tmp, "modbus.toml")
+with open(mb_config, "w") as f:
+    for meter, port_, unit in (("mb-good", mb_port, 1), ("mb-exception", mb_port, 2), ("mb-dead", dead_port, 1)):
+        f.write(f"""
+[[modbus]]
+meter = "{meter}"
+site = "plant-m"
+host = "127.0.0.1"
+port = {port_}
+unit_id = {unit}
+interval = "500ms"
+timeout = "200ms"
+retries = 0
+backoff = "10ms"
+backoff_max = "20ms"
+[[modbus.register]]
+field = "u32"
+address = 2
+type = "uint32"
+byte_order = "CDAB"
+[[modbus.register]]
+field = "far"
+address = 10
+type = "uint16"
+""")
+
+
+def listening(port_):
+    try:
+        socket.create_connection(("127.0.0.1", port_), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+check(wait_until(lambda: listening(mb_port), 20), "the Modbus simulator serves")
+srv = Server(BIN, os.path.join(tmp, "data-modbus"), args=["--config", mb_config])
+tok = srv.admin_token
+
+
+def mb_points(meter, field):
+    now = time.time()
+    st, doc = srv.json("GET", "/api/v1/query?" + q(
+        series=f"meter,id={meter},site=plant-m {field}",
+        start=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 300)),
+        end=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 60))), token=tok)
+    return doc["results"][0]["points"] if st == 200 and doc.get("results") else []
+
+
+check(wait_until(lambda: len(mb_points("mb-good", "u32")) >= 3 and len(mb_points("mb-dead", "u32")) >= 3, 15),
+      "the Modbus devices are polled")
+# Unit 2 of the simulator holds 4 registers: its u32 (2..3) is read, its "far" (10) is an
+# exception; what the device did answer is kept.
+for meter, field in (("mb-good", "u32"), ("mb-good", "far"), ("mb-exception", "u32")):
+    good = mb_points(meter, field)
+    check(len(good) >= 2 and all(isinstance(p[1], (int, float)) and (len(p) < 3 or not p[2]) for p in good),
+          f"{meter} {field}: a register that is read is a good number ({good[:2]})")
+for meter, field in (("mb-exception", "far"), ("mb-dead", "u32"), ("mb-dead", "far")):
+    pts = mb_points(meter, field)
+    check(len(pts) >= 2 and all(p[1] is None and (len(p) < 3 or p[2] in (2, "bad")) for p in pts),
+          f"{meter} {field}: each failed read is a NaN point with quality bad ({pts[:2]})")
+    fracs = {(re.search(r":\d\d(\.\d+)?(?:[+Z-]|$)", p[0]).group(1) or ".").rstrip("0") for p in pts}
+    check(fracs <= {".", ".5"}, f"{meter} {field}: stamped at the 500 ms slots ({sorted(fracs)})")
+st, doc = srv.json("GET", "/api/v1/sources", token=tok)
+mb = {s["name"]: s for s in doc.get("sources", [])}
+check(mb.get("modbus:mb-exception", {}).get("errors", 0) >= 2
+      and "Illegal data address" in (mb["modbus:mb-exception"].get("last_error") or ""),
+      f"the exception device's errors are counted and explained ({mb.get('modbus:mb-exception')})")
+check(mb.get("modbus:mb-dead", {}).get("errors", 0) >= 2 and not mb["modbus:mb-dead"]["connected"],
+      f"the dead device's errors are counted ({mb.get('modbus:mb-dead')})")
+check(srv.terminate() == 0, "SIGTERM stops the Modbus sources cleanly")
+sim.kill()
+sim.wait(10)
 
 # An invalid source table is refused at start, naming it.
 with open(config, "a") as f:

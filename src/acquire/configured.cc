@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "acquire/dlt645_source.h"
 #include "acquire/hj212_config.h"
 #include "acquire/hj212_forwarder.h"
 #include "acquire/hj212_listener.h"
@@ -13,7 +14,8 @@
 namespace dc::acquire {
 
 bool IsSourceConfigKey(std::string_view key) {
-  return key == "mqtt" || key == "modbus" || key == "hj212" || key == "hj212_forward";
+  return key == "mqtt" || key == "modbus" || key == "dlt645" || key == "hj212" ||
+         key == "hj212_forward";
 }
 
 namespace {
@@ -44,6 +46,18 @@ absl::Status AddModbus(const toml::table& root, Sink& sink,
   if (!devices.ok()) return devices.status();
   for (const ModbusOptions& d : *devices) {
     auto src = MakeModbusSource(d, sink);
+    if (!src.ok()) return src.status();
+    out->push_back(std::move(*src));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddDlt645(const toml::table& root, Sink& sink,
+                       std::vector<std::unique_ptr<Source>>* out) {
+  auto buses = ParseDlt645Buses(root);
+  if (!buses.ok()) return buses.status();
+  for (const Dlt645Options& b : *buses) {
+    auto src = MakeDlt645Source(b, sink);
     if (!src.ok()) return src.status();
     out->push_back(std::move(*src));
   }
@@ -82,6 +96,7 @@ absl::Status AddConfiguredSources(const toml::table& root, const std::string& da
   if (absl::Status s = AddHj212(root, data_dir, sink, &sources); !s.ok()) return s;
   if (absl::Status s = AddMqtt(root, sink, &sources); !s.ok()) return s;
   if (absl::Status s = AddModbus(root, sink, &sources); !s.ok()) return s;
+  if (absl::Status s = AddDlt645(root, sink, &sources); !s.ok()) return s;
   for (auto& s : sources) registry->Add(std::move(s));
   return absl::OkStatus();
 }

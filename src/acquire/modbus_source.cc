@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,7 @@ using modbus::Read;
 using modbus::Table;
 
 constexpr int kMaxBitsPerRead = 2000;  // protocol limit for coils/discrete inputs
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 struct CtxFree {
   void operator()(modbus_t* c) const {
@@ -259,6 +261,7 @@ void Poller::Decode(const Read& r, const std::vector<uint16_t>& words,
                               spec.order);
       if (!d.ok()) {
         errors->push_back(absl::StrCat(spec.field, ": ", d.status().message()));
+        batch->Add(keys_[k], slot, kNaN, Quality::kBad);
         continue;
       }
       v = *d;
@@ -279,6 +282,7 @@ void Poller::PollOnce(int64_t slot) {
     Count(f);
     if (f != Failure::kNone) {
       errors.push_back(absl::StrCat("read ", Describe(r), ": ", why));
+      for (size_t k : r.fields) batch.Add(keys_[k], slot, kNaN, Quality::kBad);
       continue;
     }
     ++answered;
@@ -292,10 +296,12 @@ void Poller::PollOnce(int64_t slot) {
   stats_.SetConnected(ctx_ != nullptr && answered > 0);
   for (const auto& e : errors) stats_.AddError(absl::StrCat(o_.name, ": ", e), now);
   if (!batch.empty()) {
+    int64_t good = 0;
+    for (const auto& row : batch.rows()) good += row.q == Quality::kGood ? 1 : 0;
     if (auto s = sink_.Write(batch); !s.ok()) {
       stats_.AddError(absl::StrCat(o_.name, ": store: ", s.message()), now);
-    } else {
-      stats_.AddPoints(static_cast<int64_t>(batch.size()), now);
+    } else if (good > 0) {
+      stats_.AddPoints(good, now);  // bad-quality points are counted as errors
     }
   }
   absl::MutexLock l(&mu_);

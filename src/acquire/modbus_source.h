@@ -3,9 +3,11 @@
 // and metrics: docs/protocols/modbus.md.
 //
 // Each device has its own thread, so a dead or slow device never delays another. A read that
-// fails (timeout, Modbus exception, broken connection, a NaN/infinite float) stores NO point for
-// the values it covers — never a filled-in or repeated value — and is counted: SourceStats
-// errors (with the reason as last_error) and the per-device counters in ModbusDeviceStats.
+// fails (timeout, Modbus exception, broken connection, a NaN/infinite float) stores, for each
+// value it covers, a point at the poll's slot time with value NaN and Quality::kBad — never a
+// filled-in or repeated value, never a silent gap — and is counted: SourceStats errors (with
+// the reason as last_error) and the per-device counters in ModbusDeviceStats. Slots skipped
+// (backoff, overrun) store nothing and are counted in skipped_slots.
 #ifndef DC_ACQUIRE_MODBUS_SOURCE_H_
 #define DC_ACQUIRE_MODBUS_SOURCE_H_
 

@@ -91,13 +91,14 @@ bool FileHas(const std::string& path, std::string_view text) {
 struct Point {
   int64_t t;
   double v;
+  Quality q;
 };
 
 class CollectingSink : public Sink {
  public:
   absl::Status Write(const PointBatch& b) override {
     absl::MutexLock l(&mu_);
-    for (const auto& r : b.rows()) points_[b.keys()[r.series]].push_back({r.t, r.v});
+    for (const auto& r : b.rows()) points_[b.keys()[r.series]].push_back({r.t, r.v, r.q});
     return absl::OkStatus();
   }
   std::map<std::string, std::vector<Point>> Points() const {
@@ -262,10 +263,26 @@ TEST(ModbusSource, GoodDevicesKeepTheirRateWhileBadOnesShowErrors) {
     EXPECT_GT(st.points, 0);
     EXPECT_GT(st.last_data_ns, 0);
   }
-  for (const char* bad : {"tcp-exception", "tcp-dead", "rtu-dead"}) {
+  // A failed read stores NaN with quality bad at the slot of each poll: never a filled-in
+  // value, never a silent gap.
+  for (size_t i : {1u, 2u, 4u}) {
+    const std::string bad = sources[i]->State().name.substr(std::string("modbus:").size());
+    const ModbusDeviceStats st = sources[i]->DeviceStats();
     for (const char* f : {"f32", "u32", "i64"}) {
-      EXPECT_EQ(points.count(Key(bad, f)), 0u) << bad << " stored " << f << ": never a filled gap";
+      SCOPED_TRACE(bad + " " + f);
+      ASSERT_EQ(points.count(Key(bad, f)), 1u);
+      const auto& p = points.at(Key(bad, f));
+      EXPECT_EQ(static_cast<int64_t>(p.size()), st.polls);
+      for (const Point& x : p) {
+        EXPECT_TRUE(std::isnan(x.v));
+        EXPECT_EQ(x.q, Quality::kBad);
+        EXPECT_EQ(x.t % kInterval, 0);
+      }
     }
+  }
+  for (const auto& [key, p] : points) {
+    if (key.find("-good") == std::string::npos) continue;
+    for (const Point& x : p) EXPECT_EQ(x.q, Quality::kGood) << key;
   }
   const ModbusDeviceStats ex = sources[1]->DeviceStats();
   // The device answers: an exception is not retried, and what it did answer is kept.

@@ -28,6 +28,19 @@ class Sink {
   [[nodiscard]] virtual absl::Status Write(const PointBatch& batch) = 0;
 };
 
+// A device behind a source that polls several (a meter on a DL/T 645 bus): its own counters,
+// shown by /api/v1/sources and /metrics beside the source's.
+struct DeviceState {
+  std::string name;          // the meter id ("press-line")
+  std::string address;       // its protocol address ("000012345678"; "" = not yet known)
+  bool answering = false;    // its last poll read at least one value
+  int64_t polls = 0;         // polls attempted
+  int64_t reads_ok = 0;      // values read with good quality
+  int64_t errors = 0;        // values that could not be read (stored as quality bad)
+  int64_t last_poll_ns = 0;  // slot time of its newest poll (0 = none yet)
+  std::string last_error;    // its newest error
+};
+
 // What /api/v1/sources, /health and /metrics show of a source.
 struct SourceState {
   std::string name;  // unique, from the configuration ("plant-broker")
@@ -40,6 +53,7 @@ struct SourceState {
   int64_t errors = 0;        // malformed input, failed polls, rejected packets, write failures
   std::string last_error;    // the newest error, with what and why
   int64_t last_error_ns = 0;
+  std::vector<DeviceState> devices;  // the devices it polls, when there are several (else empty)
 };
 
 // Thread-safe counters behind a SourceState, for source implementations.

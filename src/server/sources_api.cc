@@ -28,11 +28,56 @@ std::string Label(std::string_view v) {
   return out;
 }
 
+// The per-device lines (meters on a DL/T 645 bus), for sources that poll several devices.
+template <typename Family>
+void AppendDeviceMetrics(const std::vector<acquire::SourceState>& states, Family& family,
+                         std::string* out) {
+  struct Metric {
+    std::string_view name, type, help;
+    double (*value)(const acquire::DeviceState&);
+  };
+  static constexpr Metric kMetrics[] = {
+      {"dualcarbon_source_device_answering", "gauge", "1 while the device answers its polls",
+       [](const acquire::DeviceState& d) { return d.answering ? 1.0 : 0.0; }},
+      {"dualcarbon_source_device_polls_total", "counter", "polls of the device",
+       [](const acquire::DeviceState& d) { return static_cast<double>(d.polls); }},
+      {"dualcarbon_source_device_reads_total", "counter", "values read with good quality",
+       [](const acquire::DeviceState& d) { return static_cast<double>(d.reads_ok); }},
+      {"dualcarbon_source_device_errors_total", "counter",
+       "values that could not be read (stored with quality bad)",
+       [](const acquire::DeviceState& d) { return static_cast<double>(d.errors); }},
+  };
+  bool any = false;
+  for (const auto& s : states) any = any || !s.devices.empty();
+  if (!any) return;
+  for (const Metric& m : kMetrics) {
+    family(m.name, m.type, m.help);
+    for (const auto& s : states) {
+      for (const auto& d : s.devices) {
+        absl::StrAppend(out, AV(m.name), "{source=\"", Label(s.name), "\",kind=\"", Label(s.kind),
+                        "\",device=\"", Label(d.name), "\"} ", m.value(d), "\n");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::string SourcesJson(const acquire::SourceRegistry& sources) {
   json list = json::array();
   for (const acquire::SourceState& s : sources.States()) {
+    json devices = json::array();
+    for (const acquire::DeviceState& d : s.devices) {
+      devices.push_back(
+          {{"name", d.name},
+           {"address", d.address.empty() ? json(nullptr) : json(d.address)},
+           {"answering", d.answering},
+           {"polls", d.polls},
+           {"reads_ok", d.reads_ok},
+           {"errors", d.errors},
+           {"last_poll", Time(d.last_poll_ns)},
+           {"last_error", d.last_error.empty() ? json(nullptr) : json(d.last_error)}});
+    }
     list.push_back({{"name", s.name},
                     {"kind", s.kind},
                     {"running", s.running},
@@ -43,6 +88,7 @@ std::string SourcesJson(const acquire::SourceRegistry& sources) {
                     {"errors", s.errors},
                     {"last_error", s.last_error.empty() ? json(nullptr) : json(s.last_error)},
                     {"last_error_time", Time(s.last_error_ns)}});
+    if (!devices.empty()) list.back()["devices"] = std::move(devices);
   }
   return json({{"sources", list}}).dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -83,6 +129,7 @@ std::string SourcesMetrics(const acquire::SourceRegistry& sources, int64_t now_n
                       "\"} ", m.value(s, now_ns), "\n");
     }
   }
+  AppendDeviceMetrics(states, family, &out);
   return out;
 }
 

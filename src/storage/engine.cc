@@ -368,13 +368,16 @@ absl::Status Engine::LoadOrCreateLayout(bool has_segments) {
 
 absl::Status Engine::Write(const PointBatch& batch) {
   if (batch.empty()) return absl::OkStatus();
+  // A non-finite value is not a reading: dropped, unless its quality says so (kBad: a failed
+  // read that a poller records at its slot, value NaN).
+  auto keep = [](const PointBatch::Row& r) { return std::isfinite(r.v) || r.q == Quality::kBad; };
   size_t bad = 0;
-  for (const auto& r : batch.rows()) bad += !std::isfinite(r.v);
+  for (const auto& r : batch.rows()) bad += !keep(r);
   PointBatch filtered;
   const PointBatch* in = &batch;
   if (bad > 0) {
     for (const auto& r : batch.rows()) {
-      if (std::isfinite(r.v)) filtered.Add(batch.keys()[r.series], r.t, r.v, r.q);
+      if (keep(r)) filtered.Add(batch.keys()[r.series], r.t, r.v, r.q);
     }
     in = &filtered;
   }
@@ -414,7 +417,8 @@ absl::Status Engine::Write(const PointBatch& batch) {
   if (bad > 0) {
     return absl::InvalidArgumentError(absl::StrCat(bad, " of ", batch.size(),
                                                    " points have a non-finite value (NaN or "
-                                                   "infinity) and were not stored; the other ",
+                                                   "infinity) without quality bad and were not "
+                                                   "stored; the other ",
                                                    batch.size() - bad, " were"));
   }
   return absl::OkStatus();

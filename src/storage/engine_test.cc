@@ -472,6 +472,18 @@ TEST(Engine, NonFiniteValuesRejectedGoodOnesKept) {
   auto raw = (*store)->QueryRaw("m value", 0, 10);
   ASSERT_TRUE(raw.ok());
   ASSERT_EQ(raw->size(), 2u);
+  // A failed read is recorded: NaN with quality bad is stored, at its time, and reads back.
+  PointBatch failed;
+  failed.Add("m value", 5, std::nan(""), Quality::kBad);
+  failed.Add("m value", 6, 3.5);
+  ASSERT_TRUE((*store)->Write(failed).ok());
+  raw = (*store)->QueryRaw("m value", 0, 10);
+  ASSERT_TRUE(raw.ok());
+  ASSERT_EQ(raw->size(), 4u);
+  EXPECT_EQ((*raw)[2].t, 5);
+  EXPECT_TRUE(std::isnan((*raw)[2].v));
+  EXPECT_EQ((*raw)[2].q, Quality::kBad);
+  EXPECT_EQ((*raw)[3].q, Quality::kGood);
   store = decltype(store)(absl::UnknownError("closed"));
   fs::remove_all(dir);
 }
