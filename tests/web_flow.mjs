@@ -92,6 +92,8 @@ async function manyMeters(ctx, p) {
   await p.fill('[data-test=meter-search]', 'hall-7')
   const count = await p.locator('[data-test=meter-count]').textContent()
   ctx.check(/^100\b/.test(count.trim()), `search by area: hall-7 has 100 meters (${count.trim()})`)
+  const shown = await p.locator('[data-test=meters] tbody tr.meter-row').count()
+  ctx.check(shown > 0, `the filtered list shows its rows even when scrolled to the end before (${shown})`)
   await p.screenshot({ path: path.join(ctx.shots, 'meters-2000.png') })
   await p.evaluate(() => localStorage.setItem('dualcarbon.site', 'demo-cement'))
 }
