@@ -150,6 +150,25 @@ check(write([f"meter,id=m9,site=site-a value=1 {now_ms + 999_000}"]) == 204, "a 
 ev = s3.event(1.0)
 check(ev is not None and ev["series"] == "meter,id=m9,site=site-a value", f"a new stream gets it ({ev})")
 
+# At most 64 streams: the 65th is refused with 503 until one closes.
+many = []
+for _ in range(63):
+    m = Stream(srv.port, "/api/v1/stream?site=site-a", read_a)
+    m.head()
+    many.append(m)
+st, _, body = srv.request("GET", "/api/v1/stream?site=site-a&seconds=1", token=read_a)
+check(st == 503 and b"too many live streams" in body, f"a 65th stream is refused with 503 ({st} {body[:120]!r})")
+for m in many:
+    m.sock.close()
+ok = False
+for _ in range(50):
+    st, _, body = srv.request("GET", "/api/v1/stream?site=site-a&seconds=1", token=read_a)
+    if st == 200:
+        ok = True
+        break
+    time.sleep(0.1)
+check(ok, f"streams are accepted again once clients leave ({st})")
+
 # Server stop ends open streams promptly.
 s2 = Stream(srv.port, "/api/v1/stream?site=site-a", read_a)
 s2.head()
