@@ -38,14 +38,21 @@ function startDemo() {
   })
 }
 
+// A meter's counter events (GET /api/v1/sites/{id}/meters/{m}/events) may not exist on this
+// server yet: the meter page shows an empty state for its 404, which is then not an error.
+const EVENTS = /\/api\/v1\/sites\/[^/]+\/meters\/[^/]+\/events/
+const tolerated = (r) => r.status() === 404 && EVENTS.test(r.url())
+
 // Browsers in zones other than the site's: charts must still show the site's wall-clock time.
 async function page(browser, locale, errors) {
   const timezoneId = locale === 'zh-CN' ? 'UTC' : 'America/New_York'
   const ctx = await browser.newContext({ locale, timezoneId, viewport: { width: 1440, height: 900 } })
   const p = await ctx.newPage()
-  p.on('console', (m) => { if (m.type() === 'error') errors.push(`${locale} console: ${m.text()}`) })
+  p.on('console', (m) => {
+    if (m.type() === 'error' && !(/status of 404/.test(m.text()) && EVENTS.test(m.location()?.url ?? ''))) errors.push(`${locale} console: ${m.text()}`)
+  })
   p.on('pageerror', (e) => errors.push(`${locale} page error: ${e.message}`))
-  p.on('response', (r) => { if (r.status() >= 400) errors.push(`${locale} HTTP ${r.status()} ${r.url()}`) })
+  p.on('response', (r) => { if (r.status() >= 400 && !tolerated(r)) errors.push(`${locale} HTTP ${r.status()} ${r.url()}`) })
   return p
 }
 
@@ -120,6 +127,23 @@ try {
   await en.goto(`${demo.url}carbon`)
   await en.waitForSelector('[data-test=lines]')
   check(true, 'deep link /carbon loads')
+  // The page modules (tests/web_*.mjs other than this file): each exports run(ctx).
+  const ctx = {
+    browser, url: demo.url, token: demo.token, dataDir: demo.dir, binary, repo, shots, check, errors,
+    page: (locale) => page(browser, locale, errors),
+    login: async (p) => {
+      await p.goto(`${demo.url}login`)
+      await p.fill('[data-test=token]', demo.token)
+      await p.click('[data-test=login]')
+      await p.waitForURL('**/overview')
+    },
+  }
+  for (const f of fs.readdirSync(path.dirname(new URL(import.meta.url).pathname)).sort()) {
+    if (!/^web_.*\.mjs$/.test(f) || f === 'web_test.mjs') continue
+    console.log(`${f}:`)
+    const mod = await import(new URL(f, import.meta.url))
+    await mod.run(ctx)
+  }
   check(errors.length === 0, `no console errors or failed requests (${errors.join('; ')})`)
 } finally {
   await browser.close()

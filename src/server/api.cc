@@ -1,5 +1,7 @@
 #include "server/api.h"
 
+#include "server/stream.h"
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -18,6 +20,7 @@
 #include "ingest/line_protocol.h"
 #include "nlohmann/json.hpp"
 #include "server/scope.h"
+#include "server/stream.h"
 #include "server/time_format.h"
 
 namespace dc::server {
@@ -237,6 +240,7 @@ absl::Status Api::WriteJson(std::string_view body, HttpRequest& req, HttpRespons
 
 absl::Status Api::StoreWrite(const PointBatch& batch) {
   absl::Status s = store_.Write(batch);
+  if (s.ok() && options_.hub != nullptr) options_.hub->Publish(batch);  // live streams
   if (StorageFaultOf(s) == StorageFault::kNone) {
     metrics_.StorageOk();
   } else {

@@ -19,12 +19,15 @@
 
 namespace dc::server {
 
+class PointHub;  // stream.h
+
 struct ApiOptions {
   size_t max_body_bytes = 64 << 20;                  // also the limit of a decompressed (gzip) body
   size_t max_reported_errors = 10;                   // bad lines named in a write error
   size_t max_databases = 100;                        // names remembered by CREATE DATABASE
   size_t max_database_name = 64;                     // bytes
   const acquire::SourceRegistry* sources = nullptr;  // /api/v1/sources; nullptr = none
+  PointHub* hub = nullptr;  // written points are published here (live streams); may be null
 };
 
 // Handlers borrow the store, tokens (nullptr when auth is off) and metrics; all must outlive

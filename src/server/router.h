@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,11 +44,16 @@ struct HttpRequest {
   const std::string& PathParam(std::string_view name) const;
 };
 
+class EventStream;  // stream.h
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set by a streaming route: the session sends `status`, `content_type` and `headers`, then
+  // the stream's events as they come, and closes the connection when it ends (body unused).
+  std::shared_ptr<EventStream> stream;
 };
 
 using Handler = std::function<absl::Status(HttpRequest&, HttpResponse&)>;
@@ -58,6 +64,7 @@ enum class ScopeRule {
   kNone,          // no site data (ping, health, the InfluxDB database list)
   kAllSites,      // describes every site (metrics): unscoped tokens only
   kSitePath,      // the {id} path segment is a site id
+  kSiteParam,     // the `site` query parameter is a site id
   kSeriesParams,  // every `series` parameter must belong to the token's site
   kFilteredList,  // lists series or sites: the handler shows only the token's (InScope)
   kWriteBody,     // writes points: the handler drops those of other sites (RestrictToScope)

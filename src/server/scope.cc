@@ -98,6 +98,12 @@ absl::Status Authorize(const Route& route, const HttpRequest& req) {
       if (InScope(token, id)) return absl::OkStatus();
       return OutOfScope(*token, absl::StrCat("site \"", id, "\""));
     }
+    case ScopeRule::kSiteParam: {
+      const std::string* site = req.params.Get("site");
+      if (site != nullptr && InScope(token, *site)) return absl::OkStatus();
+      return OutOfScope(*token, site == nullptr ? std::string("no site parameter")
+                                                : absl::StrCat("site \"", *site, "\""));
+    }
     case ScopeRule::kSeriesParams:
       return CheckSeriesParams(*token, req);
   }

@@ -130,5 +130,25 @@ TEST(ScopeTest, AuthorizeChecksRoleThenDeclaredScope) {
   EXPECT_TRUE(Authorize(query, req).ok());
 }
 
+TEST(ScopeTest, SiteParamIsTheTokensSite) {
+  TokenInfo reader_a = Tok(Role::kRead, "a"), reader_all = Tok(Role::kRead);
+  HttpRequest req;
+  req.method = "GET";
+  req.path = "/api/v1/stream";
+  req.token = &reader_a;
+  Route stream = MakeRoute(Access::kRead, ScopeRule::kSiteParam);
+  req.params = *Params::Parse("site=a");
+  EXPECT_TRUE(Authorize(stream, req).ok());
+  req.params = *Params::Parse("site=b");
+  absl::Status s = Authorize(stream, req);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(s.message().find("site \"b\""), std::string::npos) << s;
+  req.params = *Params::Parse("");
+  EXPECT_EQ(Authorize(stream, req).code(), absl::StatusCode::kPermissionDenied);
+  req.token = &reader_all;
+  req.params = *Params::Parse("site=b");
+  EXPECT_TRUE(Authorize(stream, req).ok());
+}
+
 }  // namespace
 }  // namespace dc::server

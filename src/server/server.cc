@@ -223,6 +223,7 @@ void Server::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
 
 void Server::Impl::Stop() {
   if (stopping_.exchange(true)) return;
+  hub_.Close();  // live streams end now (their sessions close)
   net::post(acceptor_.get_executor(), [this] {
     beast::error_code ec;
     acceptor_.close(ec);

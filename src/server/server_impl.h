@@ -32,6 +32,8 @@
 #include "server/metrics.h"
 #include "server/router.h"
 #include "server/static_files.h"
+#include "server/stream.h"
+#include "server/stream_api.h"
 #include "spdlog/spdlog.h"
 
 namespace dc::server {
@@ -54,8 +56,9 @@ inline std::string_view ToSV(beast::string_view s) { return std::string_view(s.d
 
 class Session;
 
-inline ApiOptions MakeApiOptions(const ServerOptions& options) {
+inline ApiOptions MakeApiOptions(const ServerOptions& options, PointHub* hub) {
   ApiOptions o;
+  o.hub = hub;
   o.max_body_bytes = options.max_body_bytes;
   o.sources = options.sources;
   return o;
@@ -67,8 +70,10 @@ class Server::Impl {
       : store_(store),
         tokens_(tokens),
         options_(options),
-        api_(store, tokens, metrics_, MakeApiOptions(options)),
+        hub_(StreamOptions{}),
+        api_(store, tokens, metrics_, MakeApiOptions(options, &hub_)),
         sites_api_(store, std::move(sites)),
+        stream_api_(hub_),
         web_(options.web_dir.empty() ? DefaultWebDir() : options.web_dir),
         acceptor_(net::make_strand(ioc_)),
         signals_(ioc_),
@@ -76,6 +81,7 @@ class Server::Impl {
         ingest_(static_cast<size_t>(HandlerThreads(options))) {
     api_.Register(router_);
     sites_api_.Register(router_);
+    stream_api_.Register(router_);
     web_.Register(router_);  // last: its patterns are the least specific
   }
 
@@ -99,6 +105,7 @@ class Server::Impl {
 
   const ServerOptions& options() const { return options_; }
   Metrics& metrics() { return metrics_; }
+  PointHub& hub() { return hub_; }
   tcp::endpoint endpoint() const { return endpoint_; }
 
  private:
@@ -122,8 +129,10 @@ class Server::Impl {
   ServerOptions options_;
   Metrics metrics_;
   Router router_;
+  PointHub hub_;  // points written, to the live streams; outlives the sessions
   Api api_;
   SitesApi sites_api_;
+  StreamApi stream_api_;
   StaticFiles web_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> force_{false};  // a second signal: stop waiting for busy connections

@@ -4,6 +4,7 @@
 
 #include "common/thread_priority.h"
 #include "server/server_impl.h"
+#include "server/stream.h"
 
 namespace dc::server {
 
@@ -14,7 +15,10 @@ using namespace internal;  // NOLINT: helpers shared with server.cc
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, Server::Impl& server)
-      : stream_(std::move(socket)), server_(server), request_timer_(stream_.get_executor()) {
+      : stream_(std::move(socket)),
+        server_(server),
+        request_timer_(stream_.get_executor()),
+        events_timer_(stream_.get_executor()) {
     server_.metrics().ConnectionOpened();
   }
   ~Session() {
@@ -29,6 +33,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Graceful shutdown: an idle connection is closed now; a busy one after its response.
   void Shutdown() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->events_) return self->EndStream();
       if (self->idle_) self->Close();
     });
   }
@@ -133,7 +138,74 @@ class Session : public std::enable_shared_from_this<Session> {
     bool keep = msg.keep_alive() && !server_.stopping();
     bool head = msg.method() == http::verb::head;
     body_ = std::move(msg.body());  // keep the capacity for the next request
+    if (res.stream && res.status == 200 && !head) return StartStream(std::move(res));
     Send(std::move(res), keep, head);
+  }
+
+  // A streaming response (stream.h): the header now, then the events as they come; the
+  // connection closes when the stream ends, the client leaves or the server stops. The body
+  // is delimited by the close (no Content-Length, no chunking).
+  void StartStream(HttpResponse res) {
+    events_ = std::move(res.stream);
+    std::string head = absl::StrCat(
+        "HTTP/1.1 200 OK\r\nServer: dualcarbon\r\nContent-Type: ", res.content_type, "\r\n");
+    for (const auto& [name, value] : res.headers) absl::StrAppend(&head, name, ": ", value, "\r\n");
+    absl::StrAppend(&head, "Connection: close\r\n\r\n: connected\n\n");
+    events_->Start([weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->WakeStream();
+    });
+    // A read that completes only when the client closes (or sends anything): the end.
+    stream_.async_read_some(
+        buffer_.prepare(512),
+        [self = shared_from_this()](beast::error_code, size_t) { self->EndStream(); });
+    WriteEvents(std::move(head), /*more=*/true);
+  }
+  // Any thread: new points or the end of the subscription. Wakes coalesce.
+  void WakeStream() {
+    if (wake_pending_.exchange(true)) return;
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->wake_pending_ = false;
+      self->PumpEvents();
+    });
+  }
+  void PumpEvents() {
+    if (!events_) return;
+    if (writing_) {
+      if (events_->ended()) EndStream();  // dropped: do not wait for the slow write
+      return;
+    }
+    std::string out;
+    const int64_t now = Env::Default()->MonotonicNanos();
+    const bool more = events_->Next(now, &out) && !server_.stopping();
+    if (out.empty()) {
+      if (!more) return EndStream();
+      events_timer_.expires_after(Ns(events_->WaitNs(now)));
+      events_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+        auto self = weak.lock();
+        if (!ec && self) self->PumpEvents();
+      });
+      return;
+    }
+    WriteEvents(std::move(out), more);
+  }
+  // A client that does not take the data within the write timeout is dropped.
+  void WriteEvents(std::string out, bool more) {
+    writing_ = true;
+    events_out_ = std::move(out);
+    stream_.expires_after(Ns(server_.options().write_timeout_ns));
+    net::async_write(stream_, net::buffer(events_out_),
+                     [self = shared_from_this(), more](beast::error_code ec, size_t) {
+                       self->writing_ = false;
+                       if (ec || !more || !self->events_) return self->EndStream();
+                       self->stream_.expires_never();
+                       self->PumpEvents();
+                     });
+  }
+  void EndStream() {
+    if (!events_) return;
+    events_timer_.cancel();
+    events_.reset();
+    Close();
   }
 
   // Answers `error` (its HTTP status from errors.h) and closes the connection without reading
@@ -252,9 +324,14 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::response<http::string_body>> response_;
   std::optional<http::response_serializer<http::string_body>> serializer_;
   ConnScratch scratch_;
-  net::steady_timer request_timer_;  // the deadline of the request being read
-  bool timed_out_ = false;           // request_timer_ fired
-  bool reading_ = false;             // a request is being read (its deadline applies)
+  net::steady_timer request_timer_;      // the deadline of the request being read
+  net::steady_timer events_timer_;       // a streaming response: heartbeat and end
+  std::shared_ptr<EventStream> events_;  // set while a streaming response is sent
+  std::string events_out_;               // the stream's bytes being written
+  bool writing_ = false;                 // a stream write is in progress
+  std::atomic<bool> wake_pending_{false};
+  bool timed_out_ = false;  // request_timer_ fired
+  bool reading_ = false;    // a request is being read (its deadline applies)
   bool idle_ = false;
   bool keep_alive_ = true;
 };

@@ -89,6 +89,7 @@ void SitesApi::Register(Router& router) {
   add("GET", "/api/v1/sites/{id}/inventory", "site_inventory", kRead, &SitesApi::Inventory,
       kSitePath);
   add("GET", "/api/v1/sites/{id}/report", "site_report", kRead, &SitesApi::Report, kSitePath);
+  RegisterFlow(router);
 }
 
 absl::Status SitesApi::NeedSites() const {
@@ -197,26 +198,20 @@ absl::Status SitesApi::Delete(HttpRequest& req, HttpResponse& res) {
   return absl::OkStatus();
 }
 
-namespace {
-
-struct Computed {
-  model::Site site;
-  std::string toml;
-  accounting::Inventory inventory;
-  std::unique_ptr<accounting::DataSource> data;
-};
-
 // The inventory of site `id` over the request's period, from the store.
-absl::StatusOr<Computed> ComputeFor(const HttpRequest& req, model::SiteStore& sites,
-                                    const accounting::Reference& ref, Store& store,
-                                    const std::string& describe) {
+absl::StatusOr<SiteComputation> SitesApi::Compute(const HttpRequest& req) {
+  if (absl::Status s = CheckIdParam(req.PathParam("id")); !s.ok()) return s;
+  if (absl::Status s = NeedSites(); !s.ok()) return s;
+  if (absl::Status s = NeedReference(); !s.ok()) return s;
+  model::SiteStore& sites = *options_.sites;
+  const accounting::Reference& ref = *options_.reference;
   const std::string& id = req.PathParam("id");
   const std::string* period_text = req.params.Get("period");
   if (period_text == nullptr || period_text->empty()) {
     return absl::InvalidArgumentError(
         "parameter period is required: 2025-03, 2025-Q1, 2025, 2025-03-01 or START..END");
   }
-  Computed c;
+  SiteComputation c;
   auto toml = sites.LoadToml(id);
   if (!toml.ok()) return toml.status();
   c.toml = std::move(*toml);
@@ -231,23 +226,18 @@ absl::StatusOr<Computed> ComputeFor(const HttpRequest& req, model::SiteStore& si
     return absl::InvalidArgumentError(
         absl::StrCat("parameter period=\"", *period_text, "\": ", period.status().message()));
   }
-  c.data = std::make_unique<accounting::StoreReadings>(store, describe, kCounterMarginNs);
+  c.data = std::make_unique<accounting::StoreReadings>(store_, options_.data_description,
+                                                       kCounterMarginNs);
   auto inv = accounting::ComputeInventory(c.site, *c.data, *period, ref);
   if (!inv.ok()) return inv.status();
   c.inventory = std::move(*inv);
   return c;
 }
 
-}  // namespace
-
 absl::Status SitesApi::Inventory(HttpRequest& req, HttpResponse& res) {
-  const std::string& id = req.PathParam("id");
-  if (absl::Status s = CheckIdParam(id); !s.ok()) return s;
-  if (absl::Status s = NeedSites(); !s.ok()) return s;
-  if (absl::Status s = NeedReference(); !s.ok()) return s;
   auto format = Choice(req.params, "format", {"json", "csv", "md", "html"});
   if (!format.ok()) return format.status();
-  auto c = ComputeFor(req, *options_.sites, *options_.reference, store_, options_.data_description);
+  auto c = Compute(req);
   if (!c.ok()) return c.status();
   const accounting::Inventory& inv = c->inventory;
   if (*format == "json") {
@@ -274,7 +264,7 @@ absl::Status SitesApi::Report(HttpRequest& req, HttpResponse& res) {
   if (!kind.ok()) return kind.status();
   auto format = Choice(req.params, "format", {"html", "md", "json"});
   if (!format.ok()) return format.status();
-  auto c = ComputeFor(req, *options_.sites, *options_.reference, store_, options_.data_description);
+  auto c = Compute(req);
   if (!c.ok()) return c.status();
   const accounting::Reference& ref = *options_.reference;
   if (*kind == "inventory") {

@@ -8,10 +8,13 @@
 #ifndef DC_SERVER_SITES_API_H_
 #define DC_SERVER_SITES_API_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "accounting/inventory.h"
+#include "accounting/readings.h"
 #include "accounting/reference.h"
 #include "model/site_store.h"
 #include "server/router.h"
@@ -29,6 +32,14 @@ struct SitesOptions {
   std::string data_description = "store";  // data_source in inventories
 };
 
+// A site's inventory over the period of a request, with what it was computed from.
+struct SiteComputation {
+  model::Site site;
+  std::string toml;
+  accounting::Inventory inventory;
+  std::unique_ptr<accounting::DataSource> data;
+};
+
 class SitesApi {
  public:
   SitesApi(Store& store, SitesOptions options) : store_(store), options_(std::move(options)) {}
@@ -41,10 +52,15 @@ class SitesApi {
   absl::Status Delete(HttpRequest& req, HttpResponse& res);
   absl::Status Inventory(HttpRequest& req, HttpResponse& res);
   absl::Status Report(HttpRequest& req, HttpResponse& res);
+  // GET /api/v1/sites/{id}/flow (flow_api.cc).
+  absl::Status Flow(HttpRequest& req, HttpResponse& res);
 
  private:
   absl::Status NeedSites() const;
   absl::Status NeedReference() const;
+  void RegisterFlow(Router& router);
+  // The site of the path's {id}, its inventory over the `period` parameter, from the store.
+  absl::StatusOr<SiteComputation> Compute(const HttpRequest& req);
 
   Store& store_;
   const SitesOptions options_;

@@ -40,3 +40,74 @@ export async function query(series: string[], params: Record<string, string>): P
 export function seriesOf(siteId: string, meter: Json): string {
   return meter.series || `meter,id=${meter.id},site=${siteId} value`
 }
+
+// -- energy flow, meter events, live stream (issue 9) --
+
+export interface FlowNode { id: string; kind: string; name: string }
+export interface FlowLink { source: string; target: string; value_tce: number; amount: number; unit: string }
+export interface FlowDoc { period: Json; unit: string; nodes: FlowNode[]; links: FlowLink[]; warnings: string[] }
+export const flow = (id: string, period: string): Promise<FlowDoc> =>
+  get(`/api/v1/sites/${encodeURIComponent(id)}/flow?period=${encodeURIComponent(period)}`)
+
+// A meter's counter events; null when the server has no such route (404 from an older server).
+export async function meterEvents(siteId: string, meter: string, start: number, end: number): Promise<Json | null> {
+  const q = new URLSearchParams({ start: String(start * 1e6), end: String(end * 1e6) })
+  const res = await fetch(`/api/v1/sites/${encodeURIComponent(siteId)}/meters/${encodeURIComponent(meter)}/events?${q}`,
+    { headers: { Authorization: `Bearer ${token()}` } })
+  if (res.status === 404) return null
+  const text = await res.text()
+  const doc = text ? JSON.parse(text) : null
+  if (!res.ok) throw new ApiError(res.status, doc?.error?.message ?? res.statusText)
+  return doc
+}
+
+// A raw point: [t, v] when good, [t, v, q] otherwise (q = 1 uncertain, 2 bad).
+export type RawPoint = [number, number | null] | [number, number | null, number]
+
+// Queries many series, split into requests whose URL stays well under the server's header limit
+// (16 KiB by default) and its 1,000 series per request.
+export async function queryMany(series: string[], params: Record<string, string>): Promise<Series[]> {
+  const chunks: string[][] = []
+  let cur: string[] = []
+  let bytes = 0
+  for (const s of series) {
+    const len = encodeURIComponent(s).length + 8
+    if (cur.length && (bytes + len > 8000 || cur.length >= 1000)) { chunks.push(cur); cur = []; bytes = 0 }
+    cur.push(s)
+    bytes += len
+  }
+  if (cur.length) chunks.push(cur)
+  const parts = await Promise.all(chunks.map((c) => query(c, params)))
+  return parts.flat()
+}
+
+export interface LivePoint { series: string; t: number; v: number }
+// Live points of a site's meters from `GET /api/v1/stream` (server-sent events read with fetch,
+// so the token stays in the Authorization header). Calls onPoint for each point and onEnd when
+// the stream ends or fails; returns a function that closes it.
+export function stream(siteId: string, onPoint: (p: LivePoint) => void, onEnd: (why: string) => void): () => void {
+  const ctl = new AbortController()
+  ;(async () => {
+    const res = await fetch(`/api/v1/stream?site=${encodeURIComponent(siteId)}&epoch=ms`, {
+      headers: { Authorization: `Bearer ${token()}`, Accept: 'text/event-stream' }, signal: ctl.signal,
+    })
+    if (!res.ok || !res.body) throw new Error(`stream: HTTP ${res.status}`)
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
+    let buf = ''
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done) break
+      buf += value
+      let at: number
+      while ((at = buf.indexOf('\n\n')) >= 0) {
+        const event = buf.slice(0, at)
+        buf = buf.slice(at + 2)
+        for (const line of event.split('\n')) {
+          if (line.startsWith('data:')) onPoint(JSON.parse(line.slice(5)))
+        }
+      }
+    }
+    onEnd('closed')
+  })().catch((e) => { if (!ctl.signal.aborted) onEnd(String(e?.message ?? e)) })
+  return () => ctl.abort()
+}

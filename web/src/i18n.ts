@@ -2,7 +2,7 @@ import { createI18n } from 'vue-i18n'
 
 const en = {
   app: { title: 'dualcarbon', subtitle: 'Energy & carbon', site: 'Site', logout: 'Log out', lang: '中文' },
-  nav: { overview: 'Overview', trends: 'Trends', meters: 'Meters', carbon: 'Carbon' },
+  nav: { overview: 'Overview', trends: 'Trends', meters: 'Meters', carbon: 'Carbon', flow: 'Energy flow' },
   login: {
     title: 'Sign in', token: 'Access token', submit: 'Sign in',
     hint: '`dualcarbon serve` prints the token at start ("login token: dc_…"); `dualcarbon token create` makes more.',
@@ -34,6 +34,25 @@ const en = {
   kinds: { interval: 'interval', counter: 'counter', gauge: 'gauge' },
   categories: { combustion: 'fuel combustion', process: 'process', purchased_electricity: 'purchased electricity', purchased_heat: 'purchased heat' },
   factors: { ncv: 'net calorific value', cc: 'carbon content per GJ', of: 'oxidation rate', co2_per_c: 'CO₂ per carbon', ef: 'emission factor' },
+  // -- issue 9: energy flow, a meter's page, thousands of meters --
+  flow: {
+    title: 'Energy flow (tce)', details: 'Details', pick: 'Click a node or a link to see its figures',
+    ranges: { today: 'Today', month: 'This month', last: 'Last month', custom: 'Custom range' },
+    total: 'Site total {tce} tce', share: '{pct} % of the site total', shareCol: 'Share', from: 'Flow', amount: 'Amount',
+    empty: 'No energy metered in this period',
+    kinds: { generated: '{carrier} (generated)', export: '{carrier} (exported)', loss: 'Losses / unmetered', other: 'Other / unallocated' },
+  },
+  meter: {
+    missing: 'No meter "{id}" on this site', flow: 'Flow', series: 'Series', rollover: 'Rollover',
+    readings: 'Raw readings', newest: 'Newest readings', time: 'Time', value: 'Value', quality: 'Quality',
+    q: { good: 'good', uncertain: 'uncertain', bad: 'bad' },
+    events: 'Counter events', noEvents: 'No resets, rollovers or swaps in this range',
+    eventsUnavailable: 'This server does not report counter events yet', event: 'Event', before: 'Before', after: 'After',
+    kinds: { reset: 'reset', rollover: 'rollover', swap: 'meter swap' },
+  },
+  meterList: { search: 'Search id, area, carrier', allCarriers: 'All carriers', allAreas: 'All areas', count: '{n} of {total} meters' },
+  areas: { plant: 'plant', raw_mill: 'raw mill', kiln: 'kiln', cement_mill: 'cement mill', packing: 'packing', compressed_air: 'compressed air', other: 'other' },
+  // -- end issue 9 --
   error: 'Could not load: {msg}', loading: 'Loading…',
 }
 
@@ -41,7 +60,7 @@ type Messages = typeof en
 
 const zh: Messages = {
   app: { title: 'dualcarbon', subtitle: '能源与碳管理', site: '厂区', logout: '退出', lang: 'English' },
-  nav: { overview: '总览', trends: '趋势', meters: '计量表', carbon: '碳排放' },
+  nav: { overview: '总览', trends: '趋势', meters: '计量表', carbon: '碳排放', flow: '能流' },
   login: {
     title: '登录', token: '访问令牌', submit: '登录',
     hint: '`dualcarbon serve` 启动时会打印令牌(“login token: dc_…”);用 `dualcarbon token create` 可创建更多。',
@@ -73,6 +92,25 @@ const zh: Messages = {
   kinds: { interval: '区间量', counter: '累计表', gauge: '瞬时值' },
   categories: { combustion: '化石燃料燃烧', process: '工业生产过程', purchased_electricity: '净购入电力', purchased_heat: '净购入热力' },
   factors: { ncv: '低位发热量', cc: '单位热值含碳量', of: '碳氧化率', co2_per_c: '二氧化碳与碳分子量比', ef: '排放因子' },
+  // -- issue 9: energy flow, a meter's page, thousands of meters --
+  flow: {
+    title: '能流图(吨标准煤)', details: '详情', pick: '点击节点或连线查看数据',
+    ranges: { today: '今日', month: '本月', last: '上月', custom: '自定义' },
+    total: '全厂合计 {tce} tce', share: '占全厂 {pct} %', shareCol: '占比', from: '流向', amount: '实物量',
+    empty: '本期没有计量到能耗',
+    kinds: { generated: '{carrier}(自发)', export: '{carrier}(外供)', loss: '损耗/未计量', other: '其他/未分摊' },
+  },
+  meter: {
+    missing: '本厂区没有计量表“{id}”', flow: '计量方向', series: '数据序列', rollover: '满量程翻转值',
+    readings: '原始读数', newest: '最新读数', time: '时间', value: '数值', quality: '质量',
+    q: { good: '正常', uncertain: '可疑', bad: '无效' },
+    events: '表计事件', noEvents: '此时间范围内没有清零、翻转或换表',
+    eventsUnavailable: '此服务器尚不提供表计事件', event: '事件', before: '之前', after: '之后',
+    kinds: { reset: '清零', rollover: '翻转', swap: '换表' },
+  },
+  meterList: { search: '搜索编号、区域、能源品种', allCarriers: '全部能源品种', allAreas: '全部区域', count: '{n} / {total} 个计量表' },
+  areas: { plant: '全厂', raw_mill: '生料磨', kiln: '回转窑', cement_mill: '水泥磨', packing: '包装', compressed_air: '压缩空气', other: '其他' },
+  // -- end issue 9 --
   error: '加载失败:{msg}', loading: '加载中…',
 }
 
