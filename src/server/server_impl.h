@@ -28,6 +28,7 @@
 #include "common/strings.h"
 #include "server/api.h"
 #include "server/errors.h"
+#include "server/export_api.h"
 #include "server/framing.h"
 #include "server/metrics.h"
 #include "server/router.h"
@@ -69,12 +70,14 @@ class Server::Impl {
         options_(options),
         api_(store, tokens, metrics_, MakeApiOptions(options)),
         sites_api_(store, std::move(sites)),
+        export_api_(sites_api_),
         web_(options.web_dir.empty() ? DefaultWebDir() : options.web_dir),
         acceptor_(net::make_strand(ioc_)),
         signals_(ioc_),
         handlers_(static_cast<size_t>(HandlerThreads(options))) {
     api_.Register(router_);
     sites_api_.Register(router_);
+    export_api_.Register(router_);
     web_.Register(router_);  // last: its patterns are the least specific
   }
 
@@ -118,6 +121,7 @@ class Server::Impl {
   Router router_;
   Api api_;
   SitesApi sites_api_;
+  ExportApi export_api_;
   StaticFiles web_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> force_{false};  // a second signal: stop waiting for busy connections
