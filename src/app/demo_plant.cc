@@ -129,8 +129,6 @@ void DemoPlant::AppendCement(int64_t t, int64_t dt_ns, PointBatch* b) const {
   double coal = clinker * 0.136 * (upset ? 1.3 : 1);
   double cement = cem_on ? 7.9 * (1 + 0.03 * Noise(7, t, 15 * kMin)) : 0;
   double diesel = (h >= 7 && h < 19) ? 0.0025 : 0.0004;
-  double nox =
-      upset ? 520 * (1 + 0.05 * Noise(8, t, 10 * kMin)) : 230 * (1 + 0.06 * Noise(8, t, 30 * kMin));
 
   const char* s = kDemoCementId;
   auto round = [](double v, double unit) { return std::round(v / unit) * unit; };
@@ -145,7 +143,6 @@ void DemoPlant::AppendCement(int64_t t, int64_t dt_ns, PointBatch* b) const {
   b->Add(Key(s, "clinker-out"), t, round(clinker * dt_min, 0.001));
   b->Add(Key(s, "cement-out"), t, round(cement * dt_min, 0.001));
   b->Add(Key(s, "water-in"), t, WaterRegister(t));
-  b->Add(Key(s, "kiln-nox"), t, round(nox, 0.1));
 }
 
 void DemoPlant::AppendSteel(int64_t t, int64_t dt_ns, PointBatch* batch) const {

@@ -116,14 +116,6 @@ kind = "interval"
 unit = "t"
 series = "meter,id=cement-out,site=demo-cement value"
 
-[[meter]]
-id = "kiln-nox"
-carrier = "product"
-kind = "gauge"
-unit = "mg/Nm3"
-area = "kiln"
-series = "meter,id=kiln-nox,site=demo-cement value"
-
 [[product]]
 id = "clinker"
 meter = "clinker-out"
