@@ -96,6 +96,19 @@ def check_cems(s):
     check(4 <= len(high) <= 12, f"the kiln upset lifts NOx over 50 mg/m3 for a few hours ({len(high)})")
     flags = raw_points(s, CEMS.format("a34013", "flag"), days40) or []
     check(any(p[1] == ord("D") for p in flags), "the dust monitor's fault (flag D) is in the history")
+    # The emissions API over the 40 days: limits of the cement kiln, the upset's exceedances.
+    start = datetime.datetime.fromtimestamp(days40 / 1e9, datetime.timezone.utc).isoformat()
+    status, em = s.json("GET", "/api/v1/sites/demo-cement/emissions?" + q(start=start), token=s.login_token)
+    check(status == 200 and em["reference_o2_pct"] == 10, f"emissions at 10 % O2 ({status})")
+    pol = {p["pollutant"]: p for p in em["stacks"][0]["pollutants"]} if status == 200 else {}
+    check(sorted(pol) == ["nox", "pm", "so2"], f"NOx, SO2 and PM of the stack ({sorted(pol)})")
+    nox = pol.get("nox", {})
+    check(nox.get("limit_mg_m3") == 50 and nox.get("exceedance_hours") == len(high),
+          f"NOx over its ultra-low limit 50 in the upset hours ({nox.get('exceedance_hours')} of {len(high)})")
+    check(pol.get("so2", {}).get("exceedance_hours") == 0 and pol.get("pm", {}).get("limit_mg_m3") == 10,
+          "SO2 within 35, PM limit 10")
+    check(pol.get("pm", {}).get("flagged_hours", {}).get("D") == 3, f"the dust fault's 3 hours flagged ({pol.get('pm', {}).get('flagged_hours')})")
+    check(nox.get("normalised_by_station_hours") == nox.get("hours_total"), "the station's ZsAvg used for every hour")
 
 
 def check_first_run(s, period):

@@ -27,6 +27,7 @@
 #include "common/env.h"
 #include "common/strings.h"
 #include "server/api.h"
+#include "server/emissions_api.h"
 #include "server/errors.h"
 #include "server/export_api.h"
 #include "server/framing.h"
@@ -69,8 +70,9 @@ class Server::Impl {
         tokens_(tokens),
         options_(options),
         api_(store, tokens, metrics_, MakeApiOptions(options)),
-        sites_api_(store, std::move(sites)),
+        sites_api_(store, sites),
         export_api_(sites_api_),
+        emissions_api_(store, std::move(sites)),
         web_(options.web_dir.empty() ? DefaultWebDir() : options.web_dir),
         acceptor_(net::make_strand(ioc_)),
         signals_(ioc_),
@@ -78,6 +80,7 @@ class Server::Impl {
     api_.Register(router_);
     sites_api_.Register(router_);
     export_api_.Register(router_);
+    emissions_api_.Register(router_);
     web_.Register(router_);  // last: its patterns are the least specific
   }
 
@@ -122,6 +125,7 @@ class Server::Impl {
   Api api_;
   SitesApi sites_api_;
   ExportApi export_api_;
+  EmissionsApi emissions_api_;
   StaticFiles web_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> force_{false};  // a second signal: stop waiting for busy connections
