@@ -6,6 +6,10 @@ import { createRequire } from 'node:module'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+// Page modules: each exports `async function run(ctx)`.
+import * as reports from './web_reports.mjs'
+
+const modules = [reports]
 
 const [binary, repo] = process.argv.slice(2)
 const require = createRequire(path.join(repo, 'web', 'package.json'))
@@ -120,6 +124,17 @@ try {
   await en.goto(`${demo.url}carbon`)
   await en.waitForSelector('[data-test=lines]')
   check(true, 'deep link /carbon loads')
+  const ctx = {
+    browser, demo, repo, shots, check, errors,
+    page: (locale) => page(browser, locale, errors),
+    login: async (p) => {
+      await p.goto(`${demo.url}login`)
+      await p.fill('[data-test=token]', demo.token)
+      await p.click('[data-test=login]')
+      await p.waitForURL('**/overview')
+    },
+  }
+  for (const m of modules) await m.run(ctx)
   check(errors.length === 0, `no console errors or failed requests (${errors.join('; ')})`)
 } finally {
   await browser.close()

@@ -8,6 +8,8 @@ import Overview from './pages/Overview.vue'
 import Trends from './pages/Trends.vue'
 import Meters from './pages/Meters.vue'
 import Carbon from './pages/Carbon.vue'
+import Emissions from './pages/Emissions.vue'
+import Reports from './pages/Reports.vue'
 import './style.css'
 
 const router = createRouter({
@@ -19,6 +21,8 @@ const router = createRouter({
     { path: '/trends', component: Trends },
     { path: '/meters', component: Meters },
     { path: '/carbon', component: Carbon },
+    { path: '/emissions', component: Emissions },
+    { path: '/reports', component: Reports },
     { path: '/:rest(.*)*', redirect: '/overview' },
   ],
 })
