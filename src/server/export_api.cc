@@ -1,6 +1,9 @@
 #include "server/export_api.h"
 
+#include <unistd.h>
+
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
@@ -165,10 +168,18 @@ absl::StatusOr<XlsxBook> InventoryWorkbook(std::string_view inventory_json) {
   return book;
 }
 
+// A private directory (mode 0700) for the workbooks being written: their names cannot be
+// taken over by another user of the machine.
 ExportApi::ExportApi(SitesApi& sites) : sites_(sites) {
   std::error_code ec;
-  tmp_dir_ = std::filesystem::temp_directory_path(ec).string();
-  if (ec) tmp_dir_ = "/tmp";
+  std::string base = std::filesystem::temp_directory_path(ec).string();
+  if (ec || base.empty()) base = "/tmp";
+  std::string pattern = base + "/dc-export-XXXXXX";
+  if (::mkdtemp(pattern.data()) != nullptr) tmp_dir_ = pattern;
+}
+
+ExportApi::~ExportApi() {
+  if (!tmp_dir_.empty()) ::rmdir(tmp_dir_.c_str());
 }
 
 void ExportApi::Register(Router& router) {
@@ -187,6 +198,7 @@ void ExportApi::Register(Router& router) {
 }
 
 absl::Status ExportApi::Xlsx(HttpRequest& req, HttpResponse& res) {
+  if (tmp_dir_.empty()) return absl::UnavailableError("export: no temporary directory");
   auto book = ParseXlsxSpec(*req.body);
   if (!book.ok()) return book.status();
   return Respond(*book, tmp_dir_, res);
@@ -196,6 +208,7 @@ absl::Status ExportApi::InventoryXlsx(HttpRequest& req, HttpResponse& res) {
   if (req.params.Get("format") != nullptr) {
     return absl::InvalidArgumentError("parameter format: inventory.xlsx is always a workbook");
   }
+  if (tmp_dir_.empty()) return absl::UnavailableError("export: no temporary directory");
   HttpResponse inv;
   if (absl::Status s = sites_.Inventory(req, inv); !s.ok()) return s;
   auto book = InventoryWorkbook(inv.body);

@@ -22,6 +22,7 @@ class ExportApi {
  public:
   // REQUIRES: `sites` outlives this object.
   explicit ExportApi(SitesApi& sites);
+  ~ExportApi();  // removes its temporary directory
 
   void Register(Router& router);
 
@@ -30,7 +31,7 @@ class ExportApi {
 
  private:
   SitesApi& sites_;
-  std::string tmp_dir_;  // where libxlsxwriter's files are written (the system's temp dir)
+  std::string tmp_dir_;  // private dir for libxlsxwriter's files; "" if it could not be made
 };
 
 }  // namespace dc::server
