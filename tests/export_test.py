@@ -50,9 +50,13 @@ def round_trip(srv):
     check(rows[0][0] == "电网 grid-in, March", f"title row: {rows[0]}")
     check(rows[1] == ["time", "grid-in", "备注"], f"header row: {rows[1]}")
     check(rows[2][1] == "kWh", f"unit row: {rows[2]}")
-    check(rows[3][1] == 3.141592653589793, f"a number stays a number at full precision: {rows[3][1]!r}")
+    check(rows[3][1] == 3.141592653589793, f"a number stays a number (16 significant digits): {rows[3][1]!r}")
     check(rows[4][1] == 123456789.125 and rows[4][2] == "line\nbreak", f"row 2: {rows[4]}")
     check(rows[5][1] == -0.000012345 and rows[5][2] == "中文", f"row 3: {rows[5]}")
+    st, _, body = post(srv, {"sheets": [{"columns": ["v"], "rows": [[1 / 3], [123456789012345.6], [5e-324], [9.99999999999999e307]]}]})
+    got = [r[0] for r in list(read_xlsx(io.BytesIO(body))[0].values())[0][2:]]
+    check(st == 200 and got == [1 / 3, 123456789012345.6, 5e-324, 9.99999999999999e307],
+          f"16 significant digits survive, down to the smallest and up to Excel's largest number ({got})")
     check(len(rows[3]) < 3 or rows[3][2] is None, "null stays an empty cell")
     check(meta[names[0]]["frozen_rows"] == 3, f"title, header and units frozen ({meta[names[0]]})")
     w = meta[names[0]]["widths"]
@@ -71,6 +75,7 @@ def errors(srv):
          "more than 200000 cells"),
         ({"sheets": [{"columns": [{"unit": "kWh"}]}]}, "body.sheets[0].columns[0].name: required"),
         ({"sheets": [{"columns": ["a"], "rows": [["bell\u0007"]]}]}, "control"),
+        ({"sheets": [{"columns": ["a"], "rows": [[1.7976931348623157e308]]}]}, "outside Excel's number range"),
     ]
     for spec, want in cases:
         st, _, body = post(srv, spec)

@@ -19,6 +19,9 @@ inline constexpr size_t kXlsxMaxCells = 200'000;  // over all sheets, header cel
 inline constexpr size_t kXlsxMaxColumns = 1'000;
 inline constexpr size_t kXlsxMaxString = 32'767;  // Excel's limit for one cell, in bytes here
 inline constexpr size_t kXlsxMaxSheetName = 31;   // Excel's limit, in characters
+// Excel's largest number. Numbers are written with 16 significant digits (libxlsxwriter's
+// "%.16G"): a double near DBL_MAX would be written rounded up past it and read back as infinity.
+inline constexpr double kXlsxMaxNumber = 9.99999999999999e307;
 
 using XlsxCell = std::variant<std::monostate, double, std::string>;  // empty, number, text
 

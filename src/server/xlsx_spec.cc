@@ -56,8 +56,10 @@ absl::StatusOr<XlsxCell> Cell(const json& v, const std::string& where) {
   if (v.is_null()) return XlsxCell{};
   if (v.is_number()) {
     double d = v.get<double>();
-    if (!std::isfinite(d)) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": not a finite number"));
+    if (!std::isfinite(d) || std::fabs(d) > kXlsxMaxNumber) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": ", v.dump(), " is outside Excel's number range (magnitude at most ",
+          kXlsxMaxNumber, ")"));
     }
     return XlsxCell{d};
   }
