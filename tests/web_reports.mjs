@@ -67,6 +67,12 @@ async function reports(ctx, p, lang) {
   const totals = Object.fromEntries((book.sheets.Totals ?? []).slice(3).filter((r) => r.length).map((r) => [r[0], r[1]]))
   check(Object.keys(book.sheets).join() === 'Totals,Energy by meter,Emission lines,Factors,Products' && totals.emissions > 10000,
     `${lang}: inventory.xlsx of the quarter downloaded and opened (${suggested}: ${totals.emissions} tCO2e)`)
+  // The CBAM report of the same quarter (the demo declares clinker and cement as CBAM goods).
+  await p.check('[data-test=kind-cbam]')
+  await p.waitForFunction(() => /CBAM/.test(document.querySelector('[data-test=report]')?.srcdoc ?? ''), null, { timeout: 30_000 })
+  const cbam = await frame.locator('body').textContent()
+  check(/2523 10 00/.test(cbam) && /2523 29 00/.test(cbam), `${lang}: the CBAM report renders with the clinker and cement goods`)
+  await p.check('[data-test=kind-inventory]')
 }
 
 // An export of an existing page's table: the Carbon page's emission lines.

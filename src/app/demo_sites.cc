@@ -126,6 +126,19 @@ benchmark = "cement_clinker"
 id = "cement"
 meter = "cement-out"
 
+[cbam]
+installation = "示范水泥厂 Demo Cement Plant, kiln 1"
+country = "China"
+
+[[cbam.good]]
+product = "clinker"
+cn_code = "2523 10 00"
+
+[[cbam.good]]
+product = "cement"
+cn_code = "2523 29 00"
+precursors = [{ product = "clinker", t_per_t = 0.75 }]
+
 [[process]]
 method = "cement_clinker"
 id = "calcination"
