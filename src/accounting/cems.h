@@ -25,7 +25,7 @@ inline constexpr int64_t kCemsMaxRangeNs = 400LL * 24 * 3600 * 1'000'000'000;
 // NotFound when the table has no row for the sector.
 struct EmissionLimits {
   std::string sector, source_unit, policy, confidence, averaging, table;
-  std::optional<double> ref_o2;  // %; nullopt: no limits known for the sector
+  std::optional<double> ref_o2;        // %; nullopt: no limits known for the sector
   std::optional<double> pm, so2, nox;  // mg/m3 at ref_o2
 };
 absl::StatusOr<EmissionLimits> LoadEmissionLimits(const std::string& reference_dir,
