@@ -15,6 +15,7 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev libsodium-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libmosquitto-dev libmodbus-dev
+  libxlsxwriter-dev  # Excel export (src/server/xlsx.cc)
   # test and benchmark peers
   python3 curl influxdb clickhouse-server
   mosquitto mosquitto-clients python3-pymodbus python3-serial socat

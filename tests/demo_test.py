@@ -73,6 +73,44 @@ def raw_points(s, key, start_ns):
     return doc["results"][0]["points"] if status == 200 else None
 
 
+CEMS = "cems,code={},mn=DEMO0CEMENT0KILN00000001,site=demo-cement {}"
+
+
+def check_cems(s):
+    """The kiln stack's CEMS: live packets over HJ 212 TCP, hourly history, the upset's NOx."""
+    def cems_source():
+        status, doc = s.json("GET", "/api/v1/sources", token=s.login_token)
+        return next((x for x in (doc or {}).get("sources", []) if x["name"] == "demo-cems"), {})
+    check(wait_until(lambda: cems_source().get("messages", 0) > 0, timeout=10),
+          f"the demo station's HJ 212 packets arrive through the listener ({cems_source()})")
+    src = cems_source()
+    check(src.get("kind") == "hj212" and src.get("errors") == 0 and src.get("points", 0) > 0,
+          f"listener: kind hj212, no errors, points stored ({src})")
+    since = time.time_ns() - 120 * 10**9
+    check(len(raw_points(s, CEMS.format("a21002", "rtd"), since) or []) > 0, "live NOx real-time value (CN 2011)")
+    check(len(raw_points(s, CEMS.format("a21002", "zsrtd"), since) or []) > 0, "live NOx ZsRtd (CN 2011)")
+    days40 = time.time_ns() - 40 * 86400 * 10**9
+    hourly = raw_points(s, CEMS.format("a21002", "zsavg"), days40) or []
+    check(900 < len(hourly) <= 40 * 24, f"hourly NOx ZsAvg history (CN 2061): {len(hourly)} hours in 40 days")
+    high = [p for p in hourly if p[1] > 50]
+    check(4 <= len(high) <= 12, f"the kiln upset lifts NOx over 50 mg/m3 for a few hours ({len(high)})")
+    flags = raw_points(s, CEMS.format("a34013", "flag"), days40) or []
+    check(any(p[1] == ord("D") for p in flags), "the dust monitor's fault (flag D) is in the history")
+    # The emissions API over the 40 days: limits of the cement kiln, the upset's exceedances.
+    start = datetime.datetime.fromtimestamp(days40 / 1e9, datetime.timezone.utc).isoformat()
+    status, em = s.json("GET", "/api/v1/sites/demo-cement/emissions?" + q(start=start), token=s.login_token)
+    check(status == 200 and em["reference_o2_pct"] == 10, f"emissions at 10 % O2 ({status})")
+    pol = {p["pollutant"]: p for p in em["stacks"][0]["pollutants"]} if status == 200 else {}
+    check(sorted(pol) == ["nox", "pm", "so2"], f"NOx, SO2 and PM of the stack ({sorted(pol)})")
+    nox = pol.get("nox", {})
+    check(nox.get("limit_mg_m3") == 50 and nox.get("exceedance_hours") == len(high),
+          f"NOx over its ultra-low limit 50 in the upset hours ({nox.get('exceedance_hours')} of {len(high)})")
+    check(pol.get("so2", {}).get("exceedance_hours") == 0 and pol.get("pm", {}).get("limit_mg_m3") == 10,
+          "SO2 within 35, PM limit 10")
+    check(pol.get("pm", {}).get("flagged_hours", {}).get("D") == 3, f"the dust fault's 3 hours flagged ({pol.get('pm', {}).get('flagged_hours')})")
+    check(nox.get("normalised_by_station_hours") == nox.get("hours_total"), "the station's ZsAvg used for every hour")
+
+
 def check_first_run(s, period):
     print(f"demo backfill: {s.backfill_points} points in {s.backfill_s:.3f} s (target < 10 s)")
     check(s.backfill_s < BACKFILL_BOUND_S, f"backfill took {s.backfill_s:.3f} s (< {BACKFILL_BOUND_S} s)")
@@ -97,6 +135,7 @@ def check_first_run(s, period):
     hours4 = time.time_ns() - 4 * 3600 * 10**9
     check(raw_points(s, CEMENT.format("packing-elec"), hours4) == [], "packing-elec is offline (no points in 4 h)")
     check(len(raw_points(s, CEMENT.format("kiln-elec"), hours4) or []) > 200, "kiln-elec reports in the last 4 h")
+    check_cems(s)
     status, _ = s.json("GET", f"/api/v1/sites/demo-cement/inventory?period={period}")
     check(status == 401, f"inventory without the login token is refused ({status})")
     return cement, steel

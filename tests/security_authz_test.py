@@ -130,6 +130,9 @@ REQ = {
     ("GET", "/api/v1/sites/{id}/report"): lambda: (f"/api/v1/sites/{A}/report?period=2025-03", None, {}),
     ("GET", "/api/v1/sites/{id}/flow"): lambda: (f"/api/v1/sites/{A}/flow?period=2025-03", None, {}),
     ("GET", "/api/v1/stream"): lambda: (f"/api/v1/stream?site={A}&seconds=1", None, {}),
+    ("GET", "/api/v1/sites/{id}/inventory.xlsx"): lambda: (f"/api/v1/sites/{A}/inventory.xlsx?period=2025-03", None, {}),
+    ("GET", "/api/v1/sites/{id}/emissions"): lambda: (f"/api/v1/sites/{A}/emissions?start=2025-03-01&end=2025-03-02", None, {}),
+    ("POST", "/api/v1/export/xlsx"): lambda: ("/api/v1/export/xlsx", json.dumps({"sheets": [{"columns": ["a"], "rows": [[1]]}]}), {"Content-Type": "application/json"}),
 }
 # (role needed, scope rule, status on success)
 RULE = {
@@ -156,6 +159,9 @@ RULE = {
     ("GET", "/api/v1/sites/{id}/report"): ("read", "data", 200),
     ("GET", "/api/v1/sites/{id}/flow"): ("read", "data", 200),
     ("GET", "/api/v1/stream"): ("read", "data", 200),
+    ("GET", "/api/v1/sites/{id}/inventory.xlsx"): ("read", "data", 200),
+    ("POST", "/api/v1/export/xlsx"): ("read", "none", 200),
+    ("GET", "/api/v1/sites/{id}/emissions"): ("read", "data", 200),
 }
 check(set(REQ) == routes and set(RULE) == routes,
       f"the matrix covers exactly the routes of the code (missing {sorted(routes - set(RULE))}, extra {sorted(set(RULE) - routes)})")

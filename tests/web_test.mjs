@@ -129,7 +129,7 @@ try {
   check(true, 'deep link /carbon loads')
   // The page modules (tests/web_*.mjs other than this file): each exports run(ctx).
   const ctx = {
-    browser, url: demo.url, token: demo.token, dataDir: demo.dir, binary, repo, shots, check, errors,
+    browser, demo, url: demo.url, token: demo.token, dataDir: demo.dir, binary, repo, shots, check, errors,
     page: (locale) => page(browser, locale, errors),
     login: async (p) => {
       await p.goto(`${demo.url}login`)

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "accounting/reference.h"
 #include "acquire/configured.h"
+#include "acquire/hj212_listener.h"
 #include "app/commands.h"
 #include "app/demo.h"
 #include "common/input_file.h"
@@ -106,9 +107,24 @@ std::unique_ptr<Demo> SetupDemo(Store& store, model::SiteStore* sites, const Dem
   return std::move(*demo);
 }
 
-void StartDemo(Demo& demo, const std::string& host, uint16_t port, server::TokenStore* tokens) {
+// The demo's HJ 212 listener on a free loopback port: the CEMS station of demo-cement sends to it.
+acquire::Hj212Listener* AddDemoListener(acquire::Sink& sink, acquire::SourceRegistry* registry) {
+  acquire::Hj212ListenerOptions o;
+  o.name = "demo-cems";
+  o.address = "127.0.0.1";
+  o.port = 0;
+  o.stations[kDemoCemsMn] = {kDemoCemsPassword, kDemoCementId};
+  o.zone = "Asia/Shanghai";
+  auto listener = acquire::MakeHj212Listener(o, sink);
+  acquire::Hj212Listener* borrowed = listener.get();
+  registry->Add(std::move(listener));
+  return borrowed;
+}
+
+void StartDemo(Demo& demo, const std::string& host, uint16_t port, server::TokenStore* tokens,
+               int hj212_port) {
   std::string h = host.empty() || host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
-  auto login = demo.StartLive(h, port, tokens);
+  auto login = demo.StartLive(h, port, tokens, hj212_port);
   if (!login.ok()) Fail(login.status());
   std::string url =
       absl::StrCat("http://", h.find(':') != std::string::npos ? "[" + h + "]" : h, ":", port, "/");
@@ -193,6 +209,7 @@ void Serve(const ServeFlags& flags) {
   acquire::StoreSink sink(**store);
   acquire::SourceRegistry sources;
   AddSources(flags.config, cfg.data_dir, sink, &sources);
+  acquire::Hj212Listener* demo_listener = demo ? AddDemoListener(sink, &sources) : nullptr;
   cfg.http.sources = &sources;
 
   auto srv = server::Server::Start(**store, tokens.get(), cfg.http, std::move(sites));
@@ -200,8 +217,12 @@ void Serve(const ServeFlags& flags) {
   spdlog::info("serving {} on http://{} (auth {}, fsync {})", cfg.data_dir, (*srv)->address(),
                cfg.http.auth ? "on" : "OFF", cfg.fsync);
   std::cout << "listening on http://" << (*srv)->address() << std::endl;
-  if (demo) StartDemo(*demo, addr->host, (*srv)->port(), tokens.get());
   for (const absl::Status& e : sources.StartAll()) spdlog::error("{}", SV(e.message()));
+  if (demo) {
+    int hj212_port = demo_listener->port();
+    spdlog::info("demo CEMS: HJ 212 listener on 127.0.0.1:{}", hj212_port);
+    StartDemo(*demo, addr->host, (*srv)->port(), tokens.get(), hj212_port);
+  }
   if (auto n = sources.States().size(); n > 0) spdlog::info("{} acquisition source(s)", n);
   absl::Status s = (*srv)->Wait();
   if (demo) demo->StopLive();

@@ -133,6 +133,13 @@ absl::StatusOr<std::unique_ptr<Demo>> Demo::Setup(Store& store, model::SiteStore
       batch.Clear();
     }
   }
+  // The stack's hourly CEMS records (CN 2061), from the hour holding `start`: the last hour of
+  // an earlier run may have been incomplete. Real-time records (CN 2011) start live.
+  if (absl::Status s =
+          AppendCemsHours(demo->plant_, start / (60 * kMin) * (60 * kMin), end, &batch);
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = store.Write(batch); !s.ok()) return s;
   demo->backfill_.points += static_cast<int64_t>(batch.size());
   if (absl::Status s = store.Flush(); !s.ok()) return s;
@@ -144,7 +151,7 @@ absl::StatusOr<std::unique_ptr<Demo>> Demo::Setup(Store& store, model::SiteStore
 Demo::~Demo() { StopLive(); }
 
 absl::StatusOr<std::string> Demo::StartLive(const std::string& host, uint16_t port,
-                                            server::TokenStore* tokens) {
+                                            server::TokenStore* tokens, int hj212_port) {
   std::string login, writer;
   if (tokens != nullptr) {
     (void)tokens->Revoke(kLoginToken);  // NotFound on a first run: nothing to replace
@@ -157,12 +164,17 @@ absl::StatusOr<std::string> Demo::StartLive(const std::string& host, uint16_t po
     writer = std::move(*w);
   }
   live_ = std::thread([this, host, port, writer] { LiveLoop(host, port, writer); });
+  if (hj212_port > 0) {
+    station_ = std::make_unique<DemoCemsStation>(plant_, backfill_.end_ns);
+    station_->Start("127.0.0.1", hj212_port);
+  }
   return login;
 }
 
 void Demo::StopLive() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (live_.joinable()) live_.join();
+  if (station_) station_->Stop();
 }
 
 // Every live_interval: the points of (previous tick, now], posted as line protocol. A failed

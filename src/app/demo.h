@@ -1,7 +1,8 @@
 // `dualcarbon serve --demo`: two demo sites put through the real site store, 90 days of history
 // written straight into the embedded store, then live data posted to the server's own /write
-// (HTTP line protocol, a write token) every few seconds. Everything is a function of the seed
-// and the time, so two runs with the same seed hold the same history. docs/dashboard.md.
+// (HTTP line protocol, a write token) every few seconds; the kiln stack's CEMS sends HJ 212
+// packets over TCP to the server's HJ 212 listener (demo_cems.h). Everything is a function of the
+// seed and the time, so two runs with the same seed hold the same history. docs/dashboard.md.
 #ifndef DC_APP_DEMO_H_
 #define DC_APP_DEMO_H_
 
@@ -14,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
+#include "app/demo_cems.h"
 #include "app/demo_plant.h"
 #include "model/site_store.h"
 #include "server/tokens.h"
@@ -50,12 +52,14 @@ class Demo {
   bool restarted() const { return restarted_; }
 
   // Creates the demo's login (read) and writer tokens in `tokens` (nullptr: auth off),
-  // replacing those of an earlier run, and starts posting live data to http://host:port/write.
-  // Returns the login token ("" when auth is off).
+  // replacing those of an earlier run, and starts posting live data to http://host:port/write
+  // and, when `hj212_port` > 0, the CEMS station sending to 127.0.0.1:hj212_port. Returns the
+  // login token ("" when auth is off).
   absl::StatusOr<std::string> StartLive(const std::string& host, uint16_t port,
-                                        server::TokenStore* tokens);
+                                        server::TokenStore* tokens, int hj212_port = 0);
   void StopLive();
   int64_t live_posts() const { return live_posts_.load(); }
+  int64_t cems_acked() const { return station_ ? station_->acked() : 0; }
 
  private:
   Demo(DemoOptions options, DemoPlant plant) : options_(options), plant_(std::move(plant)) {}
@@ -68,6 +72,7 @@ class Demo {
   absl::Notification stop_;
   std::thread live_;
   std::atomic<int64_t> live_posts_{0};
+  std::unique_ptr<DemoCemsStation> station_;
 };
 
 }  // namespace dc::app

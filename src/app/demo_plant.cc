@@ -120,17 +120,16 @@ void DemoPlant::AppendCement(int64_t t, int64_t dt_ns, PointBatch* b) const {
 
   double kiln_kw = 2600 * (1 + 0.03 * Noise(1, t, 20 * kMin)) * (upset ? 0.72 : 1);
   double raw_kw = raw_on ? 3200 * (1 + 0.04 * Noise(2, t, 10 * kMin)) : 150;
-  double cem_kw = cem_on ? 3800 * (1 + 0.04 * Noise(3, t, 10 * kMin)) : 110;
+  // Two cement mills: both off-peak, one through the peak-tariff hours (the output never stops).
+  double cem_kw = (cem_on ? 3800 : 1800) * (1 + 0.04 * Noise(3, t, 10 * kMin));
   double pack_kw = (h >= 8 && h < 20) ? 350 * (1 + 0.12 * Noise(4, t, 5 * kMin)) : 40;
   double air_kw = (day_shift ? 700 : 180) * (1 + 0.05 * Noise(5, t, 5 * kMin)) + (leak ? 260 : 0);
   double other_kw = 120 + (day_shift ? 60 : 0);
   double grid_kw = (kiln_kw + raw_kw + cem_kw + pack_kw + air_kw) * 1.025 + other_kw;
   double clinker = 3.47 * (1 + 0.02 * Noise(6, t, 30 * kMin)) * (upset ? 0.55 : 1);
   double coal = clinker * 0.136 * (upset ? 1.3 : 1);
-  double cement = cem_on ? 7.9 * (1 + 0.03 * Noise(7, t, 15 * kMin)) : 0;
+  double cement = (cem_on ? 7.9 : 3.7) * (1 + 0.03 * Noise(7, t, 15 * kMin));
   double diesel = (h >= 7 && h < 19) ? 0.0025 : 0.0004;
-  double nox =
-      upset ? 520 * (1 + 0.05 * Noise(8, t, 10 * kMin)) : 230 * (1 + 0.06 * Noise(8, t, 30 * kMin));
 
   const char* s = kDemoCementId;
   auto round = [](double v, double unit) { return std::round(v / unit) * unit; };
@@ -145,7 +144,6 @@ void DemoPlant::AppendCement(int64_t t, int64_t dt_ns, PointBatch* b) const {
   b->Add(Key(s, "clinker-out"), t, round(clinker * dt_min, 0.001));
   b->Add(Key(s, "cement-out"), t, round(cement * dt_min, 0.001));
   b->Add(Key(s, "water-in"), t, WaterRegister(t));
-  b->Add(Key(s, "kiln-nox"), t, round(nox, 0.1));
 }
 
 void DemoPlant::AppendSteel(int64_t t, int64_t dt_ns, PointBatch* batch) const {

@@ -1,15 +1,17 @@
 // The demo plants of `serve --demo` as pure functions of (seed, time): a cement plant (raw mill,
 // kiln, cement mill, packing, compressed air; grid electricity, coal, diesel; clinker and cement
-// output; kiln NOx) and a steel plant replaying the real UCI steel-industry data. Events are
-// anchored to the local day the demo started (`anchor_ns`): a compressed-air leak since day -9
-// (visible as night base load), a kiln upset on day -12 02:00-08:00 (less clinker, more coal
-// per tonne, NOx up), a water meter reset on day -20 10:00, the packing meter offline for the
-// last 5 hours before `now_ns` at setup (and from then on).
+// output; the kiln stack's CEMS, demo_cems.h) and a steel plant replaying the real UCI
+// steel-industry data. Events are anchored to the local day the demo started (`anchor_ns`): a
+// compressed-air leak since day -9 (visible as night base load), a kiln upset on day -12
+// 02:00-08:00 (less clinker, more coal per tonne, NOx up, also at the kiln stack's CEMS:
+// demo_cems.h), a water meter reset on day -20 10:00, the packing meter offline for the last 5
+// hours before `now_ns` at setup (and from then on).
 #ifndef DC_APP_DEMO_PLANT_H_
 #define DC_APP_DEMO_PLANT_H_
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -33,6 +35,16 @@ class DemoPlant {
   // interval meters the amount in (t - dt_ns, t]; counters their register; gauges their value.
   void AppendCement(int64_t t, int64_t dt_ns, PointBatch* batch) const;
   void AppendSteel(int64_t t, int64_t dt_ns, PointBatch* batch) const;
+
+  // The kiln stack's monitor at minute `t` (demo_cems.cc): measured concentrations (mg/m3,
+  // dry, not normalised), O2 (%), flue gas flow (m3/s) and temperature (deg C); NOx rises in the
+  // kiln upset. Flag: the data flag of `code` for the hour holding `t` ('N' normal, 'C' weekly
+  // calibration of the gas analyser, 'D' a dust monitor fault on day -30 02:00-05:00).
+  struct Cems {
+    double o2, nox, so2, dust, flow, temp;
+  };
+  Cems CemsAt(int64_t t) const;
+  char CemsFlag(std::string_view code, int64_t t) const;
 
   int64_t anchor_ns() const { return anchor_ns_; }
   int64_t offline_since_ns() const { return offline_since_ns_; }

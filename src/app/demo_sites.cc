@@ -116,14 +116,6 @@ kind = "interval"
 unit = "t"
 series = "meter,id=cement-out,site=demo-cement value"
 
-[[meter]]
-id = "kiln-nox"
-carrier = "product"
-kind = "gauge"
-unit = "mg/Nm3"
-area = "kiln"
-series = "meter,id=kiln-nox,site=demo-cement value"
-
 [[product]]
 id = "clinker"
 meter = "clinker-out"
@@ -133,6 +125,19 @@ benchmark = "cement_clinker"
 [[product]]
 id = "cement"
 meter = "cement-out"
+
+[cbam]
+installation = "示范水泥厂 Demo Cement Plant, kiln 1"
+country = "China"
+
+[[cbam.good]]
+product = "clinker"
+cn_code = "2523 10 00"
+
+[[cbam.good]]
+product = "cement"
+cn_code = "2523 29 00"
+precursors = [{ product = "clinker", t_per_t = 0.75 }]
 
 [[process]]
 method = "cement_clinker"

@@ -27,7 +27,9 @@
 #include "common/env.h"
 #include "common/strings.h"
 #include "server/api.h"
+#include "server/emissions_api.h"
 #include "server/errors.h"
+#include "server/export_api.h"
 #include "server/framing.h"
 #include "server/metrics.h"
 #include "server/router.h"
@@ -72,8 +74,10 @@ class Server::Impl {
         options_(options),
         hub_(StreamOptions{}),
         api_(store, tokens, metrics_, MakeApiOptions(options, &hub_)),
-        sites_api_(store, std::move(sites)),
+        sites_api_(store, sites),
         stream_api_(hub_),
+        export_api_(sites_api_),
+        emissions_api_(store, std::move(sites)),
         web_(options.web_dir.empty() ? DefaultWebDir() : options.web_dir),
         acceptor_(net::make_strand(ioc_)),
         signals_(ioc_),
@@ -82,6 +86,8 @@ class Server::Impl {
     api_.Register(router_);
     sites_api_.Register(router_);
     stream_api_.Register(router_);
+    export_api_.Register(router_);
+    emissions_api_.Register(router_);
     web_.Register(router_);  // last: its patterns are the least specific
   }
 
@@ -133,6 +139,8 @@ class Server::Impl {
   Api api_;
   SitesApi sites_api_;
   StreamApi stream_api_;
+  ExportApi export_api_;
+  EmissionsApi emissions_api_;
   StaticFiles web_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> force_{false};  // a second signal: stop waiting for busy connections

@@ -111,3 +111,54 @@ export function stream(siteId: string, onPoint: (p: LivePoint) => void, onEnd: (
   })().catch((e) => { if (!ctl.signal.aborted) onEnd(String(e?.message ?? e)) })
   return () => ctl.abort()
 }
+
+// A sheet of an Excel export (docs/api.md "Export"): cells are strings, numbers or null.
+export interface ExportSheet {
+  name: string
+  title?: string
+  columns: { name: string; unit?: string }[]
+  rows: (string | number | null)[][]
+}
+
+// Saves `blob` as a download named `filename`.
+export function saveBlob(blob: Blob, filename: string) {
+  const url = URL.createObjectURL(blob)
+  const a = document.createElement('a')
+  a.href = url
+  a.download = filename
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 10_000)
+}
+
+async function fetchBlob(path: string, init: RequestInit): Promise<Blob> {
+  const res = await fetch(path, { ...init, headers: { ...(init.headers ?? {}), Authorization: `Bearer ${token()}` } })
+  if (!res.ok) {
+    const text = await res.text()
+    let msg = res.statusText
+    try { msg = JSON.parse(text)?.error?.message ?? msg } catch { /* not JSON */ }
+    throw new ApiError(res.status, msg)
+  }
+  return res.blob()
+}
+
+// POST /api/v1/export/xlsx: the sheets as an .xlsx download.
+export async function exportXlsx(filename: string, sheets: ExportSheet[]) {
+  const blob = await fetchBlob('/api/v1/export/xlsx', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ filename, sheets }),
+  })
+  saveBlob(blob, filename.endsWith('.xlsx') ? filename : `${filename}.xlsx`)
+}
+
+// A file of a site route (report HTML, inventory.xlsx) as a download.
+export async function download(path: string, filename: string) {
+  saveBlob(await fetchBlob(path, {}), filename)
+}
+
+export const emissions = (id: string, start: string, end: string): Promise<Json> =>
+  get(`/api/v1/sites/${encodeURIComponent(id)}/emissions?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`)
+
+export async function text(path: string): Promise<string> {
+  return (await fetchBlob(path, {})).text()
+}

@@ -2,7 +2,7 @@ import { createI18n } from 'vue-i18n'
 
 const en = {
   app: { title: 'dualcarbon', subtitle: 'Energy & carbon', site: 'Site', logout: 'Log out', lang: '中文' },
-  nav: { overview: 'Overview', trends: 'Trends', meters: 'Meters', carbon: 'Carbon', flow: 'Energy flow' },
+  nav: { overview: 'Overview', flow: 'Energy flow', trends: 'Trends', meters: 'Meters', carbon: 'Carbon', emissions: 'Emissions', reports: 'Reports' },
   login: {
     title: 'Sign in', token: 'Access token', submit: 'Sign in',
     hint: '`dualcarbon serve` prints the token at start ("login token: dc_…"); `dualcarbon token create` makes more.',
@@ -51,8 +51,24 @@ const en = {
     kinds: { reset: 'reset', rollover: 'rollover', swap: 'meter swap' },
   },
   meterList: { search: 'Search id, area, carrier', allCarriers: 'All carriers', allAreas: 'All areas', count: '{n} of {total} meters' },
-  areas: { plant: 'plant', raw_mill: 'raw mill', kiln: 'kiln', cement_mill: 'cement mill', packing: 'packing', compressed_air: 'compressed air', other: 'other' },
   // -- end issue 9 --
+  emissions: {
+    title: 'Stack emissions (CEMS)', hourly: 'Hourly average', exceeding: 'Over the limit', flagged: 'Flagged hour', limit: 'Limit',
+    basis: 'Hourly averages at {o2} % O₂ (reference oxygen), {source}', policy: 'Limits', station: 'Station (MN) {mn}, HJ 212-2017',
+    mean: 'Mean', exceedHours: 'Hours over the limit', byStation: 'Normalised by the station (ZsAvg)', computed: 'Normalised here from O₂ in {n} hours',
+    chart: '{p}, hourly at {o2} % O₂ (mg/m³)', exceedances: 'Hours over the limit', hour: 'Hour', pollutant: 'Pollutant', value: 'Value',
+    noExceedance: 'No hour over the limit in this range', flags: 'Data flags (hours)', flag: 'Flag', meaning: 'Meaning', measured: 'measured',
+    flagNote: 'Hours with a flag other than N are not valid monitoring hours: they are not counted as exceedances.',
+    none: 'No CEMS data for this site: connect the stack monitor over HJ 212 (docs/protocols/hj212.md).', stack: 'Stack', hourlySheet: 'Hourly',
+  },
+  pollutants: { nox: 'NOx', so2: 'SO₂', pm: 'Particulate' },
+  flags: { N: 'normal', C: 'calibration', M: 'maintenance', S: 'manual value', T: 'over range', D: 'monitor fault', F: 'monitor stopped', B: 'communication fault' },
+  reports: {
+    kind: 'Report', inventory: 'GHG inventory', period: 'Period', units: { month: 'Month', quarter: 'Quarter', year: 'Year' },
+    download: 'Download', print: 'Print',
+  },
+  export: { xlsx: 'Excel', busy: 'Exporting…', hint: 'Download this table as an Excel workbook' },
+  areas: { plant: 'plant', raw_mill: 'raw mill', kiln: 'kiln', cement_mill: 'cement mill', packing: 'packing', compressed_air: 'compressed air', other: 'other' },
   error: 'Could not load: {msg}', loading: 'Loading…',
 }
 
@@ -60,7 +76,7 @@ type Messages = typeof en
 
 const zh: Messages = {
   app: { title: 'dualcarbon', subtitle: '能源与碳管理', site: '厂区', logout: '退出', lang: 'English' },
-  nav: { overview: '总览', trends: '趋势', meters: '计量表', carbon: '碳排放', flow: '能流' },
+  nav: { overview: '总览', flow: '能流', trends: '趋势', meters: '计量表', carbon: '碳排放', emissions: '污染物排放', reports: '报告' },
   login: {
     title: '登录', token: '访问令牌', submit: '登录',
     hint: '`dualcarbon serve` 启动时会打印令牌(“login token: dc_…”);用 `dualcarbon token create` 可创建更多。',
@@ -109,8 +125,24 @@ const zh: Messages = {
     kinds: { reset: '清零', rollover: '翻转', swap: '换表' },
   },
   meterList: { search: '搜索编号、区域、能源品种', allCarriers: '全部能源品种', allAreas: '全部区域', count: '{n} / {total} 个计量表' },
-  areas: { plant: '全厂', raw_mill: '生料磨', kiln: '回转窑', cement_mill: '水泥磨', packing: '包装', compressed_air: '压缩空气', other: '其他' },
   // -- end issue 9 --
+  emissions: {
+    title: '烟气排放(CEMS)', hourly: '小时均值', exceeding: '超标', flagged: '标记小时', limit: '限值',
+    basis: '小时均值,折算到基准含氧量 {o2} %,{source}', policy: '限值依据', station: '监测站 (MN) {mn},HJ 212-2017',
+    mean: '均值', exceedHours: '超标小时数', byStation: '折算值由监测站上报 (ZsAvg)', computed: '{n} 小时按实测 O₂ 折算',
+    chart: '{p} 小时均值(折算 {o2} % O₂,mg/m³)', exceedances: '超标小时', hour: '时间', pollutant: '污染物', value: '折算浓度',
+    noExceedance: '所选时段内无超标小时', flags: '数据标记(小时数)', flag: '标记', meaning: '含义', measured: '实测',
+    flagNote: '标记不是 N 的小时不是有效监测小时,不计入超标。',
+    none: '本厂区没有 CEMS 数据:请通过 HJ 212 接入烟气在线监测(docs/protocols/hj212.md)。', stack: '排放口', hourlySheet: '小时数据',
+  },
+  pollutants: { nox: '氮氧化物', so2: '二氧化硫', pm: '颗粒物' },
+  flags: { N: '正常', C: '校准', M: '维护', S: '手工输入', T: '超测量上限', D: '仪器故障', F: '停运', B: '通讯异常' },
+  reports: {
+    kind: '报告', inventory: '温室气体排放报告', period: '报告期', units: { month: '月度', quarter: '季度', year: '年度' },
+    download: '下载', print: '打印',
+  },
+  export: { xlsx: 'Excel', busy: '导出中…', hint: '将此表导出为 Excel 工作簿' },
+  areas: { plant: '全厂', raw_mill: '生料磨', kiln: '回转窑', cement_mill: '水泥磨', packing: '包装', compressed_air: '空压站', other: '其他' },
   error: '加载失败:{msg}', loading: '加载中…',
 }
 

@@ -10,6 +10,8 @@ import Meters from './pages/Meters.vue'
 import Carbon from './pages/Carbon.vue'
 import Flow from './pages/Flow.vue'
 import MeterDetail from './pages/MeterDetail.vue'
+import Emissions from './pages/Emissions.vue'
+import Reports from './pages/Reports.vue'
 import './style.css'
 
 const router = createRouter({
@@ -23,6 +25,8 @@ const router = createRouter({
     { path: '/carbon', component: Carbon },
     { path: '/flow', component: Flow },
     { path: '/meters/:id', component: MeterDetail },
+    { path: '/emissions', component: Emissions },
+    { path: '/reports', component: Reports },
     { path: '/:rest(.*)*', redirect: '/overview' },
   ],
 })
