@@ -381,4 +381,37 @@ absl::Status ImportCsv(std::string_view text, const CsvImportOptions& options,
   return s;
 }
 
+absl::Status ImportCsvFile(Env* env, const std::string& path, const CsvImportOptions& options,
+                           const std::function<absl::Status(const PointBatch&)>& write,
+                           CsvImportResult* result, size_t batch_points) {
+  constexpr size_t kChunk = 1 << 20;
+  *result = CsvImportResult();
+  auto file = env->NewRandomAccessFile(path);
+  if (!file.ok()) {
+    return absl::Status(file.status().code(), absl::StrCat(path, ": ", file.status().message()));
+  }
+  std::string_view bytes = (*file)->Contents();
+  CsvImporter importer(options, path);
+  PointBatch batch;
+  absl::Status s;
+  for (size_t at = 0; s.ok(); at += kChunk) {
+    s = at < bytes.size() ? importer.Feed(bytes.substr(at, kChunk), &batch)
+                          : importer.Finish(&batch);
+    // The points before an error in the file are good: they are written too.
+    if (batch.size() >= batch_points || at >= bytes.size() || !s.ok()) {
+      if (!batch.empty()) {
+        absl::Status w = write(batch);
+        if (!w.ok()) {
+          *result = importer.result();
+          return w;
+        }
+      }
+      batch.Clear();
+    }
+    if (at >= bytes.size()) break;
+  }
+  *result = importer.result();
+  return s;
+}
+
 }  // namespace dc

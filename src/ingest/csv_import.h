@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/env.h"
 #include "common/sample.h"
 
 namespace dc {
@@ -57,6 +59,19 @@ absl::StatusOr<CsvEncoding> ParseCsvEncoding(std::string_view s);  // auto | utf
 absl::StatusOr<char> ParseCsvDelimiter(std::string_view s);        // , ; tab \t comma semicolon
 // "COLUMN=KEY" (the first '=' splits; the key is made canonical).
 absl::StatusOr<std::pair<std::string, std::string>> ParseCsvMap(std::string_view spec);
+
+// Sets the option `name` from its text form, the one spelling shared by the CLI flags
+// (without "--"), the query parameters of POST /api/v1/import and [[folder]] tables:
+//   format|layout long|csv|wide   delimiter , ; tab   decimal_comma true|false
+//   encoding auto|utf-8|gbk       time_column NAME|N  time_format auto|epoch_s|...|%d/%m/%Y %H:%M
+//   dayfirst true|false           midnight_ends_day true|false   tz ZONE
+//   site ID                       map COLUMN=KEY (repeatable)    key_template KEY
+//   ignore COLUMN (repeatable; a comma-separated list also works)
+// An unknown name or a bad value is an error naming both.
+absl::Status SetCsvImportOption(std::string_view name, std::string_view value,
+                                CsvImportOptions* options);
+// The names SetCsvImportOption knows.
+const std::vector<std::string_view>& CsvImportOptionNames();
 
 struct CsvImportError {
   int64_t line = 0;  // 1-based line where the row starts
@@ -99,6 +114,13 @@ class CsvImporter {
 // A whole text at once; *result is filled even on error.
 absl::Status ImportCsv(std::string_view text, const CsvImportOptions& options,
                        std::string_view name, PointBatch* out, CsvImportResult* result);
+
+// Streams the file `path` (read through `env`) in chunks, handing every batch of at most about
+// `batch_points` points to `write`; a write error stops the import and is returned as it is
+// (storage faults keep their code). *result is filled even on error.
+absl::Status ImportCsvFile(Env* env, const std::string& path, const CsvImportOptions& options,
+                           const std::function<absl::Status(const PointBatch&)>& write,
+                           CsvImportResult* result, size_t batch_points = 50000);
 
 }  // namespace dc
 
