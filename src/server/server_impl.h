@@ -29,6 +29,7 @@
 #include "server/api.h"
 #include "server/errors.h"
 #include "server/framing.h"
+#include "server/import_api.h"
 #include "server/metrics.h"
 #include "server/router.h"
 #include "server/static_files.h"
@@ -68,12 +69,14 @@ class Server::Impl {
         tokens_(tokens),
         options_(options),
         api_(store, tokens, metrics_, MakeApiOptions(options)),
+        import_api_(store, metrics_, sites.sites, options.max_body_bytes),
         sites_api_(store, std::move(sites)),
         web_(options.web_dir.empty() ? DefaultWebDir() : options.web_dir),
         acceptor_(net::make_strand(ioc_)),
         signals_(ioc_),
         handlers_(static_cast<size_t>(HandlerThreads(options))) {
     api_.Register(router_);
+    import_api_.Register(router_);
     sites_api_.Register(router_);
     web_.Register(router_);  // last: its patterns are the least specific
   }
@@ -117,6 +120,7 @@ class Server::Impl {
   Metrics metrics_;
   Router router_;
   Api api_;
+  ImportApi import_api_;  // before sites_api_: built from `sites` before it is moved
   SitesApi sites_api_;
   StaticFiles web_;
   std::atomic<bool> stopping_{false};
