@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "acquire/folder_source.h"
 #include "acquire/hj212_config.h"
 #include "acquire/hj212_forwarder.h"
 #include "acquire/hj212_listener.h"
@@ -13,7 +14,8 @@
 namespace dc::acquire {
 
 bool IsSourceConfigKey(std::string_view key) {
-  return key == "mqtt" || key == "modbus" || key == "hj212" || key == "hj212_forward";
+  return key == "mqtt" || key == "modbus" || key == "hj212" || key == "hj212_forward" ||
+         key == "folder";
 }
 
 namespace {
@@ -74,6 +76,14 @@ absl::Status AddHj212(const toml::table& root, const std::string& data_dir, Sink
   return absl::OkStatus();
 }
 
+absl::Status AddFolders(const toml::table& root, Sink& sink,
+                        std::vector<std::unique_ptr<Source>>* out) {
+  auto folders = ParseFolders(root);
+  if (!folders.ok()) return folders.status();
+  for (FolderOptions& f : *folders) out->push_back(std::make_unique<FolderSource>(f, sink));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status AddConfiguredSources(const toml::table& root, const std::string& data_dir, Sink& sink,
@@ -82,6 +92,7 @@ absl::Status AddConfiguredSources(const toml::table& root, const std::string& da
   if (absl::Status s = AddHj212(root, data_dir, sink, &sources); !s.ok()) return s;
   if (absl::Status s = AddMqtt(root, sink, &sources); !s.ok()) return s;
   if (absl::Status s = AddModbus(root, sink, &sources); !s.ok()) return s;
+  if (absl::Status s = AddFolders(root, sink, &sources); !s.ok()) return s;
   for (auto& s : sources) registry->Add(std::move(s));
   return absl::OkStatus();
 }
