@@ -141,3 +141,34 @@ TEST(FolderOptions, ErrorsNameTheTableAndKey) {
 
 }  // namespace
 }  // namespace dc::acquire
+
+namespace dc::acquire {
+namespace {
+
+// The [[folder]] block of dualcarbon.example.toml, uncommented, is a valid configuration.
+TEST(FolderOptions, TheExampleConfigurationParses) {
+  std::ifstream in(DC_SOURCE_DIR "/dualcarbon.example.toml");
+  std::string line, block;
+  bool in_folder = false;
+  while (std::getline(in, line)) {
+    if (line == "# [[folder]]") in_folder = true;
+    if (!in_folder) continue;
+    if (absl::StartsWith(line, "# # ")) {  // an optional key: uncomment it too
+      block += line.substr(4) + "\n";
+    } else if (absl::StartsWith(line, "# ")) {
+      block += line.substr(2) + "\n";
+    } else {
+      break;
+    }
+  }
+  ASSERT_FALSE(block.empty());
+  toml::table root = toml::parse(block);
+  auto folders = ParseFolders(root);
+  ASSERT_TRUE(folders.ok()) << folders.status() << "\n" << block;
+  ASSERT_EQ(folders->size(), 1u);
+  EXPECT_EQ((*folders)[0].path, "/srv/dualcarbon/inbox");
+  EXPECT_EQ((*folders)[0].csv.site, "plant-a");
+}
+
+}  // namespace
+}  // namespace dc::acquire

@@ -29,6 +29,7 @@ absl::StatusOr<CsvImportOptions> Options(const HttpRequest& req, model::SiteStor
   CsvImportOptions o;
   o.max_errors = kMaxReportedRows;
   for (const auto& [name, value] : req.params.items()) {
+    if (name == "u" || name == "p") continue;  // InfluxDB-style credentials (server.cc)
     if (absl::Status s = SetCsvImportOption(name, value, &o); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("parameter ", s.message()));
     }
