@@ -24,7 +24,8 @@ absl::StatusOr<std::vector<std::string>> OptionTexts(const toml::node& n, std::s
   std::vector<std::string> out;
   auto one = [&](const toml::node& v) -> absl::Status {
     if (auto s = v.value_exact<std::string>()) {
-      if (auto c = CheckText(absl::StrCat(AV(where), ": ", AV(key)), *s, kMaxOptionBytes); !c.ok()) {
+      if (auto c = CheckText(absl::StrCat(AV(where), ": ", AV(key)), *s, kMaxOptionBytes);
+          !c.ok()) {
         return c;
       }
       out.push_back(*s);
