@@ -109,6 +109,8 @@ def fresh_token_id():
 REQ = {
     ("POST", "/write"): lambda: ("/write?precision=s", LP_A, {}),
     ("POST", "/api/v1/write"): lambda: ("/api/v1/write", JSON_A, {"Content-Type": "application/json"}),
+    ("POST", "/api/v1/import"): lambda: ("/api/v1/import?" + urllib.parse.urlencode({"format": "wide", "map": f"mill=meter,id=mill,site={A} value"}),
+                                         "time,mill\n2020-01-01T00:00:00Z,1\n", {"Content-Type": "text/csv"}),
     ("GET", "/api/v1/query"): lambda: ("/api/v1/query?" + urllib.parse.urlencode({"series": KEY_A, "start": "2025-03-01T00:00:00Z"}), None, {}),
     ("GET", "/api/v1/series"): lambda: ("/api/v1/series", None, {}),
     ("GET", "/health"): lambda: ("/health", None, {}),
@@ -138,6 +140,7 @@ REQ = {
 RULE = {
     ("POST", "/write"): ("write", "data", 204),
     ("POST", "/api/v1/write"): ("write", "data", 204),
+    ("POST", "/api/v1/import"): ("write", "data", 200),
     ("GET", "/api/v1/query"): ("read", "data", 200),
     ("GET", "/api/v1/series"): ("read", "list", 200),
     ("GET", "/health"): ("public", "none", 200),

@@ -8,13 +8,13 @@
 #include <string_view>
 
 #include "absl/time/time.h"
-#include "accounting/csv.h"
 #include "accounting/readings.h"
+#include "ingest/csv.h"
 #include "model/site.h"
 
 namespace {
 
-std::string Quoted(const std::vector<dc::accounting::CsvRow>& rows) {
+std::string Quoted(const std::vector<dc::CsvRow>& rows) {
   std::string out;
   for (const auto& r : rows) {
     for (size_t i = 0; i < r.fields.size(); ++i) {
@@ -62,7 +62,7 @@ formula = "grid-in - 1"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto rows = dc::accounting::ParseCsv(text, "r.csv");
+  auto rows = dc::ParseCsv(text, "r.csv");
   if (!rows.ok()) {
     if (rows.status().message().substr(0, 6) != "r.csv:") std::abort();
   } else {
@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (r.line <= line || r.fields.empty()) std::abort();
       line = r.line;
     }
-    auto again = dc::accounting::ParseCsv(Quoted(*rows), "q.csv");
+    auto again = dc::ParseCsv(Quoted(*rows), "q.csv");
     if (!again.ok() || again->size() != rows->size()) std::abort();
     for (size_t i = 0; i < rows->size(); ++i) {
       if ((*again)[i].fields != (*rows)[i].fields) std::abort();

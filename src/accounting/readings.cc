@@ -7,7 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "accounting/csv.h"
+#include "ingest/csv.h"
 #include "accounting/inventory.h"
 #include "common/series_key.h"
 #include "common/strings.h"

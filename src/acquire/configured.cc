@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "acquire/dlt645_source.h"
+#include "acquire/folder_source.h"
 #include "acquire/hj212_config.h"
 #include "acquire/hj212_forwarder.h"
 #include "acquire/hj212_listener.h"
@@ -15,7 +16,7 @@ namespace dc::acquire {
 
 bool IsSourceConfigKey(std::string_view key) {
   return key == "mqtt" || key == "modbus" || key == "dlt645" || key == "hj212" ||
-         key == "hj212_forward";
+         key == "hj212_forward" || key == "folder";
 }
 
 namespace {
@@ -88,6 +89,14 @@ absl::Status AddHj212(const toml::table& root, const std::string& data_dir, Sink
   return absl::OkStatus();
 }
 
+absl::Status AddFolders(const toml::table& root, Sink& sink,
+                        std::vector<std::unique_ptr<Source>>* out) {
+  auto folders = ParseFolders(root);
+  if (!folders.ok()) return folders.status();
+  for (FolderOptions& f : *folders) out->push_back(std::make_unique<FolderSource>(f, sink));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status AddConfiguredSources(const toml::table& root, const std::string& data_dir, Sink& sink,
@@ -97,6 +106,7 @@ absl::Status AddConfiguredSources(const toml::table& root, const std::string& da
   if (absl::Status s = AddMqtt(root, sink, &sources); !s.ok()) return s;
   if (absl::Status s = AddModbus(root, sink, &sources); !s.ok()) return s;
   if (absl::Status s = AddDlt645(root, sink, &sources); !s.ok()) return s;
+  if (absl::Status s = AddFolders(root, sink, &sources); !s.ok()) return s;
   for (auto& s : sources) registry->Add(std::move(s));
   return absl::OkStatus();
 }

@@ -31,6 +31,7 @@
 #include "server/errors.h"
 #include "server/export_api.h"
 #include "server/framing.h"
+#include "server/import_api.h"
 #include "server/metrics.h"
 #include "server/router.h"
 #include "server/static_files.h"
@@ -74,6 +75,7 @@ class Server::Impl {
         options_(options),
         hub_(StreamOptions{}),
         api_(store, tokens, metrics_, MakeApiOptions(options, &hub_)),
+        import_api_(store, metrics_, sites.sites, options.max_body_bytes),
         sites_api_(store, sites),
         stream_api_(hub_),
         export_api_(sites_api_),
@@ -84,6 +86,7 @@ class Server::Impl {
         handlers_(static_cast<size_t>(HandlerThreads(options))),
         ingest_(static_cast<size_t>(HandlerThreads(options))) {
     api_.Register(router_);
+    import_api_.Register(router_);
     sites_api_.Register(router_);
     stream_api_.Register(router_);
     export_api_.Register(router_);
@@ -137,6 +140,7 @@ class Server::Impl {
   Router router_;
   PointHub hub_;  // points written, to the live streams; outlives the sessions
   Api api_;
+  ImportApi import_api_;  // before sites_api_: built from `sites` before it is moved
   SitesApi sites_api_;
   StreamApi stream_api_;
   ExportApi export_api_;
