@@ -11,8 +11,10 @@ double CounterDelta(double prev, double cur, const CounterOptions& opt, bool* di
   if (cur >= prev) return cur - prev;
   if (discontinuity) *discontinuity = true;
   if (opt.rollover > 0 && prev >= opt.rollover / 2 && cur <= opt.rollover) {
+    // `rollover` is the register's largest value: the reading after it is 0, so the step
+    // rollover -> 0 is one unit of the register.
     if (kind) *kind = CounterEvent::Kind::kRollover;
-    return opt.rollover - prev + cur;
+    return (opt.rollover - prev) + 1 + cur;
   }
   if (kind) *kind = CounterEvent::Kind::kReset;
   return cur < 0 ? 0 : cur;

@@ -13,7 +13,9 @@
 namespace dc {
 
 struct CounterOptions {
-  // A register that wraps to 0 after this value (e.g. 99999999); 0 = no rollover.
+  // The register's largest value (e.g. 99999999): the reading after it is 0, so rollover -> 0
+  // is one unit of the register (a register counting in 0.01 kWh steps is configured in its
+  // own units). 0 = no rollover.
   double rollover = 0;
 };
 
@@ -27,7 +29,8 @@ struct CounterEvent {
 
 // Increase between consecutive readings `prev` then `cur` (never negative):
 //  - cur >= prev: cur - prev;
-//  - cur < prev with a rollover set and prev >= rollover / 2: rollover - prev + cur (wrap);
+//  - cur < prev with a rollover set and prev >= rollover / 2: (rollover - prev) + 1 + cur
+//    (wrap: rollover -> 0 is one unit);
 //  - otherwise a reset (meter replaced or register cleared): the register counted up from 0,
 //    so the increase is cur.
 // Non-finite readings count as no increase. `kind` (nullable) receives the event, if any.

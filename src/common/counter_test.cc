@@ -26,8 +26,13 @@ TEST(Counter, DeltaRules) {
   EXPECT_DOUBLE_EQ(CounterDelta(500, 20, none, &disc, &kind), 20);
   EXPECT_TRUE(disc);
   EXPECT_EQ(kind, CounterEvent::Kind::kReset);
-  EXPECT_DOUBLE_EQ(CounterDelta(99990, 15, roll, &disc, &kind), 25);
+  // 99990 -> 100000 (10) -> 0 (1) -> 15 (15).
+  EXPECT_DOUBLE_EQ(CounterDelta(99990, 15, roll, &disc, &kind), 26);
   EXPECT_EQ(kind, CounterEvent::Kind::kRollover);
+  // The largest value followed by 0 is one unit.
+  EXPECT_DOUBLE_EQ(CounterDelta(100000, 0, roll, &disc, &kind), 1);
+  EXPECT_EQ(kind, CounterEvent::Kind::kRollover);
+  EXPECT_DOUBLE_EQ(CounterDelta(99999, 0, roll, &disc, &kind), 2);
   // A drop far from the top is a reset even with a rollover configured.
   EXPECT_DOUBLE_EQ(CounterDelta(500, 20, roll, &disc, &kind), 20);
   EXPECT_EQ(kind, CounterEvent::Kind::kReset);
@@ -54,7 +59,7 @@ TEST(Counter, ResetAndRolloverReported) {
   std::vector<CounterEvent> ev;
   std::vector<int64_t> b = {0, 30};
   auto inc = CounterIncreases(s, b, CounterOptions{.rollover = 100000}, &ev);
-  EXPECT_DOUBLE_EQ(inc[0], 20 + 20 + 5);
+  EXPECT_DOUBLE_EQ(inc[0], 21 + 20 + 5);  // 99990 -> 100000 -> 0 -> 10: 21
   ASSERT_EQ(ev.size(), 2u);
   EXPECT_EQ(ev[0].kind, CounterEvent::Kind::kRollover);
   EXPECT_EQ(ev[1].kind, CounterEvent::Kind::kReset);
@@ -133,7 +138,8 @@ std::vector<Sample> RandomCounter(std::mt19937_64& rng, double rollover, int n) 
     t += (rng() % 50 == 0) ? 200 + static_cast<int64_t>(rng() % 500) : 1 + rng() % 9;
     if (rng() % 40 == 0 && !s.empty()) t = s.back().t;  // duplicate time: the last counts
     v += static_cast<double>(rng() % 500) / 100.0;
-    if (rollover > 0 && v >= rollover) v -= rollover;
+    // `rollover` is the largest value: the one after it is 0.
+    if (rollover > 0 && v > rollover) v -= rollover + 1;
     if (rng() % 150 == 0) v = static_cast<double>(rng() % 100) / 10.0;  // reset
     double x = v;
     if (rng() % 200 == 0) x = std::nan("");

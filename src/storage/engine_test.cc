@@ -194,13 +194,14 @@ TEST(Engine, IncreaseHandlesResetsAndRolloverAcrossBuckets) {
   ASSERT_TRUE(store.ok());
   PointBatch b;
   const std::string key = "meter,id=grid value";
-  // 15-minute register readings over 2 days, 10 kWh per interval, rollover at 1000.
+  // 15-minute register readings over 2 days, 10 kWh per interval, rollover at 1000 (the
+  // largest value: 990 -> 1000 -> 9 is 10 kWh).
   double reg = 900;
   const int64_t base = 1735689600LL * kNanosPerSecond;
   for (int i = 0; i <= 2 * 96; ++i) {
     b.Add(key, base + i * 15 * kNanosPerMinute, reg);
     reg += 10;
-    if (reg >= 1000) reg -= 1000;
+    if (reg > 1000) reg -= 1001;
   }
   ASSERT_TRUE((*store)->Write(b).ok());
   ASSERT_TRUE((*store)->Flush().ok());
@@ -322,7 +323,7 @@ TEST(Engine, CounterIncreaseEqualsRulesOverRawAcrossHeadSegmentsAndCompaction) {
     for (int64_t i = 0; i < 10 * 1440; ++i) {
       if (k == 2 && (i / 600) % 3 == 1) continue;  // 10-hour gaps
       v += static_cast<double>(rng() % 500) / 100.0;
-      if (v >= opt.rollover) v -= opt.rollover;
+      if (v > opt.rollover) v -= opt.rollover + 1;                  // the largest value, then 0
       if (rng() % 3000 == 0) v = static_cast<double>(rng() % 100);  // reset
       b.Add(keys[k], base + i * kNanosPerMinute, v);
       m[keys[k]][base + i * kNanosPerMinute] = v;
