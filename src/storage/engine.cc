@@ -365,15 +365,21 @@ absl::Status Engine::LoadOrCreateLayout(bool has_segments) {
                       opt_.partition_ns, partition_offset_));
 }
 
+// A finite value, or NaN with quality bad: the record of a failed poll (skipped by aggregates).
+// Infinities and NaN of good/uncertain quality are no reading.
+static bool Storable(const PointBatch::Row& r) {
+  return std::isfinite(r.v) || (std::isnan(r.v) && r.q == Quality::kBad);
+}
+
 absl::Status Engine::Write(const PointBatch& batch) {
   if (batch.empty()) return absl::OkStatus();
   size_t bad = 0;
-  for (const auto& r : batch.rows()) bad += !std::isfinite(r.v);
+  for (const auto& r : batch.rows()) bad += !Storable(r);
   PointBatch filtered;
   const PointBatch* in = &batch;
   if (bad > 0) {
     for (const auto& r : batch.rows()) {
-      if (std::isfinite(r.v)) filtered.Add(batch.keys()[r.series], r.t, r.v, r.q);
+      if (Storable(r)) filtered.Add(batch.keys()[r.series], r.t, r.v, r.q);
     }
     in = &filtered;
   }
@@ -412,8 +418,9 @@ absl::Status Engine::Write(const PointBatch& batch) {
   }
   if (bad > 0) {
     return absl::InvalidArgumentError(absl::StrCat(bad, " of ", batch.size(),
-                                                   " points have a non-finite value (NaN or "
-                                                   "infinity) and were not stored; the other ",
+                                                   " points have a non-finite value (infinity, "
+                                                   "or NaN not marked quality bad) and were not "
+                                                   "stored; the other ",
                                                    batch.size() - bad, " were"));
   }
   return absl::OkStatus();
@@ -863,12 +870,12 @@ struct CounterRun {
 
 class CounterRunSink final : public StatsSink {
  public:
-  explicit CounterRunSink(std::span<const int64_t> bounds) : bounds_(bounds) {}
+  explicit CounterRunSink(const CounterAccumulator& acc) : acc_(acc) {}
   bool Take(const BlockStats& s) override {
     if (!s.nondecreasing || s.count < 1) return false;
-    // No bound strictly inside (t_first, t_last): the run needs no interpolation inside.
-    auto inner = std::upper_bound(bounds_.begin(), bounds_.end(), s.t_first);
-    if (inner != bounds_.end() && *inner < s.t_last) return false;
+    // No bound strictly inside (t_first, t_last) and no meter swap in (t_first, t_last]: the
+    // run needs no interpolation inside and is one meter's.
+    if (!acc_.RunAllowed(s.t_first, s.t_last)) return false;
     runs_.push_back(CounterRun{s.t_first, s.t_last, s.first, s.last});
     return true;
   }
@@ -883,7 +890,7 @@ class CounterRunSink final : public StatsSink {
 
  private:
   static bool ByTime(const CounterRun& a, const CounterRun& b) { return a.t_first < b.t_first; }
-  std::span<const int64_t> bounds_;
+  const CounterAccumulator& acc_;
   std::vector<CounterRun> runs_;
 };
 
@@ -898,12 +905,17 @@ absl::StatusOr<CounterResult> Engine::CounterIncrease(std::string_view series,
   if (window_ns < 0) {
     return absl::InvalidArgumentError("counter increase: negative neighbour window");
   }
+  if (!CounterSwapsValid(opt.swaps)) {
+    return absl::InvalidArgumentError(
+        "counter increase: meter swaps not in strictly increasing time order or not finite >= 0");
+  }
   const std::string key = ResolveKey(series);
   // Readings in [front, back] = [front, back + 1).
   const int64_t lo = bounds.front();
   const int64_t hi = bounds.back() == INT64_MAX ? INT64_MAX : bounds.back() + 1;
   Snapshot snap = TakeSnapshot(key, lo, hi);
-  CounterRunSink sink(bounds);
+  CounterAccumulator acc(bounds, opt);
+  CounterRunSink sink(acc);
   std::vector<Sample> pts;
   absl::Status s = Collect(snap, lo, hi, &sink, &pts);
   if (!s.ok()) return s;
@@ -918,7 +930,6 @@ absl::StatusOr<CounterResult> Engine::CounterIncrease(std::string_view series,
   auto after = Neighbor(key, hi, false, after_limit);
   if (!after.ok()) return after.status();
 
-  CounterAccumulator acc(bounds, opt);
   if (*before) acc.Add((*before)->t, (*before)->v);
   const std::vector<CounterRun>& runs = sink.SortedRuns();
   size_t r = 0, p = 0;
@@ -939,6 +950,9 @@ class BucketStatsSink final : public StatsSink {
  public:
   BucketStatsSink(const BucketGrid& grid, std::vector<Acc>* accs) : grid_(grid), accs_(accs) {}
   bool Take(const BlockStats& s) override {
+    // A block with a non-finite value is decoded: aggregates skip those values, which the
+    // stats cannot subtract.
+    if (!s.finite) return false;
     // Blocks arrive mostly in time order: try the bucket of the previous block first.
     const auto& b = grid_.bounds();
     const int64_t a0 = grid_.AssignTime(s.t_first), a1 = grid_.AssignTime(s.t_last);
