@@ -180,8 +180,8 @@ class Engine final : public Store {
   // inside the range are offered to `sink` first.
   absl::Status Collect(const Snapshot& snap, int64_t lo, int64_t hi, StatsSink* sink,
                        std::vector<Sample>* out);
-  // The last point before t with t >= limit (before=true), or the first at or after t with
-  // t < limit (before=false).
+  // The last point with a finite value before t with t >= limit (before=true), or the first at
+  // or after t with t < limit (before=false). Failed polls (NaN) are no counter reading.
   absl::StatusOr<std::optional<Sample>> Neighbor(std::string_view key, int64_t t, bool before,
                                                  int64_t limit);
   // `series` as registered: itself, or its canonical form if only that is known.
@@ -845,6 +845,7 @@ absl::StatusOr<std::optional<Sample>> Engine::Neighbor(std::string_view key, int
     Snapshot snap = TakeSnapshot(key, a, b);
     absl::Status s = Collect(snap, a, b, nullptr, &pts);
     if (!s.ok()) return s;
+    std::erase_if(pts, [](const Sample& x) { return !std::isfinite(x.v); });
     if (!pts.empty()) return std::optional<Sample>(before ? pts.back() : pts.front());
     if ((before && a == INT64_MIN) || (!before && b == INT64_MAX)) break;
     cur = before ? a : b;
