@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
 #include "common/text.h"
+#include "common/time.h"
 #include "nlohmann/json.hpp"
 
 namespace dc::model {
@@ -166,6 +167,15 @@ absl::StatusOr<MeterEvents::Table> MeterEvents::All(std::string_view site) {
   return Load(PathOf(site));
 }
 
+absl::StatusOr<std::map<std::string, std::vector<CounterSwap>, std::less<>>>
+MeterEvents::CounterSwaps(std::string_view site) {
+  auto all = All(site);
+  if (!all.ok()) return all.status();
+  std::map<std::string, std::vector<CounterSwap>, std::less<>> out;
+  for (const auto& [meter, swaps] : *all) out[meter] = ToCounterSwaps(swaps);
+  return out;
+}
+
 absl::Status MeterEvents::Edit(std::string_view site, std::string_view meter,
                                const std::function<absl::Status(std::vector<MeterSwap>&)>& edit) {
   if (absl::Status s = CheckSiteId(site); !s.ok()) return s;
@@ -193,9 +203,9 @@ absl::Status MeterEvents::Add(std::string_view site, std::string_view meter,
   return Edit(site, meter, [&](std::vector<MeterSwap>& swaps) {
     auto at = std::lower_bound(swaps.begin(), swaps.end(), swap, ByTime);
     if (at != swaps.end() && at->t == swap.t) {
-      return absl::AlreadyExistsError(absl::StrCat("meter \"", AV(meter),
-                                                   "\" already has a swap at t_ns ", swap.t,
-                                                   "; delete it first to replace it"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("meter \"", AV(meter), "\" already has a swap at ",
+                       FormatTime(swap.t, absl::UTCTimeZone()), "; delete it first to replace it"));
     }
     if (swaps.size() >= MeterEventsLimits::kMaxSwapsPerMeter) {
       return absl::ResourceExhaustedError(absl::StrCat("meter \"", AV(meter), "\" already has ",
@@ -212,7 +222,8 @@ absl::Status MeterEvents::Remove(std::string_view site, std::string_view meter, 
     auto at =
         std::find_if(swaps.begin(), swaps.end(), [t](const MeterSwap& s) { return s.t == t; });
     if (at == swaps.end()) {
-      return absl::NotFoundError(absl::StrCat("meter \"", AV(meter), "\" has no swap at t_ns ", t));
+      return absl::NotFoundError(absl::StrCat("meter \"", AV(meter), "\" has no swap at ",
+                                              FormatTime(t, absl::UTCTimeZone())));
     }
     swaps.erase(at);
     return absl::OkStatus();

@@ -56,6 +56,9 @@ class MeterEvents {
   // Every meter's swaps for `site` (meter id -> sorted swaps).
   absl::StatusOr<std::map<std::string, std::vector<MeterSwap>, std::less<>>> All(
       std::string_view site);
+  // All(site) in the counter rules' form (DataSource::SetSwaps).
+  absl::StatusOr<std::map<std::string, std::vector<CounterSwap>, std::less<>>> CounterSwaps(
+      std::string_view site);
   // Adds a swap. AlreadyExists if the meter has one at that time; ResourceExhausted past the
   // limits; InvalidArgument for a bad site id, meter id or swap.
   absl::Status Add(std::string_view site, std::string_view meter, const MeterSwap& swap);
