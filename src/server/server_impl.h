@@ -28,6 +28,7 @@
 #include "common/strings.h"
 #include "server/api.h"
 #include "server/errors.h"
+#include "server/events_api.h"
 #include "server/framing.h"
 #include "server/metrics.h"
 #include "server/router.h"
@@ -54,10 +55,12 @@ inline std::string_view ToSV(beast::string_view s) { return std::string_view(s.d
 
 class Session;
 
-inline ApiOptions MakeApiOptions(const ServerOptions& options) {
+inline ApiOptions MakeApiOptions(const ServerOptions& options, const SitesOptions& sites) {
   ApiOptions o;
   o.max_body_bytes = options.max_body_bytes;
   o.sources = options.sources;
+  o.sites = sites.sites;
+  o.meter_events = sites.meter_events;
   return o;
 }
 
@@ -67,14 +70,16 @@ class Server::Impl {
       : store_(store),
         tokens_(tokens),
         options_(options),
-        api_(store, tokens, metrics_, MakeApiOptions(options)),
+        api_(store, tokens, metrics_, MakeApiOptions(options, sites)),
         sites_api_(store, std::move(sites)),
+        events_api_(store, sites_api_.options()),
         web_(options.web_dir.empty() ? DefaultWebDir() : options.web_dir),
         acceptor_(net::make_strand(ioc_)),
         signals_(ioc_),
         handlers_(static_cast<size_t>(HandlerThreads(options))) {
     api_.Register(router_);
     sites_api_.Register(router_);
+    events_api_.Register(router_);
     web_.Register(router_);  // last: its patterns are the least specific
   }
 
@@ -118,6 +123,7 @@ class Server::Impl {
   Router router_;
   Api api_;
   SitesApi sites_api_;
+  EventsApi events_api_;  // after sites_api_: built from its options
   StaticFiles web_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> force_{false};  // a second signal: stop waiting for busy connections

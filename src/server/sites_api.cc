@@ -207,9 +207,10 @@ struct Computed {
 };
 
 // The inventory of site `id` over the request's period, from the store.
-absl::StatusOr<Computed> ComputeFor(const HttpRequest& req, model::SiteStore& sites,
-                                    const accounting::Reference& ref, Store& store,
-                                    const std::string& describe) {
+absl::StatusOr<Computed> ComputeFor(const HttpRequest& req, const SitesOptions& options,
+                                    Store& store) {
+  model::SiteStore& sites = *options.sites;
+  const accounting::Reference& ref = *options.reference;
   const std::string& id = req.PathParam("id");
   const std::string* period_text = req.params.Get("period");
   if (period_text == nullptr || period_text->empty()) {
@@ -231,7 +232,13 @@ absl::StatusOr<Computed> ComputeFor(const HttpRequest& req, model::SiteStore& si
     return absl::InvalidArgumentError(
         absl::StrCat("parameter period=\"", *period_text, "\": ", period.status().message()));
   }
-  c.data = std::make_unique<accounting::StoreReadings>(store, describe, kCounterMarginNs);
+  c.data = std::make_unique<accounting::StoreReadings>(store, options.data_description,
+                                                       kCounterMarginNs);
+  if (options.meter_events != nullptr) {
+    auto swaps = options.meter_events->CounterSwaps(c.site.id);
+    if (!swaps.ok()) return swaps.status();
+    c.data->SetSwaps(std::move(*swaps));
+  }
   auto inv = accounting::ComputeInventory(c.site, *c.data, *period, ref);
   if (!inv.ok()) return inv.status();
   c.inventory = std::move(*inv);
@@ -247,7 +254,7 @@ absl::Status SitesApi::Inventory(HttpRequest& req, HttpResponse& res) {
   if (absl::Status s = NeedReference(); !s.ok()) return s;
   auto format = Choice(req.params, "format", {"json", "csv", "md", "html"});
   if (!format.ok()) return format.status();
-  auto c = ComputeFor(req, *options_.sites, *options_.reference, store_, options_.data_description);
+  auto c = ComputeFor(req, options_, store_);
   if (!c.ok()) return c.status();
   const accounting::Inventory& inv = c->inventory;
   if (*format == "json") {
@@ -274,7 +281,7 @@ absl::Status SitesApi::Report(HttpRequest& req, HttpResponse& res) {
   if (!kind.ok()) return kind.status();
   auto format = Choice(req.params, "format", {"html", "md", "json"});
   if (!format.ok()) return format.status();
-  auto c = ComputeFor(req, *options_.sites, *options_.reference, store_, options_.data_description);
+  auto c = ComputeFor(req, options_, store_);
   if (!c.ok()) return c.status();
   const accounting::Reference& ref = *options_.reference;
   if (*kind == "inventory") {

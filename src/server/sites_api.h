@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "accounting/reference.h"
+#include "model/meter_events.h"
 #include "model/site_store.h"
 #include "server/router.h"
 #include "storage/store.h"
@@ -26,7 +27,8 @@ struct SitesOptions {
   std::string sites_error;  // why `sites` is null (e.g. the database could not be opened)
   const accounting::Reference* reference = nullptr;
   std::string reference_error;  // why `reference` is null (e.g. "reference library not found")
-  std::string data_description = "store";  // data_source in inventories
+  std::string data_description = "store";      // data_source in inventories
+  model::MeterEvents* meter_events = nullptr;  // meter swaps; nullptr = none recorded
 };
 
 class SitesApi {
@@ -34,6 +36,7 @@ class SitesApi {
   SitesApi(Store& store, SitesOptions options) : store_(store), options_(std::move(options)) {}
 
   void Register(Router& router);
+  const SitesOptions& options() const { return options_; }
 
   absl::Status List(HttpRequest& req, HttpResponse& res);
   absl::Status Get(HttpRequest& req, HttpResponse& res);
