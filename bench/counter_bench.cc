@@ -67,7 +67,7 @@ void WriteMonth(Store& store, int n, int64_t start, int64_t minutes, int64_t* po
       for (int i = 0; i < n; ++i) {
         double& r = reg[static_cast<size_t>(i)];
         r = std::round((r + 1 + static_cast<double>(rng() % 400) / 100) * 100) / 100;
-        if (r >= 1e6) r -= 1e6;
+        if (r > 1e6) r -= 1e6 + 1;  // 1e6 is the largest value, then 0
         if (i % 50 == 0 && k == minutes / 2) r = 0;
         b.Add(keys[static_cast<size_t>(i)], start + k * kMinute, r);
       }
@@ -124,7 +124,7 @@ DC_BENCH(account_counters,
 
   auto store = OpenStore(dir + "/store", false);  // as `dualcarbon account --data-dir`
   const std::vector<int64_t> bounds = {start, end};
-  const CounterOptions opt{.rollover = 1e6};
+  const CounterOptions opt{.rollover = 1e6, .swaps = {}};
   auto run = [&](bool fast) {
     Pass p;
     auto t0 = std::chrono::steady_clock::now();

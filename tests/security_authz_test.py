@@ -105,6 +105,29 @@ def fresh_token_id():
     return doc["id"]
 
 
+SWAP_N = [0]
+
+
+def fresh_swap_time():
+    """A swap time in 2019, before every reading (so no inventory moves), new at each call."""
+    SWAP_N[0] += 1
+    return f"2019-01-01T00:{SWAP_N[0] // 60:02d}:{SWAP_N[0] % 60:02d}Z"
+
+
+SWAPS_A = f"/api/v1/sites/{A}/meters/grid-in/swaps"
+
+
+def swap_body():
+    return json.dumps({"t": fresh_swap_time(), "old_final": 5, "new_initial": 0, "note": "authz"})
+
+
+def recorded_swap():
+    t = fresh_swap_time()
+    st, doc = srv.json("POST", SWAPS_A, body=json.dumps({"t": t, "old_final": 5, "new_initial": 0}), token=root)
+    assert st == 201, doc
+    return SWAPS_A + "?t=" + urllib.parse.quote(t)
+
+
 # route -> (request builder, status on success); requests address site A's resources.
 REQ = {
     ("POST", "/write"): lambda: ("/write?precision=s", LP_A, {}),
@@ -135,6 +158,9 @@ REQ = {
     ("GET", "/api/v1/sites/{id}/inventory.xlsx"): lambda: (f"/api/v1/sites/{A}/inventory.xlsx?period=2025-03", None, {}),
     ("GET", "/api/v1/sites/{id}/emissions"): lambda: (f"/api/v1/sites/{A}/emissions?start=2025-03-01&end=2025-03-02", None, {}),
     ("POST", "/api/v1/export/xlsx"): lambda: ("/api/v1/export/xlsx", json.dumps({"sheets": [{"columns": ["a"], "rows": [[1]]}]}), {"Content-Type": "application/json"}),
+    ("GET", "/api/v1/sites/{id}/meters/{meter}/events"): lambda: (f"/api/v1/sites/{A}/meters/grid-in/events", None, {}),
+    ("POST", "/api/v1/sites/{id}/meters/{meter}/swaps"): lambda: (SWAPS_A, swap_body(), {"Content-Type": "application/json"}),
+    ("DELETE", "/api/v1/sites/{id}/meters/{meter}/swaps"): lambda: (recorded_swap(), None, {}),
 }
 # (role needed, scope rule, status on success)
 RULE = {
@@ -165,6 +191,9 @@ RULE = {
     ("GET", "/api/v1/sites/{id}/inventory.xlsx"): ("read", "data", 200),
     ("POST", "/api/v1/export/xlsx"): ("read", "none", 200),
     ("GET", "/api/v1/sites/{id}/emissions"): ("read", "data", 200),
+    ("GET", "/api/v1/sites/{id}/meters/{meter}/events"): ("read", "data", 200),
+    ("POST", "/api/v1/sites/{id}/meters/{meter}/swaps"): ("write", "data", 201),
+    ("DELETE", "/api/v1/sites/{id}/meters/{meter}/swaps"): ("admin", "data", 204),
 }
 check(set(REQ) == routes and set(RULE) == routes,
       f"the matrix covers exactly the routes of the code (missing {sorted(routes - set(RULE))}, extra {sorted(set(RULE) - routes)})")

@@ -101,9 +101,9 @@ st, doc = srv.json("GET", "/api/v1/query?" + q(series=KWH, start="2023-11-14T22:
 check(st == 200 and doc["results"][0]["points"] == [["2023-11-14T22:00:00+00:00", 100 + 46 * 0.5]], f"hourly max ({doc})")
 st, h, body = srv.request("GET", "/api/v1/query?" + params + "&epoch=ms", token=reader, headers={"Accept": "text/csv"})
 rows = body.decode().strip().split("\n")
-check(st == 200 and h["content-type"].startswith("text/csv") and rows[0] == "series,time,value" and len(rows) == 121,
-      "Accept: text/csv gives a CSV with a header and 120 rows")
-check(rows[1] == f'"{KWH}",{T0 * 1000},100', f"CSV row quotes the key ({rows[1]!r})")
+check(st == 200 and h["content-type"].startswith("text/csv") and rows[0] == "series,time,value,quality" and len(rows) == 121,
+      "Accept: text/csv gives a CSV with a header and 120 rows (raw: with a quality column)")
+check(rows[1] == f'"{KWH}",{T0 * 1000},100,0', f"CSV row quotes the key ({rows[1]!r})")
 st, doc = srv.json("GET", "/api/v1/series?" + q(match="kw"), token=reader)
 check(st == 200 and set(doc["series"]) >= {KWH, "energy,meter=m1,site=a kw"}, "series?match= lists matching series")
 

@@ -353,9 +353,8 @@ absl::StatusOr<double> MeterTotalT(const model::Meter& m, DataSource& data, cons
   double total = 0;
   if (m.kind == "counter") {
     std::vector<int64_t> bounds = {p.start, p.end};
-    CounterOptions opt;
-    opt.rollover = m.rollover;
-    std::vector<double> inc = CounterIncreases(*samples, bounds, opt, nullptr);
+    std::vector<double> inc =
+        CounterIncreases(*samples, bounds, data.CounterOptionsFor(m), nullptr);  // + swaps
     total = inc.empty() ? 0 : inc[0];
   } else {
     for (const Sample& s : *samples) {

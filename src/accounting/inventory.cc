@@ -386,11 +386,18 @@ absl::Status Engine::ComputeMeterAmounts(const MeterView& v, std::vector<double>
                         " is before the period end; consumption after it is not counted"));
     }
     for (const CounterEvent& e : c.events) {
-      Warn(absl::StrCat("meter ", m.id, ": counter ",
-                        e.kind == CounterEvent::Kind::kReset ? "reset" : "rollover", " between ",
-                        FormatTime(e.t_before, zone_), " (", FormatNumber(e.before), ") and ",
-                        FormatTime(e.t_after, zone_), " (", FormatNumber(e.after), ")",
-                        e.kind == CounterEvent::Kind::kReset ? "; counted from 0" : ""));
+      const bool reset = e.kind == CounterEvent::Kind::kReset;
+      const bool swap = e.kind == CounterEvent::Kind::kSwap;
+      Warn(absl::StrCat("meter ", m.id, ": ",
+                        swap    ? "meter swap"
+                        : reset ? "counter reset"
+                                : "counter rollover",
+                        " between ", FormatTime(e.t_before, zone_), " (", FormatNumber(e.before),
+                        ") and ", FormatTime(e.t_after, zone_), " (", FormatNumber(e.after), ")",
+                        reset  ? "; counted from 0"
+                        : swap ? "; counted as old meter's final - reading before, plus reading "
+                                 "after - new meter's initial"
+                               : ""));
     }
     return absl::OkStatus();
   };
@@ -428,7 +435,7 @@ absl::Status Engine::ComputeMeterAmounts(const MeterView& v, std::vector<double>
     if (n == 0) Warn(absl::StrCat("meter ", m.id, ": no readings in the period"));
     return absl::OkStatus();
   }
-  return counter(CounterOver(s, bounds_, CounterOptions{m.rollover}));
+  return counter(CounterOver(s, bounds_, data_.CounterOptionsFor(m)));
 }
 
 absl::StatusOr<const std::vector<double>*> Engine::Amounts(const std::string& id) {

@@ -112,18 +112,18 @@ struct Row {
   double value;
 };
 
-// Random readings for February to April: a counter (with rollovers), intervals, a product.
-std::vector<Row> RandomRows(uint32_t seed) {
+// Random readings for February to April: a counter (with rollovers unless `reg` starts far
+// below 1,000,000), intervals, a product.
+std::vector<Row> RandomRows(uint32_t seed, double reg = 990000) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> u(0, 1);
   std::vector<Row> rows;
-  double reg = 990000;
   auto z = Shanghai();
   for (int64_t t = T("2025-02-20 00:00"); t < T("2025-04-10 00:00");
        t += kNanosPerHour * (1 + rng() % 7)) {
     std::string ts = FormatTime(t, z);
     reg += 100 * u(rng);
-    if (reg >= 1000000) reg -= 1000000;
+    if (reg > 1000000) reg -= 1000001;  // 1,000,000 is the largest value, then 0
     rows.push_back({ts, "grid", std::round(reg * 1000) / 1000});
     if (rng() % 3 == 0) rows.push_back({ts, "coal", std::round(u(rng) * 5000) / 1000});
     if (rng() % 4 == 0) rows.push_back({ts, "gas", std::round(u(rng) * 1e6) / 100});
@@ -190,7 +190,8 @@ TEST(Properties, ReorderingReadingsChangesNothing) {
 }
 
 TEST(Properties, UnitConversionsRoundTrip) {
-  std::vector<Row> rows = RandomRows(9);
+  // No rollover: it adds one unit of the register, 1 kWh in one site and 1 MWh in the other.
+  std::vector<Row> rows = RandomRows(9, 100000);
   Inventory base = Account(MakeSite(), Csv(rows), "2025-Q1");
   Inventory scaled =
       Account(MakeSite("MWh", "kg", "10^4 Nm3"), Csv(rows, 1e-3, 1e3, 1e-4), "2025-Q1");

@@ -21,6 +21,13 @@ constexpr size_t kMaxListedBadRows = 20;
 
 }  // namespace
 
+CounterOptions DataSource::CounterOptionsFor(const model::Meter& meter) const {
+  CounterOptions opt;
+  opt.rollover = meter.rollover;
+  if (auto it = swaps_.find(meter.id); it != swaps_.end()) opt.swaps = it->second;
+  return opt;
+}
+
 std::string MeterSeriesKey(const model::Meter& meter) {
   if (!meter.series.empty()) return meter.series;
   SeriesKeyParts parts;
@@ -188,7 +195,7 @@ absl::StatusOr<bool> StoreReadings::CounterIncrease(const model::Meter& meter,
   // neighbours at any distance, which Read() does not.
   if (margin_ns_ <= 0 || bounds.empty()) return false;
   std::string key = MeterSeriesKey(meter);
-  auto r = store_.CounterIncrease(key, bounds, CounterOptions{meter.rollover}, margin_ns_);
+  auto r = store_.CounterIncrease(key, bounds, CounterOptionsFor(meter), margin_ns_);
   if (!r.ok()) {
     return absl::Status(r.status().code(), absl::StrCat("meter \"", meter.id, "\" (series ", key,
                                                         "): ", r.status().message()));

@@ -51,10 +51,21 @@ class DataSource {
     (void)meter, (void)bounds, (void)out;
     return false;
   }
+  // Meter swaps by meter id (sorted by time, model::MeterEvents), applied by the counter rules
+  // of both paths (CounterIncrease and Read() + CounterOver); none by default.
+  void SetSwaps(std::map<std::string, std::vector<CounterSwap>, std::less<>> swaps) {
+    swaps_ = std::move(swaps);
+  }
+  // The meter's rollover and swaps.
+  CounterOptions CounterOptionsFor(const model::Meter& meter) const;
+
   // Problems found while reading (bad rows), for the output's warnings.
   virtual std::vector<std::string> Warnings() const { return {}; }
   // Where the data came from, for the output ("readings.csv", "store /var/lib/dc").
   virtual std::string Describe() const = 0;
+
+ private:
+  std::map<std::string, std::vector<CounterSwap>, std::less<>> swaps_;
 };
 
 // Readings parsed from CSV text: header with columns time, meter, value (any order; other

@@ -11,6 +11,7 @@
 #include "app/store_flags.h"
 #include "common/env.h"
 #include "common/time.h"
+#include "model/meter_events.h"
 
 namespace dc::app {
 namespace {
@@ -81,6 +82,10 @@ AccountingInput LoadAccountingInput(const std::string& cmd, const AccountingFlag
     in.store = std::move(*s);
     in.data = std::make_unique<accounting::StoreReadings>(*in.store, "store " + a.data_dir,
                                                           31 * kNanosPerDay);
+    // Meter swaps recorded for the site (`dualcarbon meter swap`, the API).
+    auto swaps = model::MeterEvents(Env::Default(), a.data_dir).CounterSwaps(in.site->id);
+    if (!swaps.ok()) Fail(cmd, "--data-dir " + std::string(swaps.status().message()));
+    in.data->SetSwaps(std::move(*swaps));
   } else {
     std::string token = a.token;
     if (token.empty()) {

@@ -18,6 +18,7 @@
 #include "common/input_file.h"
 #include "common/strings.h"
 #include "fmt/format.h"
+#include "model/meter_events.h"
 #include "model/site_store.h"
 #include "server/config.h"
 #include "server/params.h"
@@ -190,6 +191,8 @@ void Serve(const ServeFlags& flags) {
     sites.sites_error = std::string(ss.status().message());
     spdlog::error("sites database: {}", sites.sites_error);
   }
+  model::MeterEvents meter_events(Env::Default(), cfg.data_dir);
+  sites.meter_events = &meter_events;
   std::optional<accounting::Reference> reference;
   std::string ref_dir =
       cfg.reference.empty() ? accounting::Reference::DefaultDir("dualcarbon") : cfg.reference;

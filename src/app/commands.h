@@ -15,6 +15,7 @@ void RegisterToken(CLI::App& app);      // cmd_token.cc
 void RegisterAccount(CLI::App& app);    // cmd_account.cc
 void RegisterReference(CLI::App& app);  // cmd_reference.cc
 void RegisterReport(CLI::App& app);     // cmd_report.cc
+void RegisterMeter(CLI::App& app);      // cmd_meter.cc
 
 // Exit code a subcommand callback asks for (callbacks throw CLI::RuntimeError(code)).
 inline constexpr int kExitUsage = 2;

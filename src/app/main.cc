@@ -19,6 +19,7 @@ int Run(int argc, char** argv) {
   dc::app::RegisterAccount(app);
   dc::app::RegisterReference(app);
   dc::app::RegisterReport(app);
+  dc::app::RegisterMeter(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

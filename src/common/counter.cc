@@ -1,5 +1,6 @@
 #include "common/counter.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace dc {
@@ -11,11 +12,23 @@ double CounterDelta(double prev, double cur, const CounterOptions& opt, bool* di
   if (cur >= prev) return cur - prev;
   if (discontinuity) *discontinuity = true;
   if (opt.rollover > 0 && prev >= opt.rollover / 2 && cur <= opt.rollover) {
+    // `rollover` is the register's largest value: the reading after it is 0, so the step
+    // rollover -> 0 is one unit of the register.
     if (kind) *kind = CounterEvent::Kind::kRollover;
-    return opt.rollover - prev + cur;
+    return (opt.rollover - prev) + 1 + cur;
   }
   if (kind) *kind = CounterEvent::Kind::kReset;
   return cur < 0 ? 0 : cur;
+}
+
+bool CounterSwapsValid(const std::vector<CounterSwap>& swaps) {
+  for (size_t i = 0; i < swaps.size(); ++i) {
+    const CounterSwap& x = swaps[i];
+    if (!std::isfinite(x.old_final) || !std::isfinite(x.new_initial)) return false;
+    if (x.old_final < 0 || x.new_initial < 0) return false;
+    if (i > 0 && swaps[i - 1].t >= x.t) return false;
+  }
+  return true;
 }
 
 CounterAccumulator::CounterAccumulator(std::span<const int64_t> bounds, const CounterOptions& opt)
@@ -43,20 +56,53 @@ void CounterAccumulator::AddRun(int64_t t_first, double first, int64_t t_last, d
   if (t_last != t_first) Add(t_last, last);
 }
 
+bool CounterAccumulator::RunAllowed(int64_t t_first, int64_t t_last) const {
+  auto inner = std::upper_bound(bounds_.begin(), bounds_.end(), t_first);
+  if (inner != bounds_.end() && *inner < t_last) return false;
+  auto swap = std::upper_bound(opt_.swaps.begin(), opt_.swaps.end(), t_first,
+                               [](int64_t t, const CounterSwap& x) { return t < x.t; });
+  return swap == opt_.swaps.end() || swap->t > t_last;
+}
+
 void CounterAccumulator::Commit(int64_t t, double v) {
-  double u = 0;
+  const auto& swaps = opt_.swaps;
   if (!committed_) {
     result_.any = true;
     result_.t_first = t;
+    // Swaps at or before the first reading: it is already the new meter's.
+    while (next_swap_ < swaps.size() && swaps[next_swap_].t <= t) ++next_swap_;
+    Advance(t, v, 0);
+    return;
+  }
+  const int64_t t_before = last_t_;
+  const double v_before = last_v_;
+  const bool reported = bounds_.size() >= 2 && t > bounds_.front() && t_before < bounds_.back();
+  // Each swap in (last_t_, t] ends the old meter at its final value (a point at the swap time)
+  // and starts the new one at its initial value.
+  bool swapped = false;
+  for (; next_swap_ < swaps.size() && swaps[next_swap_].t <= t; ++next_swap_) {
+    const CounterSwap& x = swaps[next_swap_];
+    const double u = last_u_ + std::max(0.0, x.old_final - last_v_);
+    Advance(x.t, x.new_initial, u);
+    swapped = true;
+  }
+  if (swapped && reported) {
+    result_.events.push_back(CounterEvent{CounterEvent::Kind::kSwap, t_before, t, v_before, v});
+  }
+  double u = last_u_;
+  if (swapped) {
+    u += std::max(0.0, v - last_v_);
   } else {
     bool disc = false;
     CounterEvent::Kind kind = CounterEvent::Kind::kReset;
-    u = last_u_ + CounterDelta(last_v_, v, opt_, &disc, &kind);
-    if (disc && bounds_.size() >= 2 && t > bounds_.front() && last_t_ < bounds_.back()) {
-      result_.events.push_back(CounterEvent{kind, last_t_, t, last_v_, v});
-    }
+    u += CounterDelta(last_v_, v, opt_, &disc, &kind);
+    if (disc && reported) result_.events.push_back(CounterEvent{kind, t_before, t, v_before, v});
   }
-  // Bounds in (last_t_, t]: interpolated between the previous reading and this one (before the
+  Advance(t, v, u);
+}
+
+void CounterAccumulator::Advance(int64_t t, double v, double u) {
+  // Bounds in (last_t_, t]: interpolated between the previous point and this one (before the
   // first reading: clamped to it).
   for (; next_bound_ < bounds_.size() && bounds_[next_bound_] <= t; ++next_bound_) {
     const int64_t b = bounds_[next_bound_];

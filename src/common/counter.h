@@ -12,14 +12,32 @@
 
 namespace dc {
 
-struct CounterOptions {
-  // A register that wraps to 0 after this value (e.g. 99999999); 0 = no rollover.
-  double rollover = 0;
+// A meter replaced at time `t`: the old meter's last register value and the new meter's
+// first. Readings before `t` are the old meter's, readings at or after `t` the new one's.
+struct CounterSwap {
+  int64_t t = 0;
+  double old_final = 0;
+  double new_initial = 0;
 };
 
-// A discontinuity found between two consecutive readings.
+struct CounterOptions {
+  // The register's largest value (e.g. 99999999): the reading after it is 0, so rollover -> 0
+  // is one unit of the register (a register counting in 0.01 kWh steps is configured in its
+  // own units). 0 = no rollover.
+  double rollover = 0;
+  // Meter swaps, sorted by time (unsorted or non-finite: CheckCounterSwaps fails). Between two
+  // readings around a swap the increase is (old_final - prev) + (cur - new_initial), each term
+  // at least 0, never the reset rule.
+  std::vector<CounterSwap> swaps;
+};
+
+// OK if the swaps are sorted by strictly increasing time with finite values >= 0.
+[[nodiscard]] bool CounterSwapsValid(const std::vector<CounterSwap>& swaps);
+
+// A discontinuity found between two consecutive readings (for a swap: the readings on either
+// side of it).
 struct CounterEvent {
-  enum class Kind { kReset, kRollover };
+  enum class Kind { kReset, kRollover, kSwap };
   Kind kind;
   int64_t t_before, t_after;
   double before, after;
@@ -27,7 +45,8 @@ struct CounterEvent {
 
 // Increase between consecutive readings `prev` then `cur` (never negative):
 //  - cur >= prev: cur - prev;
-//  - cur < prev with a rollover set and prev >= rollover / 2: rollover - prev + cur (wrap);
+//  - cur < prev with a rollover set and prev >= rollover / 2: (rollover - prev) + 1 + cur
+//    (wrap: rollover -> 0 is one unit);
 //  - otherwise a reset (meter replaced or register cleared): the register counted up from 0,
 //    so the increase is cur.
 // Non-finite readings count as no increase. `kind` (nullable) receives the event, if any.
@@ -68,21 +87,29 @@ class CounterAccumulator {
   // A run of readings whose values never decrease, summarised by its first and last reading
   // (e.g. an undecoded storage block): its increase is last - first, exactly what the readings
   // one by one would give (up to rounding of the sum). REQUIRES: t_first <= t_last, both values
-  // finite, first <= last, t_first > the previous reading's time, and no bound strictly inside
+  // finite, first <= last, t_first > the previous reading's time, no bound strictly inside
   // (t_first, t_last) — the run lies within one interval, so no interpolation needs its inner
-  // readings.
+  // readings — and no swap in (t_first, t_last] (RunAllowed checks both).
   void AddRun(int64_t t_first, double first, int64_t t_last, double last);
+
+  // Whether [t_first, t_last] may go in as a run: no bound strictly inside and no swap in
+  // (t_first, t_last].
+  bool RunAllowed(int64_t t_first, int64_t t_last) const;
 
   // The result; the accumulator is spent.
   CounterResult Finish() &&;
 
  private:
   void Commit(int64_t t, double v);
+  // Moves the committed state to reading (t, v) with unwrapped value u, filling the bounds in
+  // (last_t_, t].
+  void Advance(int64_t t, double v, double u);
 
   std::span<const int64_t> bounds_;
   CounterOptions opt_;
   std::vector<double> at_bound_;  // unwrapped register at bounds[0 .. next_bound_)
   size_t next_bound_ = 0;
+  size_t next_swap_ = 0;  // first swap not yet passed
   bool pending_ = false;  // a reading waiting for a possible same-time replacement
   int64_t pending_t_ = 0;
   double pending_v_ = 0;

@@ -18,7 +18,7 @@ std::vector<Sample> S(std::initializer_list<std::pair<int64_t, double>> v) {
 
 TEST(Counter, DeltaRules) {
   CounterOptions none;
-  CounterOptions roll{.rollover = 100000};
+  CounterOptions roll{.rollover = 100000, .swaps = {}};
   bool disc;
   CounterEvent::Kind kind;
   EXPECT_DOUBLE_EQ(CounterDelta(10, 15, none, &disc, &kind), 5);
@@ -26,8 +26,13 @@ TEST(Counter, DeltaRules) {
   EXPECT_DOUBLE_EQ(CounterDelta(500, 20, none, &disc, &kind), 20);
   EXPECT_TRUE(disc);
   EXPECT_EQ(kind, CounterEvent::Kind::kReset);
-  EXPECT_DOUBLE_EQ(CounterDelta(99990, 15, roll, &disc, &kind), 25);
+  // 99990 -> 100000 (10) -> 0 (1) -> 15 (15).
+  EXPECT_DOUBLE_EQ(CounterDelta(99990, 15, roll, &disc, &kind), 26);
   EXPECT_EQ(kind, CounterEvent::Kind::kRollover);
+  // The largest value followed by 0 is one unit.
+  EXPECT_DOUBLE_EQ(CounterDelta(100000, 0, roll, &disc, &kind), 1);
+  EXPECT_EQ(kind, CounterEvent::Kind::kRollover);
+  EXPECT_DOUBLE_EQ(CounterDelta(99999, 0, roll, &disc, &kind), 2);
   // A drop far from the top is a reset even with a rollover configured.
   EXPECT_DOUBLE_EQ(CounterDelta(500, 20, roll, &disc, &kind), 20);
   EXPECT_EQ(kind, CounterEvent::Kind::kReset);
@@ -53,11 +58,59 @@ TEST(Counter, ResetAndRolloverReported) {
   auto s = S({{0, 99990}, {10, 10}, {20, 30}, {30, 5}});
   std::vector<CounterEvent> ev;
   std::vector<int64_t> b = {0, 30};
-  auto inc = CounterIncreases(s, b, CounterOptions{.rollover = 100000}, &ev);
-  EXPECT_DOUBLE_EQ(inc[0], 20 + 20 + 5);
+  auto inc = CounterIncreases(s, b, CounterOptions{.rollover = 100000, .swaps = {}}, &ev);
+  EXPECT_DOUBLE_EQ(inc[0], 21 + 20 + 5);  // 99990 -> 100000 -> 0 -> 10: 21
   ASSERT_EQ(ev.size(), 2u);
   EXPECT_EQ(ev[0].kind, CounterEvent::Kind::kRollover);
   EXPECT_EQ(ev[1].kind, CounterEvent::Kind::kReset);
+}
+
+TEST(Counter, SwapCountsOldAndNewMeterNeverTheResetRule) {
+  // Old meter 1000 -> 1040 (final at the swap, t = 15); new meter 5 -> 25.
+  auto s = S({{0, 1000}, {10, 1030}, {20, 25}, {30, 45}});
+  CounterOptions opt;
+  opt.swaps = {CounterSwap{15, 1040, 5}};
+  CounterResult r = CounterOver(s, std::vector<int64_t>{0, 15, 30}, opt);
+  // [0, 15]: 30 + the old meter's last 10; [15, 30]: 20 (new) + 20.
+  EXPECT_EQ(r.increases, (std::vector<double>{40, 40}));
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].kind, CounterEvent::Kind::kSwap);
+  EXPECT_EQ(r.events[0].t_before, 10);
+  EXPECT_EQ(r.events[0].t_after, 20);
+  EXPECT_EQ(r.events[0].before, 1030);
+  EXPECT_EQ(r.events[0].after, 25);
+  // Without the swap the drop is a reset: 30 + 25 + 20.
+  EXPECT_EQ(CounterOver(s, std::vector<int64_t>{0, 30}, {}).increases[0], 75);
+  // A new meter starting higher than the old one: no negative, no doubled count.
+  auto up = S({{0, 10}, {10, 20}, {20, 5005}});
+  opt.swaps = {CounterSwap{12, 22, 5000}};
+  EXPECT_EQ(CounterOver(up, std::vector<int64_t>{0, 20}, opt).increases[0], 17);
+  // Swap exactly at a reading: that reading is the new meter's; two swaps between readings.
+  opt.swaps = {CounterSwap{10, 15, 100}};
+  EXPECT_EQ(CounterOver(up, std::vector<int64_t>{0, 20}, opt).increases[0], 5 + 0 + 4985);
+  opt.swaps = {CounterSwap{12, 21, 0}, CounterSwap{15, 3, 4000}};
+  EXPECT_EQ(CounterOver(up, std::vector<int64_t>{0, 20}, opt).increases[0], 10 + 1 + 3 + 1005);
+  // Inconsistent entries (old_final below the last reading) count 0, never negative.
+  opt.swaps = {CounterSwap{15, 5, 6000}};
+  EXPECT_EQ(CounterOver(up, std::vector<int64_t>{0, 20}, opt).increases[0], 10);
+  // Swaps before the first or after the last reading change nothing.
+  opt.swaps = {CounterSwap{-5, 0, 0}, CounterSwap{50, 9e9, 0}};
+  EXPECT_EQ(CounterOver(up, std::vector<int64_t>{0, 20}, opt).increases[0], 4995);
+  EXPECT_TRUE(CounterSwapsValid(opt.swaps));
+  EXPECT_FALSE(CounterSwapsValid({CounterSwap{5, 1, 1}, CounterSwap{5, 2, 2}}));
+  EXPECT_FALSE(CounterSwapsValid({CounterSwap{5, std::nan(""), 1}}));
+  EXPECT_FALSE(CounterSwapsValid({CounterSwap{5, -1, 1}}));
+}
+
+TEST(Counter, RunsAcrossASwapAreRefused) {
+  std::vector<int64_t> b = {0, 100};
+  CounterOptions opt;
+  opt.swaps = {CounterSwap{50, 10, 0}};
+  CounterAccumulator acc(b, opt);
+  EXPECT_TRUE(acc.RunAllowed(0, 49));
+  EXPECT_FALSE(acc.RunAllowed(0, 50));  // the reading at 50 is the new meter's
+  EXPECT_TRUE(acc.RunAllowed(50, 99));
+  EXPECT_FALSE(acc.RunAllowed(0, 200));  // across a bound
 }
 
 TEST(Counter, SplitIntervalsAddUp) {
@@ -133,7 +186,8 @@ std::vector<Sample> RandomCounter(std::mt19937_64& rng, double rollover, int n) 
     t += (rng() % 50 == 0) ? 200 + static_cast<int64_t>(rng() % 500) : 1 + rng() % 9;
     if (rng() % 40 == 0 && !s.empty()) t = s.back().t;  // duplicate time: the last counts
     v += static_cast<double>(rng() % 500) / 100.0;
-    if (rollover > 0 && v >= rollover) v -= rollover;
+    // `rollover` is the largest value: the one after it is 0.
+    if (rollover > 0 && v > rollover) v -= rollover + 1;
     if (rng() % 150 == 0) v = static_cast<double>(rng() % 100) / 10.0;  // reset
     double x = v;
     if (rng() % 200 == 0) x = std::nan("");
@@ -163,7 +217,7 @@ void ExpectEventsEqual(const std::vector<CounterEvent>& a, const std::vector<Cou
 TEST(Counter, AccumulatorEqualsNaiveRulesExactly) {
   std::mt19937_64 rng(11);
   for (int trial = 0; trial < 300; ++trial) {
-    CounterOptions opt{.rollover = trial % 2 ? 10000.0 : 0.0};
+    CounterOptions opt{.rollover = trial % 2 ? 10000.0 : 0.0, .swaps = {}};
     auto s = RandomCounter(rng, opt.rollover, 1 + static_cast<int>(rng() % 2000));
     auto b = RandomBounds(rng, s.front().t - 100 + static_cast<int64_t>(rng() % 500),
                           s.back().t + 100 - static_cast<int64_t>(rng() % 500));
@@ -182,7 +236,7 @@ TEST(Counter, RunsEqualTheirReadings) {
   std::mt19937_64 rng(12);
   size_t runs = 0;
   for (int trial = 0; trial < 300; ++trial) {
-    CounterOptions opt{.rollover = trial % 2 ? 10000.0 : 0.0};
+    CounterOptions opt{.rollover = trial % 2 ? 10000.0 : 0.0, .swaps = {}};
     auto raw = RandomCounter(rng, opt.rollover, 1 + static_cast<int>(rng() % 3000));
     // Runs are built from resolved readings (as storage blocks are): finite, one per time.
     std::vector<Sample> s;

@@ -19,6 +19,7 @@
 #include "ingest/json_write.h"
 #include "ingest/line_protocol.h"
 #include "nlohmann/json.hpp"
+#include "server/events_api.h"
 #include "server/scope.h"
 #include "server/stream.h"
 #include "server/time_format.h"
@@ -249,51 +250,65 @@ absl::Status Api::StoreWrite(const PointBatch& batch) {
   return s;
 }
 
+absl::StatusOr<std::vector<Sample>> Api::QueryPoints(const QuerySpec& spec,
+                                                     const std::string& key) {
+  if (spec.step.unit == Step::Unit::kRaw) return store_.QueryRaw(key, spec.start, spec.end);
+  AggregateRequest ar;
+  ar.series = key;
+  ar.start = spec.start;
+  ar.end = spec.end;
+  ar.step = spec.step;
+  ar.zone = spec.zone;
+  ar.agg = spec.agg;
+  ar.closed_right = spec.closed_right;
+  if (spec.agg == Agg::kIncrease) {
+    // The rollover and meter swaps of the site meter that reads this series, if any.
+    auto opt = CounterOptionsOfSeries(options_.sites, options_.meter_events, key);
+    if (!opt.ok()) return opt.status();
+    ar.counter = std::move(*opt);
+  }
+  auto agg = store_.Aggregate(ar);
+  if (!agg.ok()) return agg.status();
+  std::vector<Sample> points;
+  points.reserve(agg->size());
+  for (const Bucket& b : *agg) points.push_back(Sample{b.t, b.v, Quality::kGood});
+  return points;
+}
+
 absl::Status Api::Query(HttpRequest& req, HttpResponse& res) {
   auto t0 = std::chrono::steady_clock::now();
   auto spec = ParseQuerySpec(req.params, req.received_ns);
   if (!spec.ok()) return spec.status();
   const bool csv = ContainsIgnoreCase(req.accept, "text/csv");
+  const bool raw = spec->step.unit == Step::Unit::kRaw;
   std::string& out = res.body;
-  out = csv ? "series,time,value\n" : "{\"results\":[";
-  std::string key_json;
+  out = csv ? (raw ? "series,time,value,quality\n" : "series,time,value\n") : "{\"results\":[";
+  auto append_time = [&](int64_t t, bool quoted) {
+    if (spec->epoch_ms) {
+      absl::StrAppend(&out, t / 1'000'000);
+      return;
+    }
+    if (quoted) out.push_back('"');
+    AppendRfc3339(t, spec->zone, &out);
+    if (quoted) out.push_back('"');
+  };
   for (size_t i = 0; i < spec->series.size(); ++i) {
     const std::string& key = spec->series[i];
-    std::vector<Bucket> points;
-    if (spec->step.unit == Step::Unit::kRaw) {
-      auto raw = store_.QueryRaw(key, spec->start, spec->end);
-      if (!raw.ok()) return raw.status();
-      points.reserve(raw->size());
-      for (const Sample& s : *raw) points.push_back(Bucket{s.t, s.v});
-    } else {
-      AggregateRequest ar;
-      ar.series = key;
-      ar.start = spec->start;
-      ar.end = spec->end;
-      ar.step = spec->step;
-      ar.zone = spec->zone;
-      ar.agg = spec->agg;
-      ar.closed_right = spec->closed_right;
-      auto agg = store_.Aggregate(ar);
-      if (!agg.ok()) return agg.status();
-      points = std::move(*agg);
-    }
+    auto points = QueryPoints(*spec, key);
+    if (!points.ok()) return points.status();
     if (out.size() > options_.max_body_bytes * 4) {
       return absl::ResourceExhaustedError("query result too large; narrow the range or use a step");
     }
     if (csv) {
       std::string quoted;
       AppendCsvField(key, &quoted);
-      for (const Bucket& b : points) {
+      for (const Sample& p : *points) {
         out += quoted;
         out.push_back(',');
-        if (spec->epoch_ms) {
-          absl::StrAppend(&out, b.t / 1'000'000);
-        } else {
-          AppendRfc3339(b.t, spec->zone, &out);
-        }
+        append_time(p.t, false);
         out.push_back(',');
-        AppendDouble(b.v, &out);
+        AppendDouble(p.v, &out);
+        if (raw) absl::StrAppend(&out, ",", static_cast<int>(p.q));
         out.push_back('\n');
       }
       continue;
@@ -302,17 +317,14 @@ absl::Status Api::Query(HttpRequest& req, HttpResponse& res) {
     out += "{\"series\":";
     AppendJsonString(key, &out);
     out += ",\"points\":[";
-    for (size_t j = 0; j < points.size(); ++j) {
+    for (size_t j = 0; j < points->size(); ++j) {
+      const Sample& p = (*points)[j];
       out += j == 0 ? "[" : ",[";
-      if (spec->epoch_ms) {
-        absl::StrAppend(&out, points[j].t / 1'000'000);
-      } else {
-        out.push_back('"');
-        AppendRfc3339(points[j].t, spec->zone, &out);
-        out.push_back('"');
-      }
+      append_time(p.t, true);
       out.push_back(',');
-      AppendDouble(points[j].v, &out);
+      AppendDouble(p.v, &out);
+      // Raw points carry their quality when it is not good: [t, v, q] (1 uncertain, 2 bad).
+      if (p.q != Quality::kGood) absl::StrAppend(&out, ",", static_cast<int>(p.q));
       out.push_back(']');
     }
     out += "]}";

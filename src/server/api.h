@@ -12,7 +12,10 @@
 #include "absl/synchronization/mutex.h"
 #include "acquire/source.h"
 #include "common/env.h"
+#include "model/meter_events.h"
+#include "model/site_store.h"
 #include "server/metrics.h"
+#include "server/params.h"
 #include "server/router.h"
 #include "server/tokens.h"
 #include "storage/store.h"
@@ -28,6 +31,10 @@ struct ApiOptions {
   size_t max_database_name = 64;                     // bytes
   const acquire::SourceRegistry* sources = nullptr;  // /api/v1/sources; nullptr = none
   PointHub* hub = nullptr;  // written points are published here (live streams); may be null
+  // agg=increase uses the rollover and swaps of the site meter reading the queried series;
+  // nullptr = none.
+  model::SiteStore* sites = nullptr;
+  model::MeterEvents* meter_events = nullptr;
 };
 
 // Handlers borrow the store, tokens (nullptr when auth is off) and metrics; all must outlive
@@ -62,6 +69,8 @@ class Api {
 
  private:
   absl::Status WriteJson(std::string_view body, HttpRequest& req, HttpResponse& res);
+  // The points of one series of a query: raw samples (with quality) or buckets (quality good).
+  absl::StatusOr<std::vector<Sample>> QueryPoints(const QuerySpec& spec, const std::string& key);
   // store_.Write; a success clears the "degraded" health state of an earlier storage fault.
   absl::Status StoreWrite(const PointBatch& batch);
   // CREATE DATABASE `name` for `req`'s token (write or admin only).

@@ -29,6 +29,7 @@
 #include "server/api.h"
 #include "server/emissions_api.h"
 #include "server/errors.h"
+#include "server/events_api.h"
 #include "server/export_api.h"
 #include "server/framing.h"
 #include "server/import_api.h"
@@ -59,11 +60,14 @@ inline std::string_view ToSV(beast::string_view s) { return std::string_view(s.d
 
 class Session;
 
-inline ApiOptions MakeApiOptions(const ServerOptions& options, PointHub* hub) {
+inline ApiOptions MakeApiOptions(const ServerOptions& options, const SitesOptions& sites,
+                                 PointHub* hub) {
   ApiOptions o;
   o.hub = hub;
   o.max_body_bytes = options.max_body_bytes;
   o.sources = options.sources;
+  o.sites = sites.sites;
+  o.meter_events = sites.meter_events;
   return o;
 }
 
@@ -74,9 +78,10 @@ class Server::Impl {
         tokens_(tokens),
         options_(options),
         hub_(StreamOptions{}),
-        api_(store, tokens, metrics_, MakeApiOptions(options, &hub_)),
+        api_(store, tokens, metrics_, MakeApiOptions(options, sites, &hub_)),
         import_api_(store, metrics_, sites.sites, options.max_body_bytes),
         sites_api_(store, sites),
+        events_api_(store, sites_api_.options()),
         stream_api_(hub_),
         export_api_(sites_api_),
         emissions_api_(store, std::move(sites)),
@@ -91,6 +96,7 @@ class Server::Impl {
     stream_api_.Register(router_);
     export_api_.Register(router_);
     emissions_api_.Register(router_);
+    events_api_.Register(router_);
     web_.Register(router_);  // last: its patterns are the least specific
   }
 
@@ -142,6 +148,7 @@ class Server::Impl {
   Api api_;
   ImportApi import_api_;  // before sites_api_: built from `sites` before it is moved
   SitesApi sites_api_;
+  EventsApi events_api_;  // after sites_api_: built from its options
   StreamApi stream_api_;
   ExportApi export_api_;
   EmissionsApi emissions_api_;

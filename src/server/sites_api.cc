@@ -226,8 +226,14 @@ absl::StatusOr<SiteComputation> SitesApi::Compute(const HttpRequest& req) {
     return absl::InvalidArgumentError(
         absl::StrCat("parameter period=\"", *period_text, "\": ", period.status().message()));
   }
-  c.data = std::make_unique<accounting::StoreReadings>(store_, options_.data_description,
-                                                       kCounterMarginNs);
+  auto data = std::make_unique<accounting::StoreReadings>(store_, options_.data_description,
+                                                          kCounterMarginNs);
+  if (options_.meter_events != nullptr) {
+    auto swaps = options_.meter_events->CounterSwaps(c.site.id);
+    if (!swaps.ok()) return swaps.status();
+    data->SetSwaps(std::move(*swaps));
+  }
+  c.data = std::move(data);
   auto inv = accounting::ComputeInventory(c.site, *c.data, *period, ref);
   if (!inv.ok()) return inv.status();
   c.inventory = std::move(*inv);

@@ -16,6 +16,7 @@
 #include "accounting/inventory.h"
 #include "accounting/readings.h"
 #include "accounting/reference.h"
+#include "model/meter_events.h"
 #include "model/site_store.h"
 #include "server/router.h"
 #include "storage/store.h"
@@ -29,7 +30,8 @@ struct SitesOptions {
   std::string sites_error;  // why `sites` is null (e.g. the database could not be opened)
   const accounting::Reference* reference = nullptr;
   std::string reference_error;  // why `reference` is null (e.g. "reference library not found")
-  std::string data_description = "store";  // data_source in inventories
+  std::string data_description = "store";      // data_source in inventories
+  model::MeterEvents* meter_events = nullptr;  // meter swaps; nullptr = none recorded
 };
 
 // A site's inventory over the period of a request, with what it was computed from.
@@ -45,6 +47,7 @@ class SitesApi {
   SitesApi(Store& store, SitesOptions options) : store_(store), options_(std::move(options)) {}
 
   void Register(Router& router);
+  const SitesOptions& options() const { return options_; }
 
   absl::Status List(HttpRequest& req, HttpResponse& res);
   absl::Status Get(HttpRequest& req, HttpResponse& res);

@@ -9,6 +9,9 @@
 namespace dc {
 
 void Acc::AddPoint(int64_t t, double v) {
+  // A non-finite value (NaN: a failed poll; ±inf) is no measurement: skipped by every
+  // aggregate, count included.
+  if (!std::isfinite(v)) return;
   if (count == 0) {
     min = max = v;
     t_first = t_last = t;
@@ -30,6 +33,7 @@ void Acc::AddPoint(int64_t t, double v) {
 }
 
 void Acc::AddStats(const BlockStats& s) {
+  // REQUIRES: s.finite (or s.count == 0): the stats of finite points only.
   if (s.count == 0) return;
   if (count == 0) {
     min = s.min;

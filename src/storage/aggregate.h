@@ -12,7 +12,7 @@
 
 namespace dc {
 
-// Accumulator of one bucket.
+// Accumulator of one bucket. Non-finite values are skipped (not counted).
 struct Acc {
   int64_t count = 0;
   double sum = 0;
@@ -21,6 +21,7 @@ struct Acc {
   double first = 0, last = 0;
 
   void AddPoint(int64_t t, double v);
+  // REQUIRES: s.finite or s.count == 0.
   void AddStats(const BlockStats& s);
   double Result(Agg agg) const;
 };

@@ -45,6 +45,7 @@ constexpr uint8_t kScaleMask = 0x1F;
 enum StatField { kFirst = 0, kLast, kMin, kMax, kSum, kNumStatFields };
 constexpr uint8_t kAllFieldsRaw = (1 << kNumStatFields) - 1;
 constexpr uint8_t kStatsNondecreasing = 0x20;   // in the raw-mask byte
+constexpr uint8_t kStatsFinite = 0x40;          // in the raw-mask byte
 constexpr uint8_t kStatsHasCorrections = 0x80;  // in the exponent byte
 
 constexpr double kPow10d[kMaxExp + 1] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
@@ -942,10 +943,11 @@ BlockStats ComputeStats(std::span<const Sample> points) {
   s.first = points.front().v;
   s.last = points.back().v;
   // Finite and never below the previous value (-inf < any finite first value).
-  bool up = true;
+  bool up = true, finite = true;
   double prev = -std::numeric_limits<double>::infinity();
   for (const Sample& p : points) {
     double v = p.v;
+    finite = finite && std::isfinite(v);
     up = up && std::isfinite(v) && v >= prev;
     prev = v;
     if (v != v) continue;
@@ -954,6 +956,7 @@ BlockStats ComputeStats(std::span<const Sample> points) {
     s.sum += v;
   }
   s.nondecreasing = up;
+  s.finite = finite;
   return s;
 }
 
@@ -991,7 +994,8 @@ void EncodeStats(const BlockStats& s, std::string* out) {
     }
     if (corr[i]) has_corr |= 1 << i;
   }
-  sink.Byte(static_cast<uint8_t>(raw | (s.nondecreasing ? kStatsNondecreasing : 0)));
+  sink.Byte(static_cast<uint8_t>(raw | (s.nondecreasing ? kStatsNondecreasing : 0) |
+                                 (s.finite ? kStatsFinite : 0)));
   if (raw == kAllFieldsRaw) {
     for (double v : f) sink.Fixed64(Bits(v));
     return;
@@ -1026,7 +1030,8 @@ absl::Status DecodeStats(std::string_view* in, BlockStats* s) {
   uint8_t raw, eb, has_corr = 0;
   if (!src.Byte(&raw)) return fail("field modes");
   r.nondecreasing = (raw & kStatsNondecreasing) != 0;
-  raw &= static_cast<uint8_t>(~kStatsNondecreasing);
+  r.finite = (raw & kStatsFinite) != 0;
+  raw &= static_cast<uint8_t>(~(kStatsNondecreasing | kStatsFinite));
   if (raw > kAllFieldsRaw) return fail("field modes");
   int e = 0;
   if (raw != kAllFieldsRaw) {

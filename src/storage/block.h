@@ -31,10 +31,14 @@ struct BlockStats {
   double min = 0, max = 0, sum = 0;
   double first = 0, last = 0;
   bool nondecreasing = false;
+  // finite: the block has points and every value is finite (no NaN — a failed poll — and no
+  // ±inf). Aggregates skip non-finite values, so only such blocks are answered from their
+  // stats; stats written before this flag existed have it false (decoded instead).
+  bool finite = false;
 };
 
 // An empty span gives count 0, t_first = t_last = 0, min = +inf, max = -inf, sum = 0,
-// first = last = NaN, nondecreasing = false.
+// first = last = NaN, nondecreasing = finite = false.
 BlockStats ComputeStats(std::span<const Sample> points);
 
 // Appends the encoded block to *out. REQUIRES: points sorted by strictly increasing t,

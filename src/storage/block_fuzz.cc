@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 std::bit_cast<uint64_t>(s.sum) == std::bit_cast<uint64_t>(s2.sum) &&
                 std::bit_cast<uint64_t>(s.first) == std::bit_cast<uint64_t>(s2.first) &&
                 std::bit_cast<uint64_t>(s.last) == std::bit_cast<uint64_t>(s2.last) &&
-                s.nondecreasing == s2.nondecreasing,
+                s.nondecreasing == s2.nondecreasing && s.finite == s2.finite,
             "stats round trip");
     }
   }

@@ -75,6 +75,7 @@ void ExpectStatsBitsEqual(const BlockStats& a, const BlockStats& b) {
   EXPECT_EQ(Bits(a.first), Bits(b.first)) << a.first << " vs " << b.first;
   EXPECT_EQ(Bits(a.last), Bits(b.last)) << a.last << " vs " << b.last;
   EXPECT_EQ(a.nondecreasing, b.nondecreasing);
+  EXPECT_EQ(a.finite, b.finite);
 }
 
 // Returns the encoded size.
@@ -433,7 +434,9 @@ BlockStats NaiveStats(const std::vector<Sample>& pts) {
   s.max = -kInf;
   s.sum = 0;
   s.nondecreasing = true;
+  s.finite = true;
   for (size_t i = 0; i < pts.size(); ++i) {
+    if (!std::isfinite(pts[i].v)) s.finite = false;
     if (!std::isfinite(pts[i].v) || (i > 0 && pts[i].v < pts[i - 1].v)) s.nondecreasing = false;
   }
   for (const auto& p : pts) {
@@ -497,6 +500,32 @@ TEST(BlockStatsTest, NondecreasingFlag) {
   StatsRoundTrip(raw);
 }
 
+TEST(BlockStatsTest, FiniteFlag) {
+  auto finite = [](const std::vector<double>& v) { return ComputeStats(Series(v)).finite; };
+  EXPECT_TRUE(finite({5}));
+  EXPECT_TRUE(finite({3, 2, -1e300}));
+  EXPECT_FALSE(finite({1, std::nan(""), 3}));
+  EXPECT_FALSE(finite({1, 2, kInf}));
+  EXPECT_FALSE(finite({-kInf}));
+  EXPECT_FALSE(ComputeStats({}).finite);
+  // The flag is bit 6 of the raw mask: without it the bytes are those of the format before it.
+  BlockStats s = ComputeStats(Series({10, 9, 12}));
+  ASSERT_TRUE(s.finite);
+  StatsRoundTrip(s);
+  std::string with, without;
+  EncodeStats(s, &with);
+  s.finite = false;
+  EncodeStats(s, &without);
+  StatsRoundTrip(s);
+  ASSERT_EQ(with.size(), without.size());
+  size_t diff = 0, at = 0;
+  for (size_t i = 0; i < with.size(); ++i) {
+    if (with[i] != without[i]) ++diff, at = i;
+  }
+  ASSERT_EQ(diff, 1u);
+  EXPECT_EQ(static_cast<uint8_t>(with[at]) ^ static_cast<uint8_t>(without[at]), 0x40);
+}
+
 TEST(BlockStatsTest, NondecreasingIsBit5OfTheRawMask) {
   // Without the flag the bytes are those of the format before it existed, so stats written then
   // decode with nondecreasing = false.
@@ -513,8 +542,8 @@ TEST(BlockStatsTest, NondecreasingIsBit5OfTheRawMask) {
   }
   ASSERT_EQ(diff, 1u);
   EXPECT_EQ(static_cast<uint8_t>(with[at]) ^ static_cast<uint8_t>(without[at]), 0x20);
-  // Bits 6 and 7 stay reserved.
-  for (uint8_t bit : {0x40, 0x80}) {
+  // Bit 7 stays reserved (bit 6 is `finite`).
+  for (uint8_t bit : {0x80}) {
     std::string bad = with;
     bad[at] = static_cast<char>(static_cast<uint8_t>(bad[at]) | bit);
     std::string_view in(bad);

@@ -181,8 +181,8 @@ class Engine final : public Store {
   // inside the range are offered to `sink` first.
   absl::Status Collect(const Snapshot& snap, int64_t lo, int64_t hi, StatsSink* sink,
                        std::vector<Sample>* out);
-  // The last point before t with t >= limit (before=true), or the first at or after t with
-  // t < limit (before=false).
+  // The last point with a finite value before t with t >= limit (before=true), or the first at
+  // or after t with t < limit (before=false). Failed polls (NaN) are no counter reading.
   absl::StatusOr<std::optional<Sample>> Neighbor(std::string_view key, int64_t t, bool before,
                                                  int64_t limit);
   // `series` as registered: itself, or its canonical form if only that is known.
@@ -366,18 +366,21 @@ absl::Status Engine::LoadOrCreateLayout(bool has_segments) {
                       opt_.partition_ns, partition_offset_));
 }
 
+// A finite value, or NaN with quality bad: the record of a failed poll (skipped by aggregates).
+// Infinities and NaN of good/uncertain quality are no reading.
+static bool Storable(const PointBatch::Row& r) {
+  return std::isfinite(r.v) || (std::isnan(r.v) && r.q == Quality::kBad);
+}
+
 absl::Status Engine::Write(const PointBatch& batch) {
   if (batch.empty()) return absl::OkStatus();
-  // A non-finite value is not a reading: dropped, unless its quality says so (kBad: a failed
-  // read that a poller records at its slot, value NaN).
-  auto keep = [](const PointBatch::Row& r) { return std::isfinite(r.v) || r.q == Quality::kBad; };
   size_t bad = 0;
-  for (const auto& r : batch.rows()) bad += !keep(r);
+  for (const auto& r : batch.rows()) bad += !Storable(r);
   PointBatch filtered;
   const PointBatch* in = &batch;
   if (bad > 0) {
     for (const auto& r : batch.rows()) {
-      if (keep(r)) filtered.Add(batch.keys()[r.series], r.t, r.v, r.q);
+      if (Storable(r)) filtered.Add(batch.keys()[r.series], r.t, r.v, r.q);
     }
     in = &filtered;
   }
@@ -416,8 +419,8 @@ absl::Status Engine::Write(const PointBatch& batch) {
   }
   if (bad > 0) {
     return absl::InvalidArgumentError(absl::StrCat(bad, " of ", batch.size(),
-                                                   " points have a non-finite value (NaN or "
-                                                   "infinity) without quality bad and were not "
+                                                   " points have a non-finite value (infinity, "
+                                                   "or NaN not marked quality bad) and were not "
                                                    "stored; the other ",
                                                    batch.size() - bad, " were"));
   }
@@ -843,6 +846,7 @@ absl::StatusOr<std::optional<Sample>> Engine::Neighbor(std::string_view key, int
     Snapshot snap = TakeSnapshot(key, a, b);
     absl::Status s = Collect(snap, a, b, nullptr, &pts);
     if (!s.ok()) return s;
+    std::erase_if(pts, [](const Sample& x) { return !std::isfinite(x.v); });
     if (!pts.empty()) return std::optional<Sample>(before ? pts.back() : pts.front());
     if ((before && a == INT64_MIN) || (!before && b == INT64_MAX)) break;
     cur = before ? a : b;
@@ -868,12 +872,12 @@ struct CounterRun {
 
 class CounterRunSink final : public StatsSink {
  public:
-  explicit CounterRunSink(std::span<const int64_t> bounds) : bounds_(bounds) {}
+  explicit CounterRunSink(const CounterAccumulator& acc) : acc_(acc) {}
   bool Take(const BlockStats& s) override {
     if (!s.nondecreasing || s.count < 1) return false;
-    // No bound strictly inside (t_first, t_last): the run needs no interpolation inside.
-    auto inner = std::upper_bound(bounds_.begin(), bounds_.end(), s.t_first);
-    if (inner != bounds_.end() && *inner < s.t_last) return false;
+    // No bound strictly inside (t_first, t_last) and no meter swap in (t_first, t_last]: the
+    // run needs no interpolation inside and is one meter's.
+    if (!acc_.RunAllowed(s.t_first, s.t_last)) return false;
     runs_.push_back(CounterRun{s.t_first, s.t_last, s.first, s.last});
     return true;
   }
@@ -888,7 +892,7 @@ class CounterRunSink final : public StatsSink {
 
  private:
   static bool ByTime(const CounterRun& a, const CounterRun& b) { return a.t_first < b.t_first; }
-  std::span<const int64_t> bounds_;
+  const CounterAccumulator& acc_;
   std::vector<CounterRun> runs_;
 };
 
@@ -903,12 +907,17 @@ absl::StatusOr<CounterResult> Engine::CounterIncrease(std::string_view series,
   if (window_ns < 0) {
     return absl::InvalidArgumentError("counter increase: negative neighbour window");
   }
+  if (!CounterSwapsValid(opt.swaps)) {
+    return absl::InvalidArgumentError(
+        "counter increase: meter swaps not in strictly increasing time order or not finite >= 0");
+  }
   const std::string key = ResolveKey(series);
   // Readings in [front, back] = [front, back + 1).
   const int64_t lo = bounds.front();
   const int64_t hi = bounds.back() == INT64_MAX ? INT64_MAX : bounds.back() + 1;
   Snapshot snap = TakeSnapshot(key, lo, hi);
-  CounterRunSink sink(bounds);
+  CounterAccumulator acc(bounds, opt);
+  CounterRunSink sink(acc);
   std::vector<Sample> pts;
   absl::Status s = Collect(snap, lo, hi, &sink, &pts);
   if (!s.ok()) return s;
@@ -923,7 +932,6 @@ absl::StatusOr<CounterResult> Engine::CounterIncrease(std::string_view series,
   auto after = Neighbor(key, hi, false, after_limit);
   if (!after.ok()) return after.status();
 
-  CounterAccumulator acc(bounds, opt);
   if (*before) acc.Add((*before)->t, (*before)->v);
   const std::vector<CounterRun>& runs = sink.SortedRuns();
   size_t r = 0, p = 0;
@@ -944,6 +952,9 @@ class BucketStatsSink final : public StatsSink {
  public:
   BucketStatsSink(const BucketGrid& grid, std::vector<Acc>* accs) : grid_(grid), accs_(accs) {}
   bool Take(const BlockStats& s) override {
+    // A block with a non-finite value is decoded: aggregates skip those values, which the
+    // stats cannot subtract.
+    if (!s.finite) return false;
     // Blocks arrive mostly in time order: try the bucket of the previous block first.
     const auto& b = grid_.bounds();
     const int64_t a0 = grid_.AssignTime(s.t_first), a1 = grid_.AssignTime(s.t_last);
