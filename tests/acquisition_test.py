@@ -70,6 +70,12 @@ st, doc = srv.json("GET", "/api/v1/sources", token=tok)
 check(st == 200 and len(doc["sources"]) == 1, f"/api/v1/sources lists the configured listener ({st} {doc})")
 check(doc["sources"][0]["kind"] == "hj212" and doc["sources"][0]["running"], "the listener runs")
 
+# A live stream of the site (GET /api/v1/stream) is open while the packets arrive: points stored
+# by an acquisition source are streamed like those written over HTTP.
+live = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+live.sendall(f"GET /api/v1/stream?site=cement-a&seconds=20 HTTP/1.1\r\nHost: x\r\n"
+             f"Authorization: Bearer {tok}\r\n\r\n".encode())
+
 sock = socket.create_connection(("127.0.0.1", port), timeout=10)
 stream = frame(packets[0]) + b"\x00garbage" + frame(packets[1])
 bad = bytearray(frame(packets[2]))
@@ -90,6 +96,20 @@ while replies.count(b"\r\n") < 2 and time.time() < deadline:
     replies += chunk
 check(replies.count(b"CN=9014") == 2, f"two 9014 replies for the two good packets ({replies!r})")
 sock.close()
+
+seen = b""
+deadline = time.time() + 10
+while b"\ndata:" not in seen and time.time() < deadline:
+    try:
+        chunk = live.recv(4096)
+    except socket.timeout:
+        break
+    if not chunk:
+        break
+    seen += chunk
+live.close()
+event = next((ln[5:] for ln in seen.decode(errors="replace").split("\n") if ln.startswith("data:")), "")
+check(f"mn={MN},site=cement-a" in event, f"the listener's points reach the site's live stream ({event[:160]!r})")
 
 
 def stored():

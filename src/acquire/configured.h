@@ -4,6 +4,7 @@
 #ifndef DC_ACQUIRE_CONFIGURED_H_
 #define DC_ACQUIRE_CONFIGURED_H_
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -22,10 +23,18 @@ bool IsSourceConfigKey(std::string_view key);
 class StoreSink final : public Sink {
  public:
   explicit StoreSink(Store& store) : store_(store) {}
-  absl::Status Write(const PointBatch& batch) override { return store_.Write(batch); }
+  // `f` is called with every batch the store accepted (the server's live streams). Set it
+  // before the sources start.
+  void OnWritten(std::function<void(const PointBatch&)> f) { on_written_ = std::move(f); }
+  absl::Status Write(const PointBatch& batch) override {
+    absl::Status s = store_.Write(batch);
+    if (s.ok() && on_written_) on_written_(batch);
+    return s;
+  }
 
  private:
   Store& store_;
+  std::function<void(const PointBatch&)> on_written_;
 };
 
 // Adds to *registry a source for every source table of `root` (the parsed configuration file),

@@ -220,6 +220,7 @@ void Serve(const ServeFlags& flags) {
   spdlog::info("serving {} on http://{} (auth {}, fsync {})", cfg.data_dir, (*srv)->address(),
                cfg.http.auth ? "on" : "OFF", cfg.fsync);
   std::cout << "listening on http://" << (*srv)->address() << std::endl;
+  sink.OnWritten([server = srv->get()](const PointBatch& b) { server->Publish(b); });
   for (const absl::Status& e : sources.StartAll()) spdlog::error("{}", SV(e.message()));
   if (demo) {
     int hj212_port = demo_listener->port();

@@ -183,7 +183,8 @@ void Demo::LiveLoop(const std::string& host, uint16_t port, const std::string& t
   int64_t prev = backfill_.end_ns;
   PointBatch pending;
   while (!stop_.WaitForNotificationWithTimeout(absl::Nanoseconds(options_.live_interval_ns))) {
-    int64_t now = Env::Default()->NowNanos();
+    // Stamped on whole seconds, as meters and gateways stamp their readings.
+    int64_t now = Env::Default()->NowNanos() / kNanosPerSecond * kNanosPerSecond;
     if (now <= prev) continue;
     plant_.AppendCement(now, now - prev, &pending);
     plant_.AppendSteel(now, now - prev, &pending);

@@ -312,4 +312,6 @@ void Server::Stop() { impl_->Stop(); }
 
 absl::Status Server::Wait() { return impl_->Wait(); }
 
+void Server::Publish(const PointBatch& batch) { impl_->hub().Publish(batch); }
+
 }  // namespace dc::server

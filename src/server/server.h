@@ -68,6 +68,11 @@ class Server {
   // threads and syncs the store. Returns the result of Store::Sync(). Call once.
   absl::Status Wait();
 
+  // Offers points that reached the store by another path than this server's write routes (the
+  // acquisition sources) to the live streams (GET /api/v1/stream). Thread-safe, cheap with no
+  // stream open.
+  void Publish(const PointBatch& batch);
+
   class Impl;
 
  private:

@@ -44,7 +44,7 @@ const en = {
   },
   meter: {
     missing: 'No meter "{id}" on this site', flow: 'Flow', series: 'Series', rollover: 'Rollover',
-    readings: 'Raw readings', newest: 'Newest readings', time: 'Time', value: 'Value', quality: 'Quality',
+    readings: 'Raw readings', asRate: 'amount per interval shown as a rate in {unit}', newest: 'Newest readings', time: 'Time', value: 'Value', quality: 'Quality',
     q: { good: 'good', uncertain: 'uncertain', bad: 'bad' },
     events: 'Counter events', noEvents: 'No resets, rollovers or swaps in this range',
     eventsUnavailable: 'This server does not report counter events yet', event: 'Event', before: 'Before', after: 'After',
@@ -118,7 +118,7 @@ const zh: Messages = {
   },
   meter: {
     missing: '本厂区没有计量表“{id}”', flow: '计量方向', series: '数据序列', rollover: '满量程翻转值',
-    readings: '原始读数', newest: '最新读数', time: '时间', value: '数值', quality: '质量',
+    readings: '原始读数', asRate: '区间量按 {unit} 显示', newest: '最新读数', time: '时间', value: '数值', quality: '质量',
     q: { good: '正常', uncertain: '可疑', bad: '无效' },
     events: '表计事件', noEvents: '此时间范围内没有清零、翻转或换表',
     eventsUnavailable: '此服务器尚不提供表计事件', event: '事件', before: '之前', after: '之后',
