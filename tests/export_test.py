@@ -9,7 +9,6 @@ import re
 import shutil
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -126,7 +125,11 @@ def inventory(srv):
 
 def main():
     work = tempfile.mkdtemp(prefix="dc-exporttest-")
-    started = time.time() - 1
+    # The server's temporary directory is this test's own: other tests running at the same time
+    # (the dashboard's) make export directories of their own in the shared one.
+    tmp = os.path.join(work, "tmp")
+    os.makedirs(tmp)
+    os.environ["TMPDIR"] = tmp
     mine = []
     srv = Server(BIN, os.path.join(work, "data"), args=["--reference", os.path.join(SRC, "reference")])
     try:
@@ -136,14 +139,13 @@ def main():
         # The server's private export directory (mode 0700) holds no workbook between requests.
         fds = [os.readlink(f"/proc/{srv.proc.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{srv.proc.pid}/fd")]
         check(not [f for f in fds if f.endswith(".xlsx")], "no workbook file left open")
-        mine = [d for d in os.listdir(tempfile.gettempdir()) if d.startswith("dc-export-")
-                and os.stat(os.path.join(tempfile.gettempdir(), d)).st_mtime >= started]
-        check(mine and all(os.listdir(os.path.join(tempfile.gettempdir(), d)) == [] for d in mine)
-              and all(os.stat(os.path.join(tempfile.gettempdir(), d)).st_mode & 0o077 == 0 for d in mine),
+        mine = [d for d in os.listdir(tmp) if d.startswith("dc-export-")]
+        check(mine and all(os.listdir(os.path.join(tmp, d)) == [] for d in mine)
+              and all(os.stat(os.path.join(tmp, d)).st_mode & 0o077 == 0 for d in mine),
               f"the export directory is private and empty after the requests ({mine})")
     finally:
         check(srv.terminate() == 0, "server stops cleanly")
-        gone = [d for d in mine if os.path.exists(os.path.join(tempfile.gettempdir(), d))]
+        gone = [d for d in mine if os.path.exists(os.path.join(tmp, d))]
         check(not gone, f"the export directory is removed at shutdown ({gone})")
         shutil.rmtree(work, ignore_errors=True)
     finish()
