@@ -158,6 +158,10 @@ class Engine final : public Store {
  private:
   uint32_t InternLocked(std::string_view key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void InsertLocked(const PointBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // InsertLocked in short steps, taking mu_ for each: a query waits for one step, not for a
+  // whole batch (nor for a writer preempted in the middle of one).
+  void InsertInSteps(const PointBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
   absl::Status CompactLocked(size_t min_segments) ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
   // Removes the files of segments no Version uses any more, and any an earlier call could not
@@ -205,6 +209,10 @@ class Engine final : public Store {
   std::string recovery_;
 
   absl::Mutex maint_mu_;  // one flush / compaction / drop at a time
+  // Orders writers: one batch's WAL append and head insert at a time, and no head swap (flush)
+  // between them — so the WAL's order is the head's and a rotated WAL file holds only what the
+  // swapped-out head holds. Lock order: write_mu_ before mu_. Queries never take it.
+  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::vector<std::string> unremoved_ ABSL_GUARDED_BY(maint_mu_);  // obsolete, still on disk
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
@@ -212,6 +220,8 @@ class Engine final : public Store {
   absl::flat_hash_map<std::string, uint32_t, StringHash, StringEq> ids_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<Head> mem_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<Head> imm_ ABSL_GUARDED_BY(mu_);
+  // Set with imm_: every WAL record before this file is in imm_ or in segment files.
+  uint64_t imm_wal_file_ ABSL_GUARDED_BY(mu_) = 0;
   std::shared_ptr<const Version> version_ ABSL_GUARDED_BY(mu_);
   uint64_t next_file_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
@@ -255,6 +265,33 @@ uint32_t Engine::InternLocked(std::string_view key) {
   keys_.emplace_back(key);
   ids_.emplace(keys_.back(), id);
   return id;
+}
+
+void Engine::InsertInSteps(const PointBatch& batch) {
+  constexpr size_t kKeysPerStep = 256, kRowsPerStep = 1024;
+  const auto& keys = batch.keys();
+  std::vector<uint32_t> ids(keys.size());
+  for (size_t i = 0; i < keys.size(); i += kKeysPerStep) {
+    absl::MutexLock l(&mu_);
+    for (size_t k = i; k < std::min(keys.size(), i + kKeysPerStep); ++k) {
+      ids[k] = InternLocked(keys[k]);
+      mem_->series.try_emplace(ids[k]);
+    }
+  }
+  // mem_ and its map change only under write_mu_ (held): the heads stay where they are.
+  std::vector<SeriesHead*> heads(keys.size(), nullptr);
+  {
+    absl::MutexLock l(&mu_);
+    for (size_t k = 0; k < keys.size(); ++k) heads[k] = &mem_->series.find(ids[k])->second;
+    if (mem_->points == 0) mem_->created_ns = env_->MonotonicNanos();
+  }
+  const auto& rows = batch.rows();
+  for (size_t i = 0; i < rows.size(); i += kRowsPerStep) {
+    const size_t end = std::min(rows.size(), i + kRowsPerStep);
+    absl::MutexLock l(&mu_);
+    for (size_t r = i; r < end; ++r) heads[rows[r].series]->Add(rows[r].t, rows[r].v, rows[r].q);
+    mem_->points += static_cast<int64_t>(end - i);
+  }
 }
 
 void Engine::InsertLocked(const PointBatch& batch) {
@@ -392,15 +429,20 @@ absl::Status Engine::Write(const PointBatch& batch) {
     thread_local std::string record;
     if (absl::Status e = Wal::Encode(*in, &record); !e.ok()) return e;
     {
-      absl::MutexLock l(&mu_);
-      // Back-pressure: while a flush is running and the new head is full too, writers wait.
-      while (!(stop_ || imm_ == nullptr || mem_->points < 2 * opt_.head_max_points)) {
-        cv_.Wait(&mu_);
+      absl::MutexLock w(&write_mu_);
+      {
+        absl::MutexLock l(&mu_);
+        // Back-pressure: while a flush is running and the new head is full too, writers wait
+        // (ending that flush needs only mu_).
+        while (!(stop_ || imm_ == nullptr || mem_->points < 2 * opt_.head_max_points)) {
+          cv_.Wait(&mu_);
+        }
       }
       auto r = wal_->AppendEncoded(record);
       if (!r.ok()) return r.status();
       lsn = *r;
-      InsertLocked(*in);
+      InsertInSteps(*in);
+      absl::MutexLock l(&mu_);
       need_flush = mem_->points >= opt_.head_max_points;
     }
     if (record.capacity() > (16u << 20)) std::string().swap(record);  // no huge one-off buffer
@@ -546,18 +588,26 @@ absl::Status Engine::FlushLocked() {
   std::shared_ptr<Head> imm;
   uint64_t wal_file = 0;
   std::vector<std::pair<std::string, std::vector<Sample>>> series;
+  bool swap;
   {
     absl::MutexLock l(&mu_);
-    if (imm_ == nullptr) {
-      if (mem_->points == 0) return absl::OkStatus();
-      auto r = wal_->Rotate();
-      if (!r.ok()) return r.status();
-      imm_ = mem_;
-      mem_ = std::make_shared<Head>();
-    }
-    // else: a previous flush failed; retry it (its WAL files are still all there).
+    swap = imm_ == nullptr;  // else: a previous flush failed; retry it (its WAL files remain)
+  }
+  if (swap) {
+    // Between two writers' batches (write_mu_), never inside one.
+    absl::MutexLock w(&write_mu_);
+    absl::MutexLock l(&mu_);
+    if (mem_->points == 0) return absl::OkStatus();
+    auto r = wal_->Rotate();
+    if (!r.ok()) return r.status();
+    imm_ = mem_;
+    mem_ = std::make_shared<Head>();
+    imm_wal_file_ = wal_->current_file();  // the first file written after the swap
+  }
+  {
+    absl::MutexLock l(&mu_);
     imm = imm_;
-    wal_file = wal_->current_file();
+    wal_file = imm_wal_file_;
     series.reserve(imm->series.size());
     for (const auto& [id, h] : imm->series) series.emplace_back(keys_[id], std::vector<Sample>{});
   }
