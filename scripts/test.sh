@@ -30,7 +30,7 @@ echo "== fuzz targets (${FUZZ_SECONDS}s each)"
 shopt -s nullglob
 for f in build-asan/bin/*_fuzz; do
   name=$(basename "$f")
-  corpus_src=$(find src -type d -path "*/fuzz/${name%_fuzz}*" -print -quit)
+  corpus_src=$(find src -type d -path "*/fuzz/${name%_fuzz}" -print -quit)  # exact: dlt645 is not dlt645_options
   work=$(mktemp -d)
   [ -n "$corpus_src" ] && cp -r "$corpus_src"/. "$work"/
   echo "-- $name (seeds: ${corpus_src:-none})"
