@@ -128,8 +128,10 @@ class Reader {
   }
   absl::Status OneOf(std::string_view key, std::string* out, std::vector<std::string_view> allowed,
                      bool required) {
+    const bool given = t_.contains(key);
     if (auto s = String(key, out, required); !s.ok()) return s;
-    if (!required && out->empty()) return absl::OkStatus();
+    // Absent means the default; an empty choice would be written back as absent.
+    if (!required && !given) return absl::OkStatus();
     if (std::find(allowed.begin(), allowed.end(), *out) == allowed.end()) {
       return Error(
           key, absl::StrCat(
