@@ -4,13 +4,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "acquire/modbus_source.h"
+#include "acquire/table_reader.h"
 #include "common/strings.h"
 #include "common/text.h"
 
 namespace dc::acquire {
 namespace {
-
-constexpr size_t kMaxTagBytes = 256;
 
 const std::set<std::string, std::less<>>& KnownKeys() {
   static const auto* keys = new std::set<std::string, std::less<>>{
@@ -21,44 +20,7 @@ const std::set<std::string, std::less<>>& KnownKeys() {
   return *keys;
 }
 
-struct Reader {
-  const toml::table& t;
-  std::string where;
-
-  absl::Status Bad(std::string_view key, std::string_view why) const {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": ", AV(key), " ", AV(why)));
-  }
-  absl::Status String(std::string_view key, std::string* out) const {
-    const toml::node* n = t.get(key);
-    if (n == nullptr) return absl::OkStatus();
-    auto v = n->value<std::string>();
-    if (!v) return Bad(key, "must be a string");
-    *out = *v;
-    return CheckText(absl::StrCat(where, ": ", AV(key)), *out, kMaxTagBytes);
-  }
-  absl::Status Int(std::string_view key, int64_t lo, int64_t hi, int* out) const {
-    const toml::node* n = t.get(key);
-    if (n == nullptr) return absl::OkStatus();
-    auto v = n->value_exact<int64_t>();
-    if (!v || *v < lo || *v > hi)
-      return Bad(key, absl::StrCat("must be an integer in ", lo, "..", hi));
-    *out = static_cast<int>(*v);
-    return absl::OkStatus();
-  }
-  absl::Status Duration(std::string_view key, absl::Duration lo, absl::Duration hi,
-                        int64_t* out) const {
-    const toml::node* n = t.get(key);
-    if (n == nullptr) return absl::OkStatus();
-    auto v = n->value<std::string>();
-    absl::Duration d;
-    if (!v || !absl::ParseDuration(*v, &d) || d < lo || d > hi) {
-      return Bad(key, absl::StrCat("must be a duration string (\"500ms\", \"1s\", \"2m\") in ",
-                                   absl::FormatDuration(lo), "..", absl::FormatDuration(hi)));
-    }
-    *out = absl::ToInt64Nanoseconds(d);
-    return absl::OkStatus();
-  }
-};
+using Reader = TableReader;
 
 absl::Status ParseTransport(const Reader& r, ModbusOptions* o) {
   if (auto s = r.String("host", &o->host); !s.ok()) return s;
@@ -70,17 +32,7 @@ absl::Status ParseTransport(const Reader& r, ModbusOptions* o) {
   if (auto s = r.Int("baud", 50, 4'000'000, &o->baud); !s.ok()) return s;
   if (auto s = r.Int("data_bits", 5, 8, &o->data_bits); !s.ok()) return s;
   if (auto s = r.Int("stop_bits", 1, 2, &o->stop_bits); !s.ok()) return s;
-  std::string parity = "N";
-  if (auto s = r.String("parity", &parity); !s.ok()) return s;
-  if (parity == "N" || parity == "none") {
-    o->parity = 'N';
-  } else if (parity == "E" || parity == "even") {
-    o->parity = 'E';
-  } else if (parity == "O" || parity == "odd") {
-    o->parity = 'O';
-  } else {
-    return r.Bad("parity", "must be \"N\", \"E\" or \"O\" (none, even, odd)");
-  }
+  if (auto s = r.Parity(&o->parity); !s.ok()) return s;
   return r.Int("unit_id", 0, 255, &o->unit_id);
 }
 
@@ -92,14 +44,9 @@ absl::Status ParseTiming(const Reader& r, ModbusOptions* o) {
   if (auto s = r.Duration("timeout", Milliseconds(1), Seconds(60), &o->timeout_ns); !s.ok()) {
     return s;
   }
-  if (auto s = r.Int("retries", 0, 10, &o->retries); !s.ok()) return s;
-  if (auto s = r.Duration("backoff", Milliseconds(1), Hours(1), &o->backoff_initial_ns); !s.ok()) {
+  if (auto s = r.Backoff(&o->retries, &o->backoff_initial_ns, &o->backoff_max_ns); !s.ok()) {
     return s;
   }
-  if (auto s = r.Duration("backoff_max", Milliseconds(1), Hours(24), &o->backoff_max_ns); !s.ok()) {
-    return s;
-  }
-  if (o->backoff_max_ns < o->backoff_initial_ns) return r.Bad("backoff_max", "is below backoff");
   return r.Int("max_gap", 0, 124, &o->max_gap);
 }
 
