@@ -1,0 +1,255 @@
+// The embedded engine behind Store: WAL → head → segment files, queries over all three.
+//
+// Concurrency: `mu_` guards the series registry, the heads and the current Version pointer.
+// Versions (the set of segment files) are immutable and swapped whole, so queries take a
+// snapshot under `mu_` and read segments without holding it. `maint_mu_` serialises
+// maintenance (flush, compaction, retention). Priority for identical series+timestamp:
+// segments by ascending seq < imm_ head < mem_ head (the newest write wins).
+//
+// Internal to the storage layer: the engine class, split over engine.cc (open, recovery,
+// writes, stats), engine_maint.cc (flush, compaction, retention, background) and
+// engine_query.cc (raw, aggregate and counter queries). Other layers include store.h only.
+#ifndef DC_STORAGE_ENGINE_H_
+#define DC_STORAGE_ENGINE_H_
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/series_key.h"
+#include "common/strings.h"
+#include "common/thread_priority.h"
+#include "storage/aggregate.h"
+#include "storage/block.h"
+#include "storage/head.h"
+#include "storage/segment.h"
+#include "storage/store.h"
+#include "storage/wal.h"
+
+namespace dc {
+namespace engine_internal {
+
+inline constexpr size_t kMaxBuckets = 5'000'000;
+inline constexpr char kSegmentSuffix[] = ".dcs";
+
+inline int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+// One series' blocks in one segment file. Flat (no pointer chase to the SeriesBlocks) because
+// long-range aggregates walk hundreds of these per series and are bound by memory latency.
+// The partition [start, end) holding t: partitions are `width` long, shifted by `offset` from
+// the epoch (so they can start at local midnight). 128-bit arithmetic, clamped to int64.
+inline std::pair<int64_t, int64_t> PartitionOf(int64_t t, int64_t width, int64_t offset) {
+  __int128 x = static_cast<__int128>(t) - offset;
+  __int128 q = x / width;
+  if (x % width != 0 && x < 0) --q;
+  __int128 start = q * width + offset, end = start + width;
+  auto clamp = [](__int128 v) {
+    return static_cast<int64_t>(v < INT64_MIN ? INT64_MIN : v > INT64_MAX ? INT64_MAX : v);
+  };
+  return {clamp(start), clamp(end)};
+}
+
+struct SegEntry {
+  int64_t partition;
+  int64_t partition_end;
+  uint64_t seq;
+  const SegmentReader* seg;
+  const BlockRef* begin;
+  const BlockRef* end;
+};
+
+// An immutable set of segment files.
+struct Version {
+  // partition start -> segments, ascending seq
+  std::map<int64_t, std::vector<std::shared_ptr<SegmentReader>>> parts;
+  // series id -> its blocks in every segment, ordered by (partition, seq)
+  absl::flat_hash_map<uint32_t, std::vector<SegEntry>> by_series;
+};
+
+// Points of a series in the heads for one query range: imm_ then mem_, merged.
+inline std::vector<Sample> MergeNewerWins(std::vector<Sample> older,
+                                          const std::vector<Sample>& newer) {
+  if (older.empty()) return newer;
+  if (newer.empty()) return older;
+  std::vector<Sample> out;
+  out.reserve(older.size() + newer.size());
+  size_t i = 0, j = 0;
+  while (i < older.size() || j < newer.size()) {
+    if (j == newer.size() || (i < older.size() && older[i].t < newer[j].t)) {
+      out.push_back(older[i++]);
+    } else {
+      if (i < older.size() && older[i].t == newer[j].t) ++i;
+      out.push_back(newer[j++]);
+    }
+  }
+  return out;
+}
+
+// Where a block's stats can be consumed without decoding it.
+class StatsSink {
+ public:
+  virtual ~StatsSink() = default;
+  // Returns true if the sink consumed the block's stats.
+  virtual bool Take(const BlockStats& s) = 0;
+};
+
+struct Snapshot {
+  std::shared_ptr<const Version> version;
+  bool known = false;
+  uint32_t id = 0;
+  std::vector<Sample> head;  // head points of the query range, sorted, resolved
+};
+
+class Engine final : public Store {
+ public:
+  explicit Engine(const StoreOptions& opt) : opt_(opt) {
+    env_ = opt_.env ? opt_.env : Env::Default();
+    wal_dir_ = opt_.dir + "/wal";
+    seg_dir_ = opt_.dir + "/segments";
+    mem_ = std::make_shared<Head>();
+    version_ = std::make_shared<Version>();
+  }
+
+  ~Engine() override {
+    {
+      absl::MutexLock l(&mu_);
+      stop_ = true;
+    }
+    cv_.SignalAll();
+    if (bg_.joinable()) bg_.join();
+    if (wal_) {
+      absl::Status s = Flush();
+      if (!s.ok())
+        std::fprintf(stderr, "dualcarbon: flush at close failed: %s\n", s.ToString().c_str());
+    }
+  }
+
+  absl::Status Init();
+
+  absl::Status Write(const PointBatch& batch) override;
+  absl::StatusOr<std::vector<Sample>> QueryRaw(std::string_view series, int64_t start,
+                                               int64_t end) override;
+  absl::StatusOr<std::vector<Bucket>> Aggregate(const AggregateRequest& req) override;
+  absl::StatusOr<CounterResult> CounterIncrease(std::string_view series,
+                                                std::span<const int64_t> bounds,
+                                                const CounterOptions& opt,
+                                                int64_t window_ns) override;
+  std::vector<std::string> ListSeries(std::string_view match) override;
+  absl::Status Flush() override {
+    absl::MutexLock m(&maint_mu_);
+    return FlushLocked();
+  }
+  absl::Status Compact() override {
+    absl::MutexLock m(&maint_mu_);
+    return CompactLocked(2);
+  }
+  absl::StatusOr<int> DropPartitionsBefore(int64_t cutoff_ns) override;
+  absl::Status Sync() override { return wal_->Sync(); }
+  StoreStats Stats() override;
+  std::string recovery_report() const override { return recovery_; }
+
+ private:
+  uint32_t InternLocked(std::string_view key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void InsertLocked(const PointBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // InsertLocked in short steps, taking mu_ for each: a query waits for one step, not for a
+  // whole batch (nor for a writer preempted in the middle of one).
+  void InsertInSteps(const PointBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
+  absl::Status CompactLocked(size_t min_segments) ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
+  // Removes the files of segments no Version uses any more, and any an earlier call could not
+  // remove. Failures are kept for the next call (retried) and reported: a file left behind
+  // would bring its data back at the next open. REQUIRES: maint_mu_ held.
+  absl::Status RemoveObsoleteLocked(std::vector<std::string> paths)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
+  // Writes `series` (key, sorted points) into new segment files, one per partition.
+  absl::Status WriteSegments(const std::vector<std::pair<std::string, std::vector<Sample>>>& series,
+                             uint64_t fixed_seq, std::vector<std::shared_ptr<SegmentReader>>* out);
+  // New Version = old + `add` - `remove`. REQUIRES: mu_ held.
+  void InstallLocked(const std::vector<std::shared_ptr<SegmentReader>>& add,
+                     const std::vector<const SegmentReader*>& remove)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string SegmentPath(int64_t partition, uint64_t file_no) const {
+    return absl::StrFormat("%s/%016x-%012d%s", seg_dir_, static_cast<uint64_t>(partition), file_no,
+                           kSegmentSuffix);
+  }
+  Snapshot TakeSnapshot(std::string_view key, int64_t lo, int64_t hi);
+  // Points of the snapshot's series in [lo, hi), sorted and resolved. Clean blocks wholly
+  // inside the range are offered to `sink` first.
+  absl::Status Collect(const Snapshot& snap, int64_t lo, int64_t hi, StatsSink* sink,
+                       std::vector<Sample>* out);
+  // The last point with a finite value before t with t >= limit (before=true), or the first at
+  // or after t with t < limit (before=false). Failed polls (NaN) are no counter reading.
+  absl::StatusOr<std::optional<Sample>> Neighbor(std::string_view key, int64_t t, bool before,
+                                                 int64_t limit);
+  // `series` as registered: itself, or its canonical form if only that is known.
+  std::string ResolveKey(std::string_view series);
+  void BackgroundLoop();
+  // The bucket grid of a request; the last few are cached, since dashboards and reports ask
+  // many series for the same range and step, and calendar arithmetic in a zone is not free.
+  absl::StatusOr<std::shared_ptr<const BucketGrid>> Grid(const AggregateRequest& req);
+
+  // Reads DIR/STORE, or writes it for a new store: the partition grid is fixed at creation.
+  absl::Status LoadOrCreateLayout(bool has_segments);
+
+  StoreOptions opt_;
+  absl::TimeZone zone_;  // opt_.block_zone
+  int64_t partition_offset_ = 0;
+  Env* env_;
+  std::string wal_dir_, seg_dir_;
+  std::shared_ptr<void> lock_;
+  std::unique_ptr<Wal> wal_;
+  std::string recovery_;
+
+  absl::Mutex maint_mu_;  // one flush / compaction / drop at a time
+  // Orders writers: one batch's WAL append and head insert at a time, and no head swap (flush)
+  // between them — so the WAL's order is the head's and a rotated WAL file holds only what the
+  // swapped-out head holds. Lock order: write_mu_ before mu_. Queries never take it.
+  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::vector<std::string> unremoved_ ABSL_GUARDED_BY(maint_mu_);  // obsolete, still on disk
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::vector<std::string> keys_ ABSL_GUARDED_BY(mu_);  // by id
+  absl::flat_hash_map<std::string, uint32_t, StringHash, StringEq> ids_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<Head> mem_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<Head> imm_ ABSL_GUARDED_BY(mu_);
+  // Set with imm_: every WAL record before this file is in imm_ or in segment files.
+  uint64_t imm_wal_file_ ABSL_GUARDED_BY(mu_) = 0;
+  std::shared_ptr<const Version> version_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_file_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
+  int64_t last_flush_ns_ = 0;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread bg_;
+
+  struct GridKey {
+    int64_t start, end, step_n;
+    Step::Unit unit;
+    std::string zone;
+    bool closed_right;
+    bool operator==(const GridKey&) const = default;
+  };
+  absl::Mutex grid_mu_;
+  std::vector<std::pair<GridKey, std::shared_ptr<const BucketGrid>>> grids_
+      ABSL_GUARDED_BY(grid_mu_);
+};
+
+}  // namespace engine_internal
+}  // namespace dc
+
+#endif  // DC_STORAGE_ENGINE_H_
