@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "acquire/poll_thread.h"
 #include "common/series_key.h"
 #include "common/strings.h"
 #include "ingest/dlt645.h"
@@ -71,21 +72,11 @@ class Bus final : public Dlt645Source {
   ~Bus() override { Stop(); }
 
   absl::Status Start() override {
-    absl::MutexLock l(&mu_);
-    if (thread_.joinable()) return absl::OkStatus();
-    stop_ = false;
-    stats_.SetRunning(true);
-    thread_ = std::thread([this] { Run(); });
+    if (poll_.Start([this] { Run(); })) stats_.SetRunning(true);
     return absl::OkStatus();
   }
   void Stop() override {
-    std::thread t;
-    {
-      absl::MutexLock l(&mu_);
-      stop_ = true;
-      t = std::move(thread_);
-    }
-    if (t.joinable()) t.join();
+    poll_.Stop();
     stats_.SetRunning(false);
     stats_.SetConnected(false);
   }
@@ -110,11 +101,8 @@ class Bus final : public Dlt645Source {
 
  private:
   void Run();
-  bool SleepUntil(int64_t t);
-  bool Stopping() {
-    absl::MutexLock l(&mu_);
-    return stop_;
-  }
+  bool SleepUntil(int64_t t) { return poll_.SleepUntil(t); }
+  bool Stopping() const { return poll_.Stopping(); }
   void PollSlot(int64_t slot);
   // Polls one meter into `batch`. `bus_down`: why the port cannot be opened ("" = it can);
   // set here when that happens, and then the meter's values are marked bad without asking.
@@ -138,25 +126,12 @@ class Bus final : public Dlt645Source {
   Sink& sink_;
   SourceStats stats_;
 
-  mutable absl::Mutex mu_;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_ ABSL_GUARDED_BY(mu_);
+  mutable absl::Mutex mu_;  // guards the stats below
   // The bus thread reads the configuration parts without the lock (they never change) and
   // writes stats/address/next_due with it.
   std::vector<MeterState> meters_;
+  PollThread poll_{o_.env};  // last: stopped (joined) before the members its loop uses go
 };
-
-bool Bus::SleepUntil(int64_t t) {
-  absl::MutexLock l(&mu_);
-  while (!stop_) {
-    const int64_t left = t - o_.env->NowNanos();
-    if (left <= 0) return true;
-    // Bounded waits, so a wall clock step is noticed within a second.
-    mu_.AwaitWithTimeout(absl::Condition(&stop_),
-                         absl::Nanoseconds(std::min<int64_t>(left, 1'000'000'000)));
-  }
-  return false;
-}
 
 bool Bus::Attempt(const std::string& request, const std::function<bool(const Frame&)>& accept,
                   Frame* reply, std::string* why, bool* broken) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "acquire/poll_thread.h"
 #include "common/series_key.h"
 
 namespace dc::acquire {
@@ -94,21 +95,11 @@ class Poller final : public ModbusSource {
   ~Poller() override { Stop(); }
 
   absl::Status Start() override {
-    absl::MutexLock l(&mu_);
-    if (thread_.joinable()) return absl::OkStatus();
-    stop_ = false;
-    stats_.SetRunning(true);
-    thread_ = std::thread([this] { Run(); });
+    if (poll_.Start([this] { Run(); })) stats_.SetRunning(true);
     return absl::OkStatus();
   }
   void Stop() override {
-    std::thread t;
-    {
-      absl::MutexLock l(&mu_);
-      stop_ = true;
-      t = std::move(thread_);
-    }
-    if (t.joinable()) t.join();
+    poll_.Stop();
     stats_.SetRunning(false);
     stats_.SetConnected(false);
   }
@@ -120,8 +111,7 @@ class Poller final : public ModbusSource {
 
  private:
   void Run();
-  // Sleeps until wall clock `t`; false once Stop() was called.
-  bool SleepUntil(int64_t t);
+  bool SleepUntil(int64_t t) { return poll_.SleepUntil(t); }
   bool Connect(int64_t now);
   void PollOnce(int64_t slot);
   // One request with retries; fills words/bits. Returns the failure of the last attempt.
@@ -140,23 +130,10 @@ class Poller final : public ModbusSource {
   SourceStats stats_;
   Ctx ctx_;  // only the poll thread touches it
 
-  mutable absl::Mutex mu_;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_ ABSL_GUARDED_BY(mu_);
+  mutable absl::Mutex mu_;  // guards the stats below
   ModbusDeviceStats dev_ ABSL_GUARDED_BY(mu_);
+  PollThread poll_{o_.env};  // last: stopped (joined) before the members its loop uses go
 };
-
-bool Poller::SleepUntil(int64_t t) {
-  absl::MutexLock l(&mu_);
-  while (!stop_) {
-    const int64_t left = t - o_.env->NowNanos();
-    if (left <= 0) return true;
-    // Bounded waits, so a wall clock step is noticed within a second.
-    mu_.AwaitWithTimeout(absl::Condition(&stop_),
-                         absl::Nanoseconds(std::min<int64_t>(left, 1'000'000'000)));
-  }
-  return false;
-}
 
 bool Poller::Connect(int64_t now) {
   if (ctx_) return true;
