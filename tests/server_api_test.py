@@ -174,6 +174,8 @@ for bad, headers, what in [("{not json", JSON_CT, "JSON object"), ("[]", JSON_CT
     check(st == 400 and what in msg, f"POST body {bad[:40]!r} -> 400 naming {what}: {msg or st}")
 st, doc2 = srv.json("POST", "/api/v1/query?format=csv", body=json.dumps({"series": [M1], "start": "2024-01-01"}), headers=JSON_CT, token=reader)
 check(st == 400 and "body" in doc2["error"]["message"], "POST parameters in the URL -> 400 (they go in the body)")
+st, doc2 = srv.json("POST", "/api/v1/query?" + q(u="dash", p=reader), body=json.dumps({"series": [M1], **days}), headers=JSON_CT)
+check(st == 200 and doc2["results"][0]["points"] == want[M1], f"POST with the token as ?p= (InfluxDB style) is accepted ({st})")
 many_lines = "\n".join(f"many,id=x{i} v=1 {T0}" for i in range(10_001)) + "\n"
 st, _, _ = srv.request("POST", "/write?precision=s", body=many_lines, token=writer)
 st, doc2 = srv.json("GET", "/api/v1/query?" + q(measurement="many", start=str(T0 * 10**9)), token=reader)

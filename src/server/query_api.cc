@@ -206,10 +206,11 @@ absl::Status Api::QueryPost(HttpRequest& req, HttpResponse& res) {
         "POST /api/v1/query takes a JSON object (Content-Type: application/json), not \"",
         AV(req.content_type), "\""));
   }
-  if (!req.params.items().empty()) {
-    return absl::InvalidArgumentError(
-        "POST /api/v1/query takes its parameters in the JSON body, not in the URL (got \"" +
-        req.params.items().front().first + "\")");
+  for (const auto& [name, value] : req.params.items()) {
+    if (name == "u" || name == "p") continue;  // InfluxDB-style credentials (server.cc)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "POST /api/v1/query takes its parameters in the JSON body, not in the URL (got \"", name,
+        "\")"));
   }
   auto spec = ParseQueryBody(*req.body, req.received_ns);
   if (!spec.ok()) return spec.status();
