@@ -11,13 +11,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -454,6 +458,81 @@ absl::StatusOr<Server> StartClickHouse(const std::string& binary, const std::str
     if (!st.ok()) return st;
   }
   return s;
+}
+
+// ---- shared by the HTTP benchmarks ----------------------------------------------------------
+
+std::string SiblingBinary(std::string_view name) {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return std::string(name);
+  buf[n] = 0;
+  return (fs::path(buf).parent_path() / std::string(name)).string();
+}
+
+std::string FirstExecutable(std::initializer_list<const char*> paths) {
+  for (const char* p : paths) {
+    if (::access(p, X_OK) == 0) return p;
+  }
+  return *paths.begin();
+}
+
+double QuantileOf(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+absl::Status PostAll(int port, std::string_view target, std::string_view content_type, size_t count,
+                     const std::function<std::string(size_t)>& body, int connections,
+                     int ok_status) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  absl::Status first = absl::OkStatus();
+  auto fail = [&](absl::Status s) {
+    std::lock_guard<std::mutex> l(mu);
+    if (first.ok()) first = std::move(s);
+    failed = true;
+  };
+  std::vector<std::thread> threads;
+  for (int w = 0; w < connections; ++w) {
+    threads.emplace_back([&] {
+      auto c = HttpClient::Connect(port);
+      if (!c.ok()) return fail(c.status());
+      while (!failed.load()) {
+        size_t i = next.fetch_add(1);
+        if (i >= count) return;
+        std::string b = body(i);
+        auto r = (*c)->Post(target, content_type, b);
+        if (!r.ok()) return fail(r.status());
+        if (r->status != ok_status) {
+          return fail(absl::InternalError(
+              absl::StrCat("request ", i, ": HTTP ", r->status, " ", r->body.substr(0, 500))));
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return first;
+}
+
+absl::StatusOr<ScratchDir> ScratchDir::Make(const std::string& parent, const std::string& prefix) {
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  std::string tmpl = absl::StrCat(parent, "/", prefix, "-XXXXXX");
+  if (::mkdtemp(tmpl.data()) == nullptr) return Errno(absl::StrCat("mkdtemp ", tmpl));
+  ScratchDir d;
+  d.path = tmpl;
+  return d;
+}
+
+ScratchDir::~ScratchDir() {
+  if (!keep && !path.empty()) {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
 }
 
 }  // namespace dc::bench

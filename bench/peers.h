@@ -6,6 +6,8 @@
 
 #include <sys/types.h>
 
+#include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -83,6 +85,34 @@ absl::StatusOr<Server> StartDualcarbon(const std::string& binary, const std::str
                                        const std::string& fsync);
 absl::StatusOr<Server> StartInfluxd(const std::string& binary, const std::string& dir);
 absl::StatusOr<Server> StartClickHouse(const std::string& binary, const std::string& dir);
+
+// ---- shared by the HTTP benchmarks ----------------------------------------------------------
+
+// The executable `name` in the directory of this benchmark binary (build/bin/dualcarbon).
+std::string SiblingBinary(std::string_view name);
+// The first of `paths` that is executable, else the first.
+std::string FirstExecutable(std::initializer_list<const char*> paths);
+// The q-quantile (0..1, nearest rank) of `v`; 0 when empty.
+double QuantileOf(std::vector<double> v, double q);
+
+// POSTs bodies 0..count-1, made by `body(i)` on the sending thread (so none is held in memory
+// longer than its request), to `target` over `connections` keep-alive connections in parallel.
+// Every answer must have status `ok_status`; the first failure stops all and is returned.
+absl::Status PostAll(int port, std::string_view target, std::string_view content_type, size_t count,
+                     const std::function<std::string(size_t)>& body, int connections,
+                     int ok_status);
+
+// A scratch directory removed (with its contents) when destroyed, unless `keep`.
+struct ScratchDir {
+  std::string path;
+  bool keep = false;
+  // Creates `parent`/`prefix`-XXXXXX.
+  static absl::StatusOr<ScratchDir> Make(const std::string& parent, const std::string& prefix);
+  ScratchDir() = default;
+  ScratchDir(ScratchDir&& o) noexcept : path(std::move(o.path)), keep(o.keep) { o.path.clear(); }
+  ScratchDir& operator=(ScratchDir&&) = delete;
+  ~ScratchDir();
+};
 
 }  // namespace dc::bench
 

@@ -135,6 +135,8 @@ REQ = {
     ("POST", "/api/v1/import"): lambda: ("/api/v1/import?" + urllib.parse.urlencode({"format": "wide", "map": f"mill=meter,id=mill,site={A} value"}),
                                          "time,mill\n2020-01-01T00:00:00Z,1\n", {"Content-Type": "text/csv"}),
     ("GET", "/api/v1/query"): lambda: ("/api/v1/query?" + urllib.parse.urlencode({"series": KEY_A, "start": "2025-03-01T00:00:00Z"}), None, {}),
+    ("POST", "/api/v1/query"): lambda: ("/api/v1/query", json.dumps({"series": [KEY_A], "start": "2025-03-01T00:00:00Z"}),
+                                        {"Content-Type": "application/json"}),
     ("GET", "/api/v1/series"): lambda: ("/api/v1/series", None, {}),
     ("GET", "/health"): lambda: ("/health", None, {}),
     ("GET", "/metrics"): lambda: ("/metrics", None, {}),
@@ -168,6 +170,7 @@ RULE = {
     ("POST", "/api/v1/write"): ("write", "data", 204),
     ("POST", "/api/v1/import"): ("write", "data", 200),
     ("GET", "/api/v1/query"): ("read", "data", 200),
+    ("POST", "/api/v1/query"): ("read", "data", 200),
     ("GET", "/api/v1/series"): ("read", "list", 200),
     ("GET", "/health"): ("public", "none", 200),
     ("GET", "/metrics"): ("read", "all-sites", 200),
@@ -313,6 +316,14 @@ check(inventory(B) == base_b, f"site B's March inventory unchanged after the ref
 for key in (f"meter,id=grid-2,site={B} value", "meter,id=grid-2 value"):
     st, doc = srv.json("GET", "/api/v1/query?" + urllib.parse.urlencode({"series": key, "start": "2025-03-01T00:00:00Z"}), token=r_a)
     check(st == 403 and key.split(" ")[0] in json.dumps(doc), f"site-A read token cannot query {key} (403 naming it: {st})")
+for how, path, body in [("GET", "/api/v1/query?" + urllib.parse.urlencode({"measurement": "meter", "start": "2020-01-01T00:00:00Z"}), None),
+                        ("POST", "/api/v1/query", json.dumps({"measurement": "meter", "start": "2020-01-01T00:00:00Z"}))]:
+    st, doc = srv.json(how, path, body=body, token=r_a)
+    keys = [r["series"] for r in doc.get("results", [])] if st == 200 else []
+    check(st == 200 and keys and all(f"site={A}" in k for k in keys), f"{how} selection by measurement as site-A reader: only site-A series ({st} {keys})")
+    st, doc = srv.json(how, path.replace("measurement=meter", f"where=site%3D{B}") if body is None else path,
+                       body=None if body is None else json.dumps({"where": {"site": B}, "start": "2020-01-01T00:00:00Z"}), token=r_a)
+    check(st == 403, f"{how} selection of site {B} as site-A reader -> 403 ({st})")
 st, doc = srv.json("GET", "/api/v1/series", token=r_a)
 keys = doc.get("series", []) if st == 200 else []
 check(st == 200 and keys and all(f"site={A}" in k for k in keys) and doc["total"] == len(keys),

@@ -118,6 +118,85 @@ for bad, what in [(q(start="2023-11-14"), "series"), (q(series=KWH), "start"),
     check(st == 400 and doc["error"]["code"] == "invalid_argument" and what in doc["error"]["message"],
           f"bad query ({bad}) -> 400 naming {what}: {doc['error']['message'] if st == 400 else st}")
 
+print("== select series by tags (GET where=, POST JSON body); format=csv")
+DAY = 1_704_038_400  # 2024-01-01T00:00:00+08:00
+sel_lines = []
+for i, (tags, f) in enumerate([("kind=energy,meter=m1,site=s1", "kwh"), ("site=s1,meter=m2,kind=energy", "kwh"),
+                               ("kind=energy,meter=m3,site=s2", "kwh"), ("kind=water,meter=m4,site=s1", "kwh"),
+                               ("kind=energy,meter=m1,site=s1", "kw")]):
+    for h in range(4):  # 4 readings on 2024-01-01 and 4 on 2024-01-02 (Shanghai)
+        for d in range(2):
+            sel_lines.append(f"sel,{tags} {f}={(i + 1) * 10 + h + d * 100} {DAY + d * 86400 + h * 3600}")
+st, _, body = srv.request("POST", "/write?precision=s", body="\n".join(sel_lines) + "\n", token=writer)
+check(st == 204, f"write the tagged series ({body[:200]!r})")
+M1, M2, M3 = "sel,kind=energy,meter=m1,site=s1 kwh", "sel,kind=energy,meter=m2,site=s1 kwh", "sel,kind=energy,meter=m3,site=s2 kwh"
+days = dict(start="2024-01-01", end="2024-01-03", step="1d", agg="sum", tz="Asia/Shanghai", epoch="ms")
+want = {M1: [[DAY * 1000, 46], [(DAY + 86400) * 1000, 446]], M2: [[DAY * 1000, 86], [(DAY + 86400) * 1000, 486]]}
+sel_q = "where=site%3Ds1&where=kind%3Denergy&field=kwh&measurement=sel&" + q(**days)
+st, doc = srv.json("GET", "/api/v1/query?" + sel_q, token=reader)
+got = {r["series"]: r["points"] for r in doc["results"]} if st == 200 else {}
+check(st == 200 and [r["series"] for r in doc["results"]] == [M1, M2] and got == want,
+      f"where=site=s1&where=kind=energy&field=kwh selects m1 and m2, sorted by key, daily sums in Shanghai ({doc})")
+st, doc2 = srv.json("GET", "/api/v1/query?where=kind%3Denergy&where=site%3Ds1&field=kwh&" + q(**days), token=reader)
+check(st == 200 and doc2 == doc, "tags in any order give the same answer")
+st, doc2 = srv.json("GET", "/api/v1/query?" + q(series=[M2, M1], **days), token=reader)
+check(st == 200 and {r["series"]: r["points"] for r in doc2["results"]} == want, "listing the same keys gives the same sums")
+st, doc2 = srv.json("GET", "/api/v1/query?where=site%3Dnowhere&" + q(**days), token=reader)
+check(st == 200 and doc2 == {"results": []}, f"a selection that matches nothing -> 200 with no results ({doc2})")
+st, doc2 = srv.json("GET", "/api/v1/query?where=kind%3Denergy&field=kwh&" + q(**days), token=scoped)
+keys = [r["series"] for r in doc2.get("results", [])] if st == 200 else []
+check(st == 200 and keys == [M1, M2], f"a site-s1 token selecting kind=energy gets only site s1's series, not {M3} ({st} {keys})")
+st, doc2 = srv.json("GET", "/api/v1/query?where=site%3Ds2&" + q(**days), token=scoped)
+check(st == 403 and "s2" in doc2["error"]["message"], f"a site-s1 token selecting site=s2 -> 403 naming it ({st})")
+JSON_CT = {"Content-Type": "application/json"}
+body = json.dumps({"where": {"kind": "energy", "site": "s1"}, "field": "kwh", **days})
+st, doc2 = srv.json("POST", "/api/v1/query", body=body, headers=JSON_CT, token=reader)
+check(st == 200 and doc2 == doc, f"POST with a JSON body {{\"where\": ...}} gives the GET answer ({st})")
+st, doc2 = srv.json("POST", "/api/v1/query", body=json.dumps({"series": [M3, M1], **days}), headers=JSON_CT, token=scoped)
+check(st == 403 and M3 in doc2["error"]["message"], f"a site-s1 token posting another site's key -> 403 naming it ({st})")
+st, doc2 = srv.json("POST", "/api/v1/query", body=json.dumps({"where": {"kind": "energy"}, **days}), headers=JSON_CT, token=scoped)
+keys = [r["series"] for r in doc2.get("results", [])] if st == 200 else []
+check(st == 200 and M3 not in keys and keys and all(",site=s1" in k for k in keys), f"POSTed selection for a site-s1 token: site s1 only ({keys})")
+many = [M1] + [f"nothing,site=s1,id=n{i} kwh" for i in range(1499)] + [M2]
+st, doc2 = srv.json("POST", "/api/v1/query", body=json.dumps({"series": many, **days}), headers=JSON_CT, token=reader)
+res = doc2.get("results", []) if st == 200 else []
+check(st == 200 and len(res) == 1501 and res[0]["points"] == want[M1] and res[-1]["points"] == want[M2] and res[1]["points"] == [],
+      f"POST with 1,501 listed series (more than a URL carries) answers each, in order ({st} {len(res)})")
+for bad, headers, what in [("{not json", JSON_CT, "JSON object"), ("[]", JSON_CT, "JSON object"),
+                           (json.dumps({"series": M1, "start": "2024-01-01"}), JSON_CT, '"series"'),
+                           (json.dumps({"series": [M1], "strat": "2024-01-01"}), JSON_CT, '"strat"'),
+                           (json.dumps({"where": {"site": 1}, "start": "2024-01-01"}), JSON_CT, '"site"'),
+                           (json.dumps({"series": [M1], "start": "2024-01-01", "step": 1}), JSON_CT, '"step"'),
+                           (json.dumps({"series": [M1], "start": "soon"}), JSON_CT, "start"),
+                           (json.dumps({"series": [M1], "start": "2024-01-01"}), {"Content-Type": "text/plain"}, "Content-Type")]:
+    st, doc2 = srv.json("POST", "/api/v1/query", body=bad, headers=headers, token=reader)
+    msg = doc2["error"]["message"] if st == 400 else ""
+    check(st == 400 and what in msg, f"POST body {bad[:40]!r} -> 400 naming {what}: {msg or st}")
+st, doc2 = srv.json("POST", "/api/v1/query?format=csv", body=json.dumps({"series": [M1], "start": "2024-01-01"}), headers=JSON_CT, token=reader)
+check(st == 400 and "body" in doc2["error"]["message"], "POST parameters in the URL -> 400 (they go in the body)")
+st, doc2 = srv.json("POST", "/api/v1/query?" + q(u="dash", p=reader), body=json.dumps({"series": [M1], **days}), headers=JSON_CT)
+check(st == 200 and doc2["results"][0]["points"] == want[M1], f"POST with the token as ?p= (InfluxDB style) is accepted ({st})")
+many_lines = "\n".join(f"many,id=x{i} v=1 {T0}" for i in range(10_001)) + "\n"
+st, _, _ = srv.request("POST", "/write?precision=s", body=many_lines, token=writer)
+st, doc2 = srv.json("GET", "/api/v1/query?" + q(measurement="many", start=str(T0 * 10**9)), token=reader)
+check(st == 400 and "10001 series" in doc2["error"]["message"] and "where=" in doc2["error"]["message"],
+      f"a selection of 10,001 series -> 400 naming the count and how to narrow it ({doc2})")
+st, h, csv_body = srv.request("GET", "/api/v1/query?" + sel_q + "&format=csv", token=reader)
+rows = csv_body.decode().split("\n")
+check(st == 200 and h["content-type"].startswith("text/csv") and rows[0] == "series,time,value"
+      and rows[1:] == [f'"{M1}",{DAY * 1000},46', f'"{M1}",{(DAY + 86400) * 1000},446',
+                       f'"{M2}",{DAY * 1000},86', f'"{M2}",{(DAY + 86400) * 1000},486', ""],
+      f"format=csv: a header row, then one quoted key, time, value per row ({csv_body[:300]!r})")
+st, _, accept_body = srv.request("GET", "/api/v1/query?" + sel_q, token=reader, headers={"Accept": "text/csv"})
+check(st == 200 and accept_body == csv_body, "format=csv is byte for byte the Accept: text/csv answer")
+st, h, b = srv.request("GET", "/api/v1/query?" + sel_q + "&format=json", token=reader, headers={"Accept": "text/csv"})
+check(st == 200 and h["content-type"].startswith("application/json") and json.loads(b) == doc, "format=json wins over Accept: text/csv")
+st, h, b = srv.request("POST", "/api/v1/query", body=json.dumps({"where": {"site": "s1", "kind": "energy"}, "field": "kwh", "format": "csv", **days}),
+                       headers=JSON_CT, token=reader)
+check(st == 200 and b == csv_body, "POST with \"format\": \"csv\" gives the same CSV")
+st, doc2 = srv.json("GET", "/api/v1/query?" + sel_q + "&format=xml", token=reader)
+check(st == 400 and "format" in doc2["error"]["message"], "format=xml -> 400 naming format")
+
 print("== gzip, JSON, partial-bad bodies")
 gz = gzip.compress("\n".join(f"gz,site=a v={i} {T0 + i}" for i in range(1000)).encode())
 st, _, body = srv.request("POST", "/write?precision=s", body=gz, headers={"Content-Encoding": "gzip"}, token=writer)

@@ -29,36 +29,6 @@ namespace {
 
 using nlohmann::json;
 
-void AppendDouble(double v, std::string* out) {
-  if (!std::isfinite(v)) {
-    out->append("null");
-    return;
-  }
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out->append(buf, r.ptr);
-}
-
-void AppendJsonString(std::string_view s, std::string* out) {
-  out->append(json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace));
-}
-
-void AppendCsvField(std::string_view s, std::string* out) {
-  out->push_back('"');
-  for (char c : s) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
-bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
-  auto it =
-      std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                  [](char a, char b) { return absl::ascii_tolower(a) == absl::ascii_tolower(b); });
-  return it != haystack.end();
-}
-
 bool IsJson(std::string_view content_type) {
   return absl::StartsWithIgnoreCase(AV(content_type), "application/json");
 }
@@ -149,7 +119,8 @@ void Api::Register(Router& router) {
   };
   add("POST", "/write", "write", kWrite, influx, &Api::Write, kWriteBody);
   add("POST", "/api/v1/write", "write", kWrite, api, &Api::Write, kWriteBody);
-  add("GET", "/api/v1/query", "query", kRead, api, &Api::Query, kSeriesParams);
+  add("GET", "/api/v1/query", "query", kRead, api, &Api::Query, kQuerySeries);
+  add("POST", "/api/v1/query", "query", kRead, api, &Api::QueryPost, kQuerySeries);
   add("GET", "/api/v1/series", "series", kRead, api, &Api::Series, kFilteredList);
   add("GET", "/health", "health", kPublic, api, &Api::Health, kNone);
   add("GET", "/metrics", "metrics", kRead, api, &Api::MetricsText, kAllSites);
@@ -248,92 +219,6 @@ absl::Status Api::StoreWrite(const PointBatch& batch) {
     ReportStorageFault(metrics_, s, "store write");
   }
   return s;
-}
-
-absl::StatusOr<std::vector<Sample>> Api::QueryPoints(const QuerySpec& spec,
-                                                     const std::string& key) {
-  if (spec.step.unit == Step::Unit::kRaw) return store_.QueryRaw(key, spec.start, spec.end);
-  AggregateRequest ar;
-  ar.series = key;
-  ar.start = spec.start;
-  ar.end = spec.end;
-  ar.step = spec.step;
-  ar.zone = spec.zone;
-  ar.agg = spec.agg;
-  ar.closed_right = spec.closed_right;
-  if (spec.agg == Agg::kIncrease) {
-    // The rollover and meter swaps of the site meter that reads this series, if any.
-    auto opt = CounterOptionsOfSeries(options_.sites, options_.meter_events, key);
-    if (!opt.ok()) return opt.status();
-    ar.counter = std::move(*opt);
-  }
-  auto agg = store_.Aggregate(ar);
-  if (!agg.ok()) return agg.status();
-  std::vector<Sample> points;
-  points.reserve(agg->size());
-  for (const Bucket& b : *agg) points.push_back(Sample{b.t, b.v, Quality::kGood});
-  return points;
-}
-
-absl::Status Api::Query(HttpRequest& req, HttpResponse& res) {
-  auto t0 = std::chrono::steady_clock::now();
-  auto spec = ParseQuerySpec(req.params, req.received_ns);
-  if (!spec.ok()) return spec.status();
-  const bool csv = ContainsIgnoreCase(req.accept, "text/csv");
-  const bool raw = spec->step.unit == Step::Unit::kRaw;
-  std::string& out = res.body;
-  out = csv ? (raw ? "series,time,value,quality\n" : "series,time,value\n") : "{\"results\":[";
-  auto append_time = [&](int64_t t, bool quoted) {
-    if (spec->epoch_ms) {
-      absl::StrAppend(&out, t / 1'000'000);
-      return;
-    }
-    if (quoted) out.push_back('"');
-    AppendRfc3339(t, spec->zone, &out);
-    if (quoted) out.push_back('"');
-  };
-  for (size_t i = 0; i < spec->series.size(); ++i) {
-    const std::string& key = spec->series[i];
-    auto points = QueryPoints(*spec, key);
-    if (!points.ok()) return points.status();
-    if (out.size() > options_.max_body_bytes * 4) {
-      return absl::ResourceExhaustedError("query result too large; narrow the range or use a step");
-    }
-    if (csv) {
-      std::string quoted;
-      AppendCsvField(key, &quoted);
-      for (const Sample& p : *points) {
-        out += quoted;
-        out.push_back(',');
-        append_time(p.t, false);
-        out.push_back(',');
-        AppendDouble(p.v, &out);
-        if (raw) absl::StrAppend(&out, ",", static_cast<int>(p.q));
-        out.push_back('\n');
-      }
-      continue;
-    }
-    if (i > 0) out.push_back(',');
-    out += "{\"series\":";
-    AppendJsonString(key, &out);
-    out += ",\"points\":[";
-    for (size_t j = 0; j < points->size(); ++j) {
-      const Sample& p = (*points)[j];
-      out += j == 0 ? "[" : ",[";
-      append_time(p.t, true);
-      out.push_back(',');
-      AppendDouble(p.v, &out);
-      // Raw points carry their quality when it is not good: [t, v, q] (1 uncertain, 2 bad).
-      if (p.q != Quality::kGood) absl::StrAppend(&out, ",", static_cast<int>(p.q));
-      out.push_back(']');
-    }
-    out += "]}";
-  }
-  if (!csv) out += "]}\n";
-  res.content_type = csv ? "text/csv; charset=utf-8" : "application/json";
-  metrics_.ObserveQuery(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  return absl::OkStatus();
 }
 
 absl::Status Api::Series(HttpRequest& req, HttpResponse& res) {

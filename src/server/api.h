@@ -56,7 +56,9 @@ class Api {
   void Register(Router& router);
 
   absl::Status Write(HttpRequest& req, HttpResponse& res);
+  // GET and POST /api/v1/query (query_api.cc).
   absl::Status Query(HttpRequest& req, HttpResponse& res);
+  absl::Status QueryPost(HttpRequest& req, HttpResponse& res);
   absl::Status Series(HttpRequest& req, HttpResponse& res);
   absl::Status Health(HttpRequest& req, HttpResponse& res);
   absl::Status MetricsText(HttpRequest& req, HttpResponse& res);
@@ -69,6 +71,11 @@ class Api {
 
  private:
   absl::Status WriteJson(std::string_view body, HttpRequest& req, HttpResponse& res);
+  // Scope check (ScopeQuery), series selection, then the answer in JSON or CSV.
+  absl::Status RunQuery(QuerySpec& spec, const HttpRequest& req, HttpResponse& res);
+  // The listed series, or the stored ones the selection chooses, sorted (at most
+  // kMaxQuerySeries, else InvalidArgument).
+  absl::StatusOr<std::vector<std::string>> SelectSeries(const QuerySpec& spec);
   // The points of one series of a query: raw samples (with quality) or buckets (quality good).
   absl::StatusOr<std::vector<Sample>> QueryPoints(const QuerySpec& spec, const std::string& key);
   // store_.Write; a success clears the "degraded" health state of an earlier storage fault.

@@ -1,6 +1,8 @@
 // libFuzzer target: query strings. Params::Parse gives parameters or an error; parameters
 // percent-encoded again parse to the same items; ParseQuerySpec gives a valid request
-// (1..kMaxQuerySeries series, start <= end, a known step) or an error naming a parameter.
+// (1..kMaxQuerySeries series or a selection, not both; start <= end, a known step) or an error
+// naming a parameter. The same bytes as a POST body: ParseQueryBody gives the same kind of
+// request or an error.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -27,10 +29,23 @@ std::string Encode(std::string_view s) {
   return out;
 }
 
+constexpr int64_t kNow = 1'750'000'000'000'000'000;
+
+void CheckSpec(const absl::StatusOr<dc::server::QuerySpec>& spec) {
+  if (!spec.ok()) {
+    if (spec.status().message().empty()) std::abort();
+    return;
+  }
+  if (spec->series.empty() == !spec->selection.any()) std::abort();  // exactly one of them
+  if (spec->series.size() > dc::server::kMaxQuerySeries) std::abort();
+  if (spec->end < spec->start || spec->step.n <= 0) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
+  CheckSpec(dc::server::ParseQueryBody(text, kNow));
   auto params = dc::server::Params::Parse(text);
   if (!params.ok()) return 0;
   std::string encoded;
@@ -50,13 +65,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!kv.first.empty() || !kv.second.empty()) got.push_back(kv);
   }
   if (want != got) std::abort();
-  constexpr int64_t kNow = 1'750'000'000'000'000'000;
-  auto spec = dc::server::ParseQuerySpec(*params, kNow);
-  if (!spec.ok()) {
-    if (spec.status().message().empty()) std::abort();
-    return 0;
-  }
-  if (spec->series.empty() || spec->series.size() > dc::server::kMaxQuerySeries) std::abort();
-  if (spec->end < spec->start || spec->step.n <= 0) std::abort();
+  CheckSpec(dc::server::ParseQuerySpec(*params, kNow));
   return 0;
 }

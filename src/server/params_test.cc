@@ -1,5 +1,6 @@
 #include "server/params.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace dc::server {
@@ -84,6 +85,80 @@ TEST(QuerySpecTest, ErrorsNameTheParameter) {
   EXPECT_NE(ParseError("series=a&start=2025-01-01&closed=both").find("closed"), std::string::npos);
   EXPECT_NE(ParseError("series=a&start=2025-01-01&epoch=s").find("epoch"), std::string::npos);
   EXPECT_NE(ParseError("series=%2Cbad&start=2025-01-01").find("series"), std::string::npos);
+}
+
+TEST(QuerySpecTest, SelectionByTags) {
+  QuerySpec s = MustParse(
+      "where=site%3Da&where=kind%3Denergy&field=kwh&measurement=meter&start=2025-01-01&format=csv");
+  EXPECT_TRUE(s.series.empty());
+  ASSERT_EQ(s.selection.tags.size(), 2u);
+  EXPECT_EQ(s.selection.tags[0], (std::pair<std::string, std::string>{"site", "a"}));
+  EXPECT_EQ(s.selection.field, "kwh");
+  EXPECT_EQ(s.format, QueryFormat::kCsv);
+  // Tags in any order; every tag must be there with that value; field and measurement exact.
+  EXPECT_TRUE(SelectionMatches(s.selection, "meter,kind=energy,line=2,site=a kwh"));
+  EXPECT_FALSE(SelectionMatches(s.selection, "meter,kind=energy,site=ab kwh"));
+  EXPECT_FALSE(SelectionMatches(s.selection, "meter,site=a kwh"));
+  EXPECT_FALSE(SelectionMatches(s.selection, "meter,kind=energy,site=a kw"));
+  EXPECT_FALSE(SelectionMatches(s.selection, "meter2,kind=energy,site=a kwh"));
+  // Escaped characters are compared unescaped.
+  QuerySpec e = MustParse("where=zone%3Dnorth+hall&start=2025-01-01");
+  EXPECT_TRUE(SelectionMatches(e.selection, "m,zone=north\\ hall value"));
+}
+
+TEST(QuerySpecTest, SelectionErrors) {
+  EXPECT_NE(ParseError("where=site&start=2025-01-01").find("where=\"site\""), std::string::npos);
+  EXPECT_NE(ParseError("where=%3Da&start=2025-01-01").find("TAG=VALUE"), std::string::npos);
+  EXPECT_NE(ParseError("where=site%3D&start=2025-01-01").find("TAG=VALUE"), std::string::npos);
+  EXPECT_NE(ParseError("field=&start=2025-01-01").find("field"), std::string::npos);
+  EXPECT_NE(ParseError("series=a&where=site%3Da&start=2025-01-01").find("not both"),
+            std::string::npos);
+  EXPECT_NE(ParseError("series=a&start=2025-01-01&format=xml").find("format"), std::string::npos);
+}
+
+TEST(QuerySpecTest, JsonBody) {
+  auto s = ParseQueryBody(
+      R"({"series": ["b x", "a"], "start": 1700000000000000000, "end": "2025-01-01",
+          "step": "1d", "agg": "sum", "tz": "Asia/Shanghai"})",
+      0);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->series, (std::vector<std::string>{"b x", "a value"}));
+  EXPECT_EQ(s->start, 1700000000000000000);
+  EXPECT_EQ(s->step.unit, Step::Unit::kDay);
+  auto w = ParseQueryBody(R"({"where": {"site": "a", "kind": "energy"}, "start": "2025-01-01"})",
+                          1'800'000'000'000'000'000);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_TRUE(SelectionMatches(w->selection, "m,kind=energy,site=a value"));
+  EXPECT_FALSE(SelectionMatches(w->selection, "m,kind=water,site=a value"));
+}
+
+TEST(QuerySpecTest, JsonBodyErrorsNameTheMember) {
+  auto err = [](std::string_view body) {
+    auto s = ParseQueryBody(body, 0);
+    EXPECT_FALSE(s.ok()) << body;
+    return s.ok() ? std::string() : std::string(s.status().message());
+  };
+  EXPECT_NE(err("not json").find("JSON object"), std::string::npos);
+  EXPECT_NE(err("[1]").find("JSON object"), std::string::npos);
+  EXPECT_NE(err(R"({"series": "a", "start": "2025-01-01"})").find("\"series\""), std::string::npos);
+  EXPECT_NE(err(R"({"series": ["a", 3], "start": "2025-01-01"})").find("element 1"),
+            std::string::npos);
+  EXPECT_NE(err(R"({"where": {"site": 1}, "start": "2025-01-01"})").find("tag \"site\""),
+            std::string::npos);
+  EXPECT_NE(err(R"({"series": ["a"], "strat": "2025-01-01"})").find("\"strat\": unknown"),
+            std::string::npos);
+  EXPECT_NE(err(R"({"series": ["a"], "start": 1.5})").find("\"start\""), std::string::npos);
+  EXPECT_NE(err(R"({"series": ["a"], "start": "2025-01-01", "step": 5})").find("\"step\""),
+            std::string::npos);
+  EXPECT_NE(err(R"({"series": ["a"]})").find("start"), std::string::npos);
+  std::string deep = std::string(200, '[') + std::string(200, ']');
+  EXPECT_FALSE(ParseQueryBody(deep, 0).ok());
+}
+
+TEST(QuerySpecTest, SeriesLimit) {
+  std::string q = "start=2025-01-01";
+  for (size_t i = 0; i <= kMaxQuerySeries; ++i) absl::StrAppend(&q, "&series=m", i);
+  EXPECT_NE(ParseError(q).find("too many series"), std::string::npos);
 }
 
 TEST(DurationTest, Units) {

@@ -65,7 +65,7 @@ enum class ScopeRule {
   kAllSites,      // describes every site (metrics): unscoped tokens only
   kSitePath,      // the {id} path segment is a site id
   kSiteParam,     // the `site` query parameter is a site id
-  kSeriesParams,  // every `series` parameter must belong to the token's site
+  kQuerySeries,   // the series a query lists or selects: the handler applies ScopeQuery
   kFilteredList,  // lists series or sites: the handler shows only the token's (InScope)
   kWriteBody,     // writes points: the handler drops those of other sites (RestrictToScope)
   kTokens,        // token management: CheckMint / CanManage in the handler

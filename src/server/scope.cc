@@ -23,24 +23,6 @@ absl::Status OutOfScope(const TokenInfo& token, std::string_view what) {
 // admin covers every role; read and write cover only themselves.
 bool RoleCovers(Role actor, Role wanted) { return actor == Role::kAdmin || actor == wanted; }
 
-absl::Status CheckSeriesParams(const TokenInfo& token, const HttpRequest& req) {
-  for (const std::string& raw : req.params.GetAll("series")) {
-    auto key = CanonicalSeriesKey(raw);
-    if (!key.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("parameter series=\"", raw, "\": ", key.status().message()));
-    }
-    if (!SeriesInScope(&token, *key)) {
-      std::string site = SiteOfSeries(*key);
-      return OutOfScope(token, absl::StrCat("series \"", *key, "\" (",
-                                            site.empty() ? std::string("it has no site tag")
-                                                         : absl::StrCat("site \"", site, "\""),
-                                            ")"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status CheckSiteId(std::string_view what, std::string_view id) {
@@ -89,6 +71,7 @@ absl::Status Authorize(const Route& route, const HttpRequest& req) {
     case ScopeRule::kFilteredList:
     case ScopeRule::kWriteBody:
     case ScopeRule::kTokens:
+    case ScopeRule::kQuerySeries:
       return absl::OkStatus();
     case ScopeRule::kAllSites:
       return OutOfScope(
@@ -104,10 +87,29 @@ absl::Status Authorize(const Route& route, const HttpRequest& req) {
       return OutOfScope(*token, site == nullptr ? std::string("no site parameter")
                                                 : absl::StrCat("site \"", *site, "\""));
     }
-    case ScopeRule::kSeriesParams:
-      return CheckSeriesParams(*token, req);
   }
   return absl::PermissionDeniedError("unknown scope rule");
+}
+
+absl::Status ScopeQuery(const TokenInfo* token, QuerySpec* spec) {
+  if (token == nullptr || token->site.empty()) return absl::OkStatus();
+  for (const std::string& key : spec->series) {
+    if (SeriesInScope(token, key)) continue;
+    std::string site = SiteOfSeries(key);
+    return OutOfScope(*token, absl::StrCat("series \"", key, "\" (",
+                                           site.empty() ? std::string("it has no site tag")
+                                                        : absl::StrCat("site \"", site, "\""),
+                                           ")"));
+  }
+  if (!spec->selection.any()) return absl::OkStatus();
+  bool pinned = false;
+  for (const auto& [tag, value] : spec->selection.tags) {
+    if (tag != "site") continue;
+    if (value != token->site) return OutOfScope(*token, absl::StrCat("site \"", value, "\""));
+    pinned = true;
+  }
+  if (!pinned) spec->selection.tags.emplace_back("site", token->site);
+  return absl::OkStatus();
 }
 
 absl::Status RestrictToScope(const TokenInfo* token, PointBatch* batch, size_t max_named) {

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "common/sample.h"
+#include "server/params.h"
 #include "server/router.h"
 #include "server/tokens.h"
 
@@ -33,9 +34,16 @@ bool SeriesInScope(const TokenInfo* token, std::string_view key);
 // The single check every request passes before its handler runs: the role the route requires
 // (route.access) and the route's declared scope rule (route.scope) against the request's path
 // and parameters. PermissionDenied (403) names the token's role or site and what it asked for.
-// Rules that depend on a body or on what a handler lists (kWriteBody, kFilteredList, kTokens)
-// pass here and are applied by the handler through the functions below.
+// Rules that depend on a body or on what a handler lists or selects (kWriteBody, kFilteredList,
+// kTokens, kQuerySeries) pass here and are applied by the handler through the functions below.
 absl::Status Authorize(const Route& route, const HttpRequest& req);
+
+// The scope check of a query, GET or POST (route rule kQuerySeries), on the parsed request: for
+// a site-scoped token every listed series must carry the token's site, and a selection's `site`
+// tags must name it (else PermissionDenied naming the series or site); a selection is then
+// pinned to site=<the token's site>, so it can choose no other site's series. A null or
+// unscoped token passes with `spec` unchanged.
+absl::Status ScopeQuery(const TokenInfo* token, QuerySpec* spec);
 
 // Removes from `batch` every point whose series is outside `token`'s scope. OK when none was
 // removed; otherwise PermissionDenied naming the refused series (at most `max_named`), the

@@ -119,15 +119,48 @@ TEST(ScopeTest, AuthorizeChecksRoleThenDeclaredScope) {
   absl::Status s = Authorize(MakeRoute(Access::kRead, ScopeRule::kSitePath), req);
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_NE(s.message().find("site \"b\""), std::string::npos) << s;
-  Route query = MakeRoute(Access::kRead, ScopeRule::kSeriesParams);
-  req.params = *Params::Parse("series=meter,site%3Da,id%3Dg%20value&series=meter,id%3Dg,site%3Da");
-  EXPECT_TRUE(Authorize(query, req).ok());
-  req.params = *Params::Parse("series=meter,site%3Da,id%3Dg&series=meter,id%3Dg,site%3Db");
-  s = Authorize(query, req);
+  // A query's series are checked by its handler (ScopeQuery), on the parsed request.
+  req.params = *Params::Parse("series=meter,id%3Dg,site%3Db");
+  EXPECT_TRUE(Authorize(MakeRoute(Access::kRead, ScopeRule::kQuerySeries), req).ok());
+}
+
+QuerySpec Spec(std::string_view query) {
+  auto p = Params::Parse(query);
+  EXPECT_TRUE(p.ok()) << p.status();
+  auto spec = ParseQuerySpec(*p, 1'800'000'000'000'000'000);
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  return spec.ok() ? *spec : QuerySpec{};
+}
+
+TEST(ScopeTest, QueryListsOnlyTheTokensSite) {
+  TokenInfo reader_a = Tok(Role::kRead, "a");
+  QuerySpec q = Spec("series=meter,site%3Da,id%3Dg%20value&series=meter,id%3Dg,site%3Da&start=0");
+  EXPECT_TRUE(ScopeQuery(&reader_a, &q).ok());
+  q = Spec("series=meter,site%3Da,id%3Dg&series=meter,id%3Dg,site%3Db&start=0");
+  absl::Status s = ScopeQuery(&reader_a, &q);
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_NE(s.message().find("meter,id=g,site=b value"), std::string::npos) << s;
-  req.token = nullptr;  // auth off
-  EXPECT_TRUE(Authorize(query, req).ok());
+  q = Spec("series=meter,id%3Dg&start=0");  // no site tag
+  EXPECT_EQ(ScopeQuery(&reader_a, &q).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(ScopeQuery(nullptr, &q).ok());  // auth off
+}
+
+TEST(ScopeTest, QuerySelectionIsPinnedToTheTokensSite) {
+  TokenInfo reader_a = Tok(Role::kRead, "a"), reader_all = Tok(Role::kRead);
+  QuerySpec q = Spec("where=kind%3Denergy&field=kwh&start=0");
+  ASSERT_TRUE(ScopeQuery(&reader_a, &q).ok());
+  EXPECT_TRUE(SelectionMatches(q.selection, "meter,id=1,kind=energy,site=a kwh"));
+  EXPECT_FALSE(SelectionMatches(q.selection, "meter,id=1,kind=energy,site=b kwh"));
+  EXPECT_FALSE(SelectionMatches(q.selection, "meter,id=1,kind=energy kwh"));  // no site
+  q = Spec("where=site%3Db&start=0");
+  absl::Status s = ScopeQuery(&reader_a, &q);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(s.message().find("site \"b\""), std::string::npos) << s;
+  q = Spec("where=site%3Da&where=site%3Db&start=0");
+  EXPECT_EQ(ScopeQuery(&reader_a, &q).code(), absl::StatusCode::kPermissionDenied);
+  q = Spec("measurement=meter&start=0");
+  ASSERT_TRUE(ScopeQuery(&reader_all, &q).ok());
+  EXPECT_TRUE(SelectionMatches(q.selection, "meter,id=1,site=b kwh"));  // unscoped: unchanged
 }
 
 TEST(ScopeTest, SiteParamIsTheTokensSite) {

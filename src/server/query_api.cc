@@ -1,0 +1,220 @@
+// GET and POST /api/v1/query: the request parsed (params.h), checked against the token's scope
+// (scope.h, ScopeQuery), its series listed or selected by tags, and the answer in JSON or CSV.
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/series_key.h"
+#include "common/strings.h"
+#include "nlohmann/json.hpp"
+#include "server/api.h"
+#include "server/events_api.h"
+#include "server/scope.h"
+#include "server/time_format.h"
+
+namespace dc::server {
+namespace {
+
+void AppendDouble(double v, std::string* out) {
+  if (!std::isfinite(v)) {
+    out->append("null");
+    return;
+  }
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, r.ptr);
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  using nlohmann::json;
+  out->append(json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+void AppendCsvField(std::string_view s, std::string* out) {
+  out->push_back('"');
+  for (char c : s) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
+  auto it =
+      std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                  [](char a, char b) { return absl::ascii_tolower(a) == absl::ascii_tolower(b); });
+  return it != haystack.end();
+}
+
+// A substring every key the selection chooses contains, to narrow Store::ListSeries: a tag as
+// the canonical key spells it (",tag=value"), else the field (" field"), else the measurement.
+std::string SelectionHint(const SeriesSelection& sel) {
+  std::string hint;
+  if (!sel.tags.empty()) {
+    hint.push_back(',');
+    AppendEscapedTag(sel.tags.front().first, &hint);
+    hint.push_back('=');
+    AppendEscapedTag(sel.tags.front().second, &hint);
+  } else if (!sel.field.empty()) {
+    hint.push_back(' ');
+    AppendEscapedTag(sel.field, &hint);
+  } else {
+    AppendEscapedMeasurement(sel.measurement, &hint);
+  }
+  return hint;
+}
+
+// The answer, series by series: {"results":[{"series":K,"points":[[t,v],...]},...]} or CSV
+// rows "series,time,value[,quality]" under a header row.
+class QueryWriter {
+ public:
+  QueryWriter(const QuerySpec& spec, bool csv, std::string* out)
+      : spec_(spec), csv_(csv), raw_(spec.step.unit == Step::Unit::kRaw), out_(*out) {
+    out_ = csv_ ? (raw_ ? "series,time,value,quality\n" : "series,time,value\n") : "{\"results\":[";
+  }
+  void Add(const std::string& key, const std::vector<Sample>& points) {
+    csv_ ? AddCsv(key, points) : AddJson(key, points);
+  }
+  void Finish() {
+    if (!csv_) out_ += "]}\n";
+  }
+
+ private:
+  void AppendTime(int64_t t, bool quoted) {
+    if (spec_.epoch_ms) {
+      absl::StrAppend(&out_, t / 1'000'000);
+      return;
+    }
+    if (quoted) out_.push_back('"');
+    AppendRfc3339(t, spec_.zone, &out_);
+    if (quoted) out_.push_back('"');
+  }
+  void AddCsv(const std::string& key, const std::vector<Sample>& points) {
+    std::string quoted;
+    AppendCsvField(key, &quoted);
+    for (const Sample& p : points) {
+      out_ += quoted;
+      out_.push_back(',');
+      AppendTime(p.t, false);
+      out_.push_back(',');
+      AppendDouble(p.v, &out_);
+      if (raw_) absl::StrAppend(&out_, ",", static_cast<int>(p.q));
+      out_.push_back('\n');
+    }
+  }
+  void AddJson(const std::string& key, const std::vector<Sample>& points) {
+    if (results_++ > 0) out_.push_back(',');
+    out_ += "{\"series\":";
+    AppendJsonString(key, &out_);
+    out_ += ",\"points\":[";
+    for (size_t j = 0; j < points.size(); ++j) {
+      const Sample& p = points[j];
+      out_ += j == 0 ? "[" : ",[";
+      AppendTime(p.t, true);
+      out_.push_back(',');
+      AppendDouble(p.v, &out_);
+      // Raw points carry their quality when it is not good: [t, v, q] (1 uncertain, 2 bad).
+      if (p.q != Quality::kGood) absl::StrAppend(&out_, ",", static_cast<int>(p.q));
+      out_.push_back(']');
+    }
+    out_ += "]}";
+  }
+
+  const QuerySpec& spec_;
+  const bool csv_;
+  const bool raw_;
+  std::string& out_;
+  size_t results_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<Sample>> Api::QueryPoints(const QuerySpec& spec,
+                                                     const std::string& key) {
+  if (spec.step.unit == Step::Unit::kRaw) return store_.QueryRaw(key, spec.start, spec.end);
+  AggregateRequest ar;
+  ar.series = key;
+  ar.start = spec.start;
+  ar.end = spec.end;
+  ar.step = spec.step;
+  ar.zone = spec.zone;
+  ar.agg = spec.agg;
+  ar.closed_right = spec.closed_right;
+  if (spec.agg == Agg::kIncrease) {
+    // The rollover and meter swaps of the site meter that reads this series, if any.
+    auto opt = CounterOptionsOfSeries(options_.sites, options_.meter_events, key);
+    if (!opt.ok()) return opt.status();
+    ar.counter = std::move(*opt);
+  }
+  auto agg = store_.Aggregate(ar);
+  if (!agg.ok()) return agg.status();
+  std::vector<Sample> points;
+  points.reserve(agg->size());
+  for (const Bucket& b : *agg) points.push_back(Sample{b.t, b.v, Quality::kGood});
+  return points;
+}
+
+absl::StatusOr<std::vector<std::string>> Api::SelectSeries(const QuerySpec& spec) {
+  if (!spec.selection.any()) return spec.series;
+  std::vector<std::string> keys = store_.ListSeries(SelectionHint(spec.selection));
+  std::erase_if(keys, [&](const std::string& k) { return !SelectionMatches(spec.selection, k); });
+  if (keys.size() > kMaxQuerySeries) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the selection matches ", keys.size(), " series (at most ", kMaxQuerySeries,
+                     " in one query): narrow it with where=TAG=VALUE, measurement= or field="));
+  }
+  return keys;  // ListSeries sorts them
+}
+
+absl::Status Api::RunQuery(QuerySpec& spec, const HttpRequest& req, HttpResponse& res) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (absl::Status s = ScopeQuery(req.token, &spec); !s.ok()) return s;
+  auto keys = SelectSeries(spec);
+  if (!keys.ok()) return keys.status();
+  const bool csv =
+      spec.format ? *spec.format == QueryFormat::kCsv : ContainsIgnoreCase(req.accept, "text/csv");
+  QueryWriter writer(spec, csv, &res.body);
+  for (const std::string& key : *keys) {
+    auto points = QueryPoints(spec, key);
+    if (!points.ok()) return points.status();
+    if (res.body.size() > options_.max_body_bytes * 4) {
+      return absl::ResourceExhaustedError("query result too large; narrow the range or use a step");
+    }
+    writer.Add(key, *points);
+  }
+  writer.Finish();
+  res.content_type = csv ? "text/csv; charset=utf-8" : "application/json";
+  metrics_.ObserveQuery(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return absl::OkStatus();
+}
+
+absl::Status Api::Query(HttpRequest& req, HttpResponse& res) {
+  auto spec = ParseQuerySpec(req.params, req.received_ns);
+  if (!spec.ok()) return spec.status();
+  return RunQuery(*spec, req, res);
+}
+
+absl::Status Api::QueryPost(HttpRequest& req, HttpResponse& res) {
+  if (!req.content_type.empty() &&
+      !absl::StartsWithIgnoreCase(AV(req.content_type), "application/json")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "POST /api/v1/query takes a JSON object (Content-Type: application/json), not \"",
+        AV(req.content_type), "\""));
+  }
+  for (const auto& [name, value] : req.params.items()) {
+    if (name == "u" || name == "p") continue;  // InfluxDB-style credentials (server.cc)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "POST /api/v1/query takes its parameters in the JSON body, not in the URL (got \"", name,
+        "\")"));
+  }
+  auto spec = ParseQueryBody(*req.body, req.received_ns);
+  if (!spec.ok()) return spec.status();
+  return RunQuery(*spec, req, res);
+}
+
+}  // namespace dc::server
