@@ -1,0 +1,217 @@
+// CBAM report output: JSON, HTML and Markdown (CbamToJson, CbamToHtml, CbamToMarkdown).
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "accounting/cbam.h"
+#include "accounting/json_fields.h"
+#include "accounting/report.h"
+#include "common/strings.h"
+#include "common/time.h"
+#include "nlohmann/json.hpp"
+
+namespace dc::accounting {
+namespace {
+
+using Json = nlohmann::ordered_json;
+Json N(double v) { return NumberJson(v); }
+Json N(const std::optional<double>& v) { return NumberJson(v); }
+std::string Zoned(int64_t t, const std::string& tz) { return ZonedTime(t, tz); }
+
+constexpr const char* kSeeDir = "SEE_dir = (AttrEm_dir + Σ M_i × SEE_dir,i) / AL";
+constexpr const char* kSeeInd = "SEE_indir = (E_el × EF_el + Σ M_i × SEE_indir,i) / AL";
+constexpr const char* kMethod =
+    "Commission Implementing Regulation (EU) 2023/1773, Annex III (transitional period): "
+    "AttrEm_dir = DirEm + Em_H,imp − Em_H,exp (the good's share of the inventory's scope 1 and "
+    "heat lines); AttrEm_indir = E_el,cons × EF_el (grid factor of the inventory); SEE = (AttrEm + "
+    "Σ M_i × SEE_i) / AL, direct and indirect separately";
+
+Json GoodJson(const CbamGood& g) {
+  Json j = {{"product", g.product},
+            {"cn_code", g.cn_code},
+            {"sector", g.sector},
+            {"aggregated_goods_category", g.category},
+            {"activity_level", {{"amount", N(g.activity_t)}, {"unit", "t"}, {"meter", g.meter}}},
+            {"areas", g.areas}};
+  Json lines = Json::array();
+  for (const Line& l : g.direct_lines) {
+    Json x = {{"source", l.source},   {"category", l.category},
+              {"area", l.area},       {"activity", {{"amount", N(l.amount)}, {"unit", l.unit}}},
+              {"formula", l.formula}, {"tco2e", N(l.tco2e)}};
+    x["factors"] = Json::array();
+    for (const Factor& f : l.factors) x["factors"].push_back(FactorJson(f));
+    lines.push_back(x);
+  }
+  j["direct"] = {
+      {"attributed_tco2e", N(g.attributed_direct)},
+      {"lines", lines},
+      {"internal_submeters", {{"tco2e", N(g.internal_tco2e)}, {"meters", g.internal_meters}}},
+      {"precursors_tco2e", N(g.precursors_direct)},
+      {"embedded_tco2e", N(g.embedded_direct)},
+      {"see_tco2e_per_t", N(g.see_direct)},
+      {"formula", kSeeDir}};
+  j["indirect"] = {{"electricity_mwh", N(g.electricity_mwh)},
+                   {"ef_electricity", FactorJson(g.ef_electricity)},
+                   {"attributed_tco2e", N(g.attributed_indirect)},
+                   {"precursors_tco2e", N(g.precursors_indirect)},
+                   {"embedded_tco2e", N(g.embedded_indirect)},
+                   {"see_tco2e_per_t", N(g.see_indirect)},
+                   {"formula", kSeeInd}};
+  Json pre = Json::array();
+  for (const auto& p : g.precursors) {
+    Json x = {{"id", p.id},
+              {"origin", p.origin},
+              {"mass_t", N(p.mass_t)},
+              {"mass_basis", p.mass_basis},
+              {"see_direct", N(p.see_direct)},
+              {"see_indirect", N(p.see_indirect)},
+              {"embedded_direct_tco2e", N(p.embedded_direct)},
+              {"embedded_indirect_tco2e", N(p.embedded_indirect)}};
+    x["factors"] = Json::array();
+    for (const Factor& f : p.factors) x["factors"].push_back(FactorJson(f));
+    pre.push_back(x);
+  }
+  j["precursors"] = pre;
+  j["see_total_tco2e_per_t"] = N(g.see_total);
+  j["default_values"] = Json::array();
+  for (const Factor& f : g.default_values) j["default_values"].push_back(FactorJson(f));
+  return j;
+}
+
+}  // namespace
+
+std::string CbamToJson(const CbamReport& r) {
+  Json j;
+  j["site"] = r.site;
+  j["site_name"] = r.site_name;
+  j["installation"] = r.installation;
+  j["country"] = r.country;
+  j["period"] = {{"start", Zoned(r.period.start, r.timezone)},
+                 {"end", Zoned(r.period.end, r.timezone)},
+                 {"text", r.period.text},
+                 {"timezone", r.timezone}};
+  j["reference"] = {{"version", r.reference_version}, {"gwp", r.gwp}};
+  j["data_source"] = r.data_source;
+  j["method"] = kMethod;
+  j["goods"] = Json::array();
+  for (const auto& g : r.goods) j["goods"].push_back(GoodJson(g));
+  j["warnings"] = r.warnings;
+  return j.dump(2) + "\n";
+}
+
+namespace {
+
+DocCell T(std::string s) { return DocCell{std::move(s), false, false}; }
+DocCell Opt(const std::optional<double>& v) { return v ? NumCell(*v) : DocCell{"—", true, false}; }
+
+std::string FactorText(const Factor& f) {
+  std::string s = absl::StrCat(f.name, " = ", FormatNumber(f.value), " ", f.unit, " (", f.source);
+  if (!f.key.empty()) absl::StrAppend(&s, ", ", f.key);
+  if (!f.confidence.empty()) absl::StrAppend(&s, ", confidence ", f.confidence);
+  if (!f.citation.empty()) absl::StrAppend(&s, ", ", f.citation);
+  return s + ")";
+}
+
+Doc CbamDoc(const CbamReport& r) {
+  Doc d;
+  d.title = "CBAM 内含排放报告 CBAM Embedded Emissions Report";
+  d.subtitle = absl::StrCat(r.site_name, " (", r.site, ") · ", r.period.text);
+  d.Heading("基本信息 General information");
+  d.Table({"项目 Item", "内容 Value"},
+          {{T("设施 Installation"), T(r.installation.empty() ? r.site_name : r.installation)},
+           {T("原产国 Country of origin"), T(r.country)},
+           {T("报告期 Reporting period"),
+            T(absl::StrCat(Zoned(r.period.start, r.timezone), " – ",
+                           Zoned(r.period.end, r.timezone), " (", r.period.text, ")"))},
+           {T("数据来源 Data source"), T(r.data_source)},
+           {T("参考库版本 Reference version"), T(r.reference_version)},
+           {T("全球增温潜势 GWP set"), T(r.gwp)}});
+  d.Paragraph(absl::StrCat("方法 Method: ", kMethod, "."));
+
+  d.Heading("汇总 Summary (tCO2e/t)");
+  std::vector<std::vector<DocCell>> rows;
+  for (const auto& g : r.goods) {
+    rows.push_back({T(g.product), T(g.cn_code), T(g.category), NumCell(g.activity_t),
+                    Opt(g.see_direct), Opt(g.see_indirect), Opt(g.see_total)});
+  }
+  d.Table({"产品 Good", "CN 编码 CN code", "类别 Category", "产量 AL (t)", "直接 SEE direct",
+           "间接 SEE indirect", "合计 SEE total"},
+          std::move(rows));
+
+  for (const auto& g : r.goods) {
+    d.Heading(absl::StrCat("产品 Good: ", g.product, " (CN ", g.cn_code, ")"));
+    d.Table({"项目 Item", "直接 Direct (tCO2e)", "间接 Indirect (tCO2e)"},
+            {{T("归属排放 Attributed emissions AttrEm"), NumCell(g.attributed_direct),
+              NumCell(g.attributed_indirect)},
+             {T("前体内含排放 Precursors Σ M_i × SEE_i"), NumCell(g.precursors_direct),
+              NumCell(g.precursors_indirect)},
+             {T("内含排放 Embedded emissions"), NumCell(g.embedded_direct),
+              NumCell(g.embedded_indirect)},
+             {T("产量 Activity level AL (t)"), NumCell(g.activity_t), NumCell(g.activity_t)},
+             {T("比内含排放 SEE (tCO2e/t)"), Opt(g.see_direct), Opt(g.see_indirect)}});
+    d.Paragraph(absl::StrCat("系统边界 System boundary: ",
+                             g.areas.empty() ? "全厂 whole site" : absl::StrJoin(g.areas, ", "),
+                             "; 产量计量 output meter ", g.meter, ". ", kSeeDir, "; ", kSeeInd,
+                             "."));
+    d.Heading("直接排放明细 Direct emissions: ledger lines", 3);
+    rows.clear();
+    for (const Line& l : g.direct_lines) {
+      std::vector<std::string> fs;
+      for (const Factor& f : l.factors) fs.push_back(FactorText(f));
+      rows.push_back({T(l.source), T(l.category), T(l.area), NumCell(l.amount), T(l.unit),
+                      T(l.formula), T(absl::StrJoin(fs, "; ")), NumCell(l.tco2e)});
+    }
+    if (g.internal_tco2e != 0) {
+      rows.push_back({T("internal sub-meters"), T("internal"), T(""), T(""), T(""), T(""),
+                      T(absl::StrJoin(g.internal_meters, ", ")), NumCell(g.internal_tco2e, true)});
+    }
+    d.Table({"排放源 Source", "类别 Category", "区域 Area", "活动数据 Activity", "单位 Unit",
+             "公式 Formula", "因子 Factors", "tCO2e"},
+            std::move(rows));
+    d.Heading("间接排放 Indirect emissions: electricity", 3);
+    d.Table({"电力消费 Electricity (MWh)", "排放因子 EF_el", "tCO2e"},
+            {{NumCell(g.electricity_mwh), T(FactorText(g.ef_electricity)),
+              NumCell(g.attributed_indirect)}});
+    if (!g.precursors.empty()) {
+      d.Heading("前体 Precursors", 3);
+      rows.clear();
+      for (const auto& p : g.precursors) {
+        std::vector<std::string> fs;
+        for (const Factor& f : p.factors) fs.push_back(FactorText(f));
+        bool low = false;
+        for (const Factor& f : p.factors) low |= f.confidence == "low";
+        rows.push_back(
+            {T(p.id), T(p.origin), NumCell(p.mass_t), T(p.mass_basis), NumCell(p.see_direct, low),
+             NumCell(p.see_indirect, low), NumCell(p.embedded_direct), NumCell(p.embedded_indirect),
+             T(fs.empty() ? "SEE of the good in this report" : absl::StrJoin(fs, "; "))});
+      }
+      d.Table({"前体 Precursor", "来源 Origin", "质量 M_i (t)", "依据 Basis", "SEE direct",
+               "SEE indirect", "直接 Direct (tCO2e)", "间接 Indirect (tCO2e)", "证据 Evidence"},
+              std::move(rows));
+    }
+    if (!g.default_values.empty()) {
+      d.Heading("缺省值对照 CBAM default values for comparison", 3);
+      rows.clear();
+      for (const Factor& f : g.default_values) {
+        rows.push_back({T(f.key), NumCell(f.value), T(f.unit),
+                        DocCell{f.confidence, false, f.confidence == "low"}, T(f.citation)});
+      }
+      d.Table({"参考键 Key", "数值 Value", "单位 Unit", "可信度 Confidence", "出处 Source"},
+              std::move(rows));
+    }
+  }
+  d.Heading("提示 Warnings");
+  if (r.warnings.empty()) {
+    d.Paragraph("无 None");
+  } else {
+    d.List(r.warnings);
+  }
+  return d;
+}
+
+}  // namespace
+
+std::string CbamToHtml(const CbamReport& r) { return RenderHtml(CbamDoc(r)); }
+std::string CbamToMarkdown(const CbamReport& r) { return RenderMarkdown(CbamDoc(r)); }
+
+}  // namespace dc::accounting
