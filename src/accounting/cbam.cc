@@ -28,48 +28,6 @@ std::string CbamCompact(std::string_view code) {
 
 namespace {
 
-// The Annex II aggregated goods category of a CN code (longest matching entry).
-std::pair<std::string, std::string> Category(const Reference& ref, std::string_view cn) {
-  auto t = CsvTable::ReadFile(ref.dir() + "/cbam_aggregated_goods.csv");
-  if (!t.ok()) return {};
-  std::string code = CbamCompact(cn);
-  size_t best = 0;
-  std::pair<std::string, std::string> out;
-  for (const auto& row : t->rows()) {
-    for (absl::string_view tok : absl::StrSplit(AV(t->Get(row, "cn_codes")), ',')) {
-      std::string s(tok.substr(0, tok.find('(')));
-      size_t len = 0;
-      if (auto dash = s.find('-'); dash != std::string::npos) {
-        std::string a = CbamCompact(s.substr(0, dash)), b = CbamCompact(s.substr(dash + 1));
-        std::string h = code.substr(0, 4);
-        if (a.size() == 4 && b.size() == 4 && h.size() == 4 && a <= h && h <= b) len = 4;
-      } else {
-        std::string p = CbamCompact(s);
-        while (!p.empty() && p.back() == 'x') p.pop_back();
-        if (!p.empty() && absl::StartsWith(code, p)) len = p.size();
-      }
-      if (len > best) {
-        best = len;
-        out = {std::string(t->Get(row, "sector")),
-               std::string(t->Get(row, "aggregated_goods_category"))};
-      }
-    }
-  }
-  return out;
-}
-
-Factor RefFactorOf(const RefValue& v, std::string name) {
-  Factor f;
-  f.name = std::move(name);
-  f.value = v.value;
-  f.unit = v.unit;
-  f.source = "reference";
-  f.key = v.key;
-  f.citation = v.source;
-  f.confidence = std::string(ConfidenceName(v.level));
-  return f;
-}
-
 double MassFactor(const std::string& unit) { return unit == "kg" ? 0.001 : 1.0; }
 
 absl::StatusOr<double> MeterTotalT(const model::Meter& m, DataSource& data, const Period& p) {
@@ -106,6 +64,10 @@ class Computer {
   absl::Status Direct(const model::Product& prod, const ProductResult& pr, CbamGood* g);
   absl::StatusOr<CbamPrecursor> Precursor(const CbamGoodSpec& spec, const CbamPrecursorSpec& p,
                                           const CbamGood& g);
+  absl::Status DefaultValue(const CbamGoodSpec& spec, const CbamPrecursorSpec& p,
+                            const std::string& where, CbamPrecursor* out);
+  absl::Status N2o(const CbamGoodSpec& spec, const std::string& where, CbamGood* g);
+  absl::Status Method(const CbamGoodSpec& spec, const std::string& where, CbamGood* g);
   void Warn(std::string w) { warnings_.insert(std::move(w)); }
 
   const CbamConfig& c_;
@@ -113,6 +75,7 @@ class Computer {
   const Inventory& inv_;
   DataSource* data_;
   const Reference& ref_;
+  CbamRules rules_;
   std::map<std::string, CbamGood> done_;
   std::set<std::string> warnings_;
 };
@@ -187,8 +150,10 @@ absl::StatusOr<CbamPrecursor> Computer::Precursor(const CbamGoodSpec& spec,
           where, "its SEE is unknown: good '", p.product, "' has no output in the period"));
     }
     out.origin = "own";
+    out.category = pg.category;
     out.see_direct = *pg.see_direct;
     out.see_indirect = *pg.see_indirect;
+    out.estimated_tco2e = out.mass_t * pg.estimated_tco2e / pg.activity_t;
     // Overlapping system boundaries would count the precursor's emissions twice.
     std::set<std::string> a(g.areas.begin(), g.areas.end());
     bool overlap = g.areas.empty() || pg.areas.empty();
@@ -200,6 +165,7 @@ absl::StatusOr<CbamPrecursor> Computer::Precursor(const CbamGoodSpec& spec,
     }
   } else if (p.direct_tco2e_per_t) {
     out.origin = "supplier";
+    out.estimated = p.estimated;
     out.see_direct = *p.direct_tco2e_per_t;
     out.see_indirect = p.indirect_tco2e_per_t.value_or(0);
     out.factors.push_back({"see_direct", out.see_direct, "tCO2e/t", "supplier", "", "", ""});
@@ -210,39 +176,55 @@ absl::StatusOr<CbamPrecursor> Computer::Precursor(const CbamGoodSpec& spec,
     }
   } else {
     out.origin = "default";
-    std::string period = p.default_period.empty() ? c_.default_period : p.default_period;
-    std::string country = p.default_country.empty() ? c_.country : p.default_country;
-    if (period == "transitional" && p.default_country.empty()) country = "global";
-    std::string base =
-        absl::StrCat("cbam.", period, ".", country, ".", CbamCompact(p.default_cn), ".");
-    auto d = ref_.Get(base + "direct");
-    if (!d.ok()) {
-      std::vector<std::string> keys;
-      for (const RefValue* v : ref_.List("cbam." + period)) keys.push_back(v->key);
-      return absl::NotFoundError(absl::StrCat(where, "no CBAM default value \"", base,
-                                              "direct\" in reference ", ref_.version(),
-                                              " (available: ", absl::StrJoin(keys, ", "), ")"));
-    }
-    out.see_direct = (*d)->value;
-    out.factors.push_back(RefFactorOf(**d, "see_direct"));
-    if (const RefValue* ind = ref_.Find(base + "indirect"); ind && ind->numeric()) {
-      out.see_indirect = ind->value;
-      out.factors.push_back(RefFactorOf(*ind, "see_indirect"));
-    } else {
-      Warn(absl::StrCat("cbam: precursor '", p.name, "' of '", spec.product, "': default value ",
-                        base, "indirect not in the reference library; 0 used"));
-    }
-    for (const Factor& f : out.factors) {
-      if (f.confidence != "high") {
-        Warn(absl::StrCat("cbam: precursor '", p.name, "' of '", spec.product, "' uses ", f.key,
-                          " = ", FormatNumber(f.value), " tCO2e/t of ", f.confidence,
-                          " confidence (", f.citation, ")"));
-      }
-    }
+    if (auto st = DefaultValue(spec, p, where, &out); !st.ok()) return st;
   }
   out.embedded_direct = out.mass_t * out.see_direct;
   out.embedded_indirect = out.mass_t * out.see_indirect;
+  if (out.estimated) out.estimated_tco2e = out.embedded_direct + out.embedded_indirect;
   return out;
+}
+
+absl::Status Computer::DefaultValue(const CbamGoodSpec& spec, const CbamPrecursorSpec& p,
+                                    const std::string& where, CbamPrecursor* out) {
+  std::string period = !p.default_period.empty()    ? p.default_period
+                       : !c_.default_period.empty() ? c_.default_period
+                       : rules_.definitive          ? "definitive"
+                                                    : "transitional";
+  std::string country = p.default_country.empty() ? c_.country : p.default_country;
+  if (period == "transitional" && p.default_country.empty()) country = "global";
+  if (period == "transitional" && rules_.definitive) {
+    Warn(absl::StrCat("cbam: precursor '", p.name, "' of '", spec.product,
+                      "' uses a transitional default value in the definitive period"));
+  }
+  auto d = CbamLookupDefault(ref_, period, country, p.default_cn, rules_.year);
+  if (!d.ok()) return absl::Status(d.status().code(), where + std::string(d.status().message()));
+  out->see_direct = d->direct;
+  out->see_indirect = d->indirect;
+  out->factors = d->factors;
+  out->cn_used = d->cn_used;
+  out->cn_level = d->cn_level;
+  out->markup = d->markup;
+  out->markup_basis = d->markup_basis;
+  out->category = CbamCategory(ref_, p.default_cn).category;
+  out->estimated = true;
+  std::string base = absl::StrCat("cbam.", period, ".", country, ".", d->cn_used, ".");
+  if (CbamCompact(p.default_cn) != d->cn_used) {
+    Warn(absl::StrCat("cbam: precursor '", p.name, "' of '", spec.product,
+                      "': no default value for CN ", p.default_cn, "; the value of its ",
+                      d->cn_level, " ", d->cn_used, " is used"));
+  }
+  if (!d->has_indirect) {
+    Warn(absl::StrCat("cbam: precursor '", p.name, "' of '", spec.product, "': default value ",
+                      base, "indirect not in the reference library; 0 used"));
+  }
+  for (const Factor& f : out->factors) {
+    if (f.confidence != "high") {
+      Warn(absl::StrCat("cbam: precursor '", p.name, "' of '", spec.product, "' uses ", f.key,
+                        " = ", FormatNumber(f.value), " ", f.unit, " of ", f.confidence,
+                        " confidence (", f.citation, ")"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
@@ -264,7 +246,10 @@ absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
   }
   g->product = spec.product;
   g->cn_code = spec.cn_code;
-  std::tie(g->sector, g->category) = Category(ref_, spec.cn_code);
+  CbamCategoryInfo cat = CbamCategory(ref_, spec.cn_code);
+  g->sector = cat.sector;
+  g->category = cat.category;
+  g->indirect_counted = !rules_.definitive || absl::StrContains(cat.scope, "indirect");
   if (g->category.empty()) {
     Warn(absl::StrCat("cbam: good '", spec.product, "': CN code ", spec.cn_code,
                       " is not in an aggregated goods category of 2023/1773 Annex II"));
@@ -275,7 +260,7 @@ absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
   // Indirect: net electricity of the good's areas × the inventory's grid factor.
   g->electricity_mwh = pr->electricity_kwh / 1000;
   if (const RefValue* ef = ref_.Find(inv_.grid_key); ef && ef->numeric()) {
-    g->ef_electricity = RefFactorOf(*ef, "ef_el");
+    g->ef_electricity = CbamRefFactor(*ef, "ef_el");
   } else {
     g->ef_electricity = {
         "ef_el", inv_.grid_tco2_per_mwh, "tCO2/MWh", "reference", inv_.grid_key, "", ""};
@@ -287,11 +272,15 @@ absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
                       "': net electricity is negative (exports exceed consumption)"));
   }
   if (auto s = Direct(*prod, *pr, g); !s.ok()) return s;
+  if (auto s = N2o(spec, where, g); !s.ok()) return s;
+  if (auto s = CbamWasteGasCorrection(spec, ref_, where, g); !s.ok()) return s;
+  g->estimated_tco2e = spec.estimated_tco2e.value_or(0);
   for (const auto& p : spec.precursors) {
     auto x = Precursor(spec, p, *g);
     if (!x.ok()) return x.status();
     g->precursors_direct += x->embedded_direct;
     g->precursors_indirect += x->embedded_indirect;
+    g->estimated_tco2e += x->estimated_tco2e;
     g->precursors.push_back(std::move(*x));
   }
   g->embedded_direct = g->attributed_direct + g->precursors_direct;
@@ -309,10 +298,63 @@ absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
     std::vector<std::string> parts = absl::StrSplit(v->key, '.');
     if (parts.size() == 5 && parts[1] != "const" && parts[1] != "benchmark" &&
         absl::StartsWith(code, parts[3]) && v->numeric()) {
-      g->default_values.push_back(RefFactorOf(*v, parts[4]));
+      g->default_values.push_back(CbamRefFactor(*v, parts[4]));
     }
   }
+  return Method(spec, where, g);
+}
+
+absl::Status Computer::N2o(const CbamGoodSpec& spec, const std::string& where, CbamGood* g) {
+  if (!spec.n2o_t && spec.n2o_meter.empty()) return absl::OkStatus();
+  if (!absl::StrContains(CbamCategory(ref_, spec.cn_code).scope, "N2O")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where,
+        "N2O ('n2o_t' / 'n2o_meter') counts only for goods whose emissions include N2O "
+        "(nitric acid and the fertilisers made from it); category '",
+        g->category, "' does not"));
+  }
+  if (spec.n2o_t) {
+    g->n2o_t = *spec.n2o_t;
+  } else {
+    if (!data_) return absl::InvalidArgumentError(where + "'n2o_meter' needs a data source");
+    auto m = MeterTotalT(*site_.FindMeter(spec.n2o_meter), *data_, inv_.period);
+    if (!m.ok()) return absl::Status(m.status().code(), where + std::string(m.status().message()));
+    g->n2o_t = *m;
+  }
+  auto gwp = ref_.Get("cbam.const.gwp_n2o_cbam");
+  if (!gwp.ok())
+    return absl::Status(gwp.status().code(), where + std::string(gwp.status().message()));
+  g->gwp_n2o = CbamRefFactor(**gwp, "gwp_n2o");
+  g->n2o_tco2e = g->n2o_t * (*gwp)->value;
+  g->attributed_direct += g->n2o_tco2e;
   return absl::OkStatus();
+}
+
+// Qualifying parameters, the estimated share and, in the definitive period, electricity per
+// tonne, the good's own default value and its certificates.
+absl::Status Computer::Method(const CbamGoodSpec& spec, const std::string& where, CbamGood* g) {
+  if (rules_.definitive || !spec.qualifying.empty()) {
+    if (auto s = CbamQualifying(spec, ref_, where, g, &warnings_); !s.ok()) return s;
+  }
+  CbamEstimated(rules_, g, &warnings_);
+  if (!rules_.definitive) {
+    for (const char* k : {"free_allocation", "carbon_price_paid"}) {
+      if ((std::string(k) == "free_allocation" ? spec.free_allocation : spec.price_paid_cny)
+              .value) {
+        Warn(absl::StrCat("cbam: good '", g->product, "': '", k,
+                          "' applies to the definitive period (from 2026); not used for ",
+                          inv_.period.text));
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (g->activity_t > 0) g->electricity_mwh_per_t = g->electricity_mwh / g->activity_t;
+  if (!g->indirect_counted) {
+    Warn(absl::StrCat("cbam: good '", g->product, "': indirect emissions of category '",
+                      g->category, "' are reported but not counted for certificates (",
+                      CbamCategory(ref_, spec.cn_code).scope, ")"));
+  }
+  return CbamCertificatesOf(c_, spec, where, g, &warnings_);
 }
 
 absl::StatusOr<CbamReport> Computer::Run() {
@@ -326,6 +368,11 @@ absl::StatusOr<CbamReport> Computer::Run() {
   r.data_source = inv_.data_source;
   r.reference_version = inv_.reference_version;
   r.gwp = inv_.gwp;
+  auto rules = CbamPeriodRules(inv_.period, inv_.timezone, &warnings_);
+  if (!rules.ok()) return rules.status();
+  rules_ = *rules;
+  r.definitive = rules_.definitive;
+  r.year = rules_.year;
   if (c_.goods.empty()) {
     Warn("cbam: the site file declares no [[cbam.good]]; nothing to report");
   }

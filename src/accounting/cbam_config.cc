@@ -52,6 +52,30 @@ class TableReader {
     *out = v;
     return absl::OkStatus();
   }
+  absl::Status Bool(std::string_view key, bool* out) {
+    used_.insert(std::string(key));
+    const toml::node* n = t_.get(key);
+    if (!n) return absl::OkStatus();
+    if (!n->is_boolean()) return Error(key, "must be true or false");
+    *out = *n->value<bool>();
+    return absl::OkStatus();
+  }
+  // A number `key` and the document it comes from, `source_key` (required with the number).
+  absl::Status Sourced(std::string_view key, std::string_view source_key, CbamSourced* out) {
+    if (auto s = Number(key, &out->value); !s.ok()) return s;
+    if (auto s = String(source_key, &out->source); !s.ok()) return s;
+    if (out->value && out->source.empty()) {
+      return Error(key, absl::StrCat("needs '", AV(source_key), "' (the document it comes from)"));
+    }
+    if (!out->value && !out->source.empty()) {
+      return Error(source_key, absl::StrCat("is given without '", AV(key), "'"));
+    }
+    return absl::OkStatus();
+  }
+  const toml::table* Table(std::string_view key) {
+    used_.insert(std::string(key));
+    return t_.get_as<toml::table>(key);
+  }
   const toml::array* Array(std::string_view key) {
     used_.insert(std::string(key));
     return t_.get_as<toml::array>(key);
@@ -85,12 +109,13 @@ absl::Status ParsePrecursor(std::string_view file, const toml::table& t, const s
         r.String("default_cn", &p->default_cn), r.String("default_country", &p->default_country),
         r.String("default_period", &p->default_period), r.Number("t_per_t", &p->t_per_t),
         r.Number("amount_t", &p->amount_t), r.Number("direct_tco2e_per_t", &p->direct_tco2e_per_t),
-        r.Number("indirect_tco2e_per_t", &p->indirect_tco2e_per_t)}) {
+        r.Number("indirect_tco2e_per_t", &p->indirect_tco2e_per_t),
+        r.Bool("estimated", &p->estimated)}) {
     if (!s.ok()) return s;
   }
   if (auto s = r.CheckUnknown(
           "product, name, t_per_t, amount_t, meter, direct_tco2e_per_t, indirect_tco2e_per_t, "
-          "default_cn, default_country, default_period");
+          "default_cn, default_country, default_period, estimated");
       !s.ok()) {
     return s;
   }
@@ -128,6 +153,9 @@ absl::Status ParsePrecursor(std::string_view file, const toml::table& t, const s
                    "a bought-in precursor needs either the supplier's 'direct_tco2e_per_t' "
                    "(and 'indirect_tco2e_per_t') or a default value 'default_cn'");
   }
+  if (p->estimated && !supplier) {
+    return r.Error("estimated", "applies to the supplier's values (default values are estimated)");
+  }
   if (supplier && !p->direct_tco2e_per_t) {
     return r.Error("indirect_tco2e_per_t", "'direct_tco2e_per_t' is required with it");
   }
@@ -135,6 +163,81 @@ absl::Status ParsePrecursor(std::string_view file, const toml::table& t, const s
   if (!p->default_period.empty() && p->default_period != "transitional" &&
       p->default_period != "definitive") {
     return r.Error("default_period", "must be \"transitional\" or \"definitive\"");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseWasteGas(std::string_view file, const toml::table& t, const std::string& what,
+                           CbamWasteGasSpec* w) {
+  TableReader r(file, t, what);
+  w->pos = r.pos();
+  for (auto s : {r.String("direction", &w->direction, true), r.String("name", &w->name),
+                 r.Number("energy_tj", &w->energy_tj), r.Number("volume_nm3", &w->volume_nm3),
+                 r.Number("ncv_mj_per_nm3", &w->ncv_mj_per_nm3)}) {
+    if (!s.ok()) return s;
+  }
+  if (auto s = r.CheckUnknown("direction, name, energy_tj, volume_nm3, ncv_mj_per_nm3"); !s.ok()) {
+    return s;
+  }
+  if (w->direction != "exported" && w->direction != "imported") {
+    return r.Error("direction", "must be \"exported\" or \"imported\"");
+  }
+  bool volume = w->volume_nm3 || w->ncv_mj_per_nm3;
+  if (w->energy_tj.has_value() == volume) {
+    return r.Error("", "give either 'energy_tj' or 'volume_nm3' with 'ncv_mj_per_nm3'");
+  }
+  if (volume && !(w->volume_nm3 && w->ncv_mj_per_nm3)) {
+    return r.Error("", "'volume_nm3' and 'ncv_mj_per_nm3' go together");
+  }
+  return absl::OkStatus();
+}
+
+// The good's optional method keys: N2O, waste gases, qualifying parameters, estimated
+// emissions, free allocation and carbon price paid.
+absl::Status ParseGoodMethod(std::string_view file, const toml::table& t, const std::string& what,
+                             const model::Site& site, TableReader& r, CbamGoodSpec* g) {
+  for (auto s :
+       {r.Number("n2o_t", &g->n2o_t), r.String("n2o_meter", &g->n2o_meter),
+        r.Number("estimated_tco2e", &g->estimated_tco2e),
+        r.Sourced("free_allocation_tco2e_per_t", "free_allocation_source", &g->free_allocation),
+        r.Sourced("carbon_price_paid_cny", "carbon_price_paid_source", &g->price_paid_cny)}) {
+    if (!s.ok()) return s;
+  }
+  if (g->n2o_t && !g->n2o_meter.empty()) return r.Error("n2o_meter", "give 'n2o_t' or 'n2o_meter'");
+  if (!g->n2o_meter.empty()) {
+    const model::Meter* m = site.FindMeter(g->n2o_meter);
+    if (!m) return r.Error("n2o_meter", absl::StrCat("no meter '", g->n2o_meter, "' in the site"));
+    if ((m->unit != "t" && m->unit != "kg") || m->kind == "gauge") {
+      return r.Error("n2o_meter", absl::StrCat("meter '", g->n2o_meter,
+                                               "' must be a counter or interval meter in t or kg"));
+    }
+  }
+  const toml::node* qn = t.get("qualifying");
+  const toml::table* q = r.Table("qualifying");
+  if (qn && !q)
+    return r.Error("qualifying",
+                   "must be a table of numbers, e.g. { clinker_to_cement_ratio = 0.75 }");
+  if (q) {
+    for (auto&& [k, v] : *q) {
+      if (!v.is_number() || !std::isfinite(*v.value<double>()) || *v.value<double>() < 0) {
+        return r.Error("qualifying",
+                       absl::StrCat("'", AV(k.str()), "' must be a finite number >= 0"));
+      }
+      g->qualifying.emplace_back(std::string(k.str()), *v.value<double>());
+    }
+  }
+  const toml::node* wn = t.get("waste_gas");
+  const toml::array* arr = r.Array("waste_gas");
+  if (wn && !arr)
+    return r.Error("waste_gas", "must be an array of tables ([[cbam.good.waste_gas]])");
+  for (size_t i = 0; arr && i < arr->size(); ++i) {
+    const toml::table* wt = (*arr)[i].as_table();
+    if (!wt) return r.Error("waste_gas", "must be an array of tables ([[cbam.good.waste_gas]])");
+    CbamWasteGasSpec w;
+    if (auto s = ParseWasteGas(file, *wt, absl::StrCat(what, " waste_gas ", i + 1), &w); !s.ok()) {
+      return s;
+    }
+    g->waste_gas.push_back(std::move(w));
   }
   return absl::OkStatus();
 }
@@ -175,7 +278,11 @@ absl::Status ParseGood(std::string_view file, const toml::table& t, size_t index
       g->precursors.push_back(std::move(p));
     }
   }
-  return r.CheckUnknown("product, cn_code, precursors");
+  if (auto s = ParseGoodMethod(file, t, what, site, r, g); !s.ok()) return s;
+  return r.CheckUnknown(
+      "product, cn_code, precursors, n2o_t, n2o_meter, waste_gas, qualifying, estimated_tco2e, "
+      "free_allocation_tco2e_per_t, free_allocation_source, carbon_price_paid_cny, "
+      "carbon_price_paid_source");
 }
 
 }  // namespace
@@ -238,7 +345,9 @@ absl::StatusOr<CbamConfig> ParseCbamConfig(std::string_view text, std::string_vi
   c.pos = r.pos();
   std::string period;
   for (auto s : {r.String("installation", &c.installation), r.String("country", &c.country),
-                 r.String("default_period", &period)}) {
+                 r.String("default_period", &period),
+                 r.Sourced("ets_price_eur_per_t", "ets_price_source", &c.ets_price_eur),
+                 r.Sourced("cny_per_eur", "cny_per_eur_source", &c.cny_per_eur)}) {
     if (!s.ok()) return s;
   }
   if (!period.empty()) {
@@ -250,7 +359,11 @@ absl::StatusOr<CbamConfig> ParseCbamConfig(std::string_view text, std::string_vi
   const toml::node* gn = t->get("good");
   const toml::array* goods = r.Array("good");
   if (gn && !goods) return r.Error("good", "must be an array of tables ([[cbam.good]])");
-  if (auto s = r.CheckUnknown("installation, country, default_period, good"); !s.ok()) return s;
+  if (auto s = r.CheckUnknown("installation, country, default_period, ets_price_eur_per_t, "
+                              "ets_price_source, cny_per_eur, cny_per_eur_source, good");
+      !s.ok()) {
+    return s;
+  }
   if (goods) {
     for (size_t i = 0; i < goods->size(); ++i) {
       const toml::table* gt = (*goods)[i].as_table();
