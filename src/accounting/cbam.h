@@ -130,7 +130,7 @@ struct CbamCertificates {
   double price_paid_cny = 0, price_paid_eur = 0;
   double reduction_certificates = 0;  // price_paid_eur / P_cert
   double certificates = 0;            // never below 0
-  double price_due_eur = 0;           // certificates × P_cert
+  std::optional<double> price_due_eur;  // certificates × P_cert (needs P_cert)
   std::vector<Factor> inputs;         // P_cert, CNY/EUR, FAA per t, price paid (with sources)
 };
 

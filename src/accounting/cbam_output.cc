@@ -227,7 +227,7 @@ void MethodDoc(const CbamGood& g, bool definitive, Doc* d) {
         absl::StrCat("= ", FormatNumber(c->price_paid_eur), " EUR"));
     row("碳价扣减 Reduction (certificates)", NumCell(c->reduction_certificates), "");
     row("CBAM 证书 Certificates", NumCell(c->certificates), absl::StrJoin(in, "; "));
-    row("应付碳价 Carbon price due (EUR)", NumCell(c->price_due_eur), kCertFormula);
+    row("应付碳价 Carbon price due (EUR)", Opt(c->price_due_eur), kCertFormula);
   }
   if (rows.empty()) return;
   d->Heading("方法项 Method items", 3);
