@@ -262,7 +262,8 @@ absl::Status CbamQualifying(const CbamGoodSpec& spec, const Reference& ref, std:
                      absl::StrCat("cbam_qualifying_parameters.", g->category),
                      Trimmed(t->Get(row, "source")), Trimmed(t->Get(row, "confidence"))});
   }
-  for (const auto& [name, value] : spec.qualifying) {
+  for (const auto& q : spec.qualifying) {
+    const std::string& name = q.first;
     auto it =
         std::find_if(known.begin(), known.end(), [&](const Factor& f) { return f.name == name; });
     if (it == known.end()) {
@@ -273,7 +274,7 @@ absl::Status CbamQualifying(const CbamGoodSpec& spec, const Reference& ref, std:
           "' (known: ", names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
     }
     Factor f = *it;
-    f.value = value;
+    f.value = q.second;
     f.source = "site";
     g->qualifying.push_back(f);
   }
