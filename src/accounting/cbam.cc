@@ -67,6 +67,8 @@ class Computer {
   absl::Status DefaultValue(const CbamGoodSpec& spec, const CbamPrecursorSpec& p,
                             const std::string& where, CbamPrecursor* out);
   absl::Status N2o(const CbamGoodSpec& spec, const std::string& where, CbamGood* g);
+  void Indirect(const ProductResult& pr, CbamGood* g);
+  void ComparisonDefaults(const CbamGoodSpec& spec, CbamGood* g);
   absl::Status Method(const CbamGoodSpec& spec, const std::string& where, CbamGood* g);
   void Warn(std::string w) { warnings_.insert(std::move(w)); }
 
@@ -257,20 +259,7 @@ absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
   g->meter = pr->meter;
   g->areas = prod->areas;
   g->activity_t = pr->output * MassFactor(pr->unit);
-  // Indirect: net electricity of the good's areas × the inventory's grid factor.
-  g->electricity_mwh = pr->electricity_kwh / 1000;
-  if (const RefValue* ef = ref_.Find(inv_.grid_key); ef && ef->numeric()) {
-    g->ef_electricity = CbamRefFactor(*ef, "ef_el");
-  } else {
-    g->ef_electricity = {
-        "ef_el", inv_.grid_tco2_per_mwh, "tCO2/MWh", "reference", inv_.grid_key, "", ""};
-  }
-  g->ef_electricity.value = inv_.grid_tco2_per_mwh;
-  g->attributed_indirect = g->electricity_mwh * inv_.grid_tco2_per_mwh;
-  if (g->electricity_mwh < 0) {
-    Warn(absl::StrCat("cbam: good '", spec.product,
-                      "': net electricity is negative (exports exceed consumption)"));
-  }
+  Indirect(*pr, g);
   if (auto s = Direct(*prod, *pr, g); !s.ok()) return s;
   if (auto s = N2o(spec, where, g); !s.ok()) return s;
   if (auto s = CbamWasteGasCorrection(spec, ref_, where, g); !s.ok()) return s;
@@ -292,7 +281,12 @@ absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
   } else {
     Warn(absl::StrCat("cbam: good '", spec.product, "': no output in the period; SEE omitted"));
   }
-  // Default values of the good's own CN code, for comparison.
+  ComparisonDefaults(spec, g);
+  return Method(spec, where, g);
+}
+
+// Default values of the good's own CN code (or a prefix of it), for comparison.
+void Computer::ComparisonDefaults(const CbamGoodSpec& spec, CbamGood* g) {
   std::string code = CbamCompact(spec.cn_code);
   for (const RefValue* v : ref_.List("cbam")) {
     std::vector<std::string> parts = absl::StrSplit(v->key, '.');
@@ -301,7 +295,23 @@ absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
       g->default_values.push_back(CbamRefFactor(*v, parts[4]));
     }
   }
-  return Method(spec, where, g);
+}
+
+// Indirect: net electricity of the good's areas × the inventory's grid factor.
+void Computer::Indirect(const ProductResult& pr, CbamGood* g) {
+  g->electricity_mwh = pr.electricity_kwh / 1000;
+  if (const RefValue* ef = ref_.Find(inv_.grid_key); ef && ef->numeric()) {
+    g->ef_electricity = CbamRefFactor(*ef, "ef_el");
+  } else {
+    g->ef_electricity = {
+        "ef_el", inv_.grid_tco2_per_mwh, "tCO2/MWh", "reference", inv_.grid_key, "", ""};
+  }
+  g->ef_electricity.value = inv_.grid_tco2_per_mwh;
+  g->attributed_indirect = g->electricity_mwh * inv_.grid_tco2_per_mwh;
+  if (g->electricity_mwh < 0) {
+    Warn(absl::StrCat("cbam: good '", g->product,
+                      "': net electricity is negative (exports exceed consumption)"));
+  }
 }
 
 absl::Status Computer::N2o(const CbamGoodSpec& spec, const std::string& where, CbamGood* g) {

@@ -321,6 +321,26 @@ absl::StatusOr<std::vector<size_t>> CbamOrder(const CbamConfig& c) {
   return out;
 }
 
+namespace {
+
+// Every own precursor ('product') must be a [[cbam.good]]: its SEE comes from this report.
+absl::Status CheckOwnPrecursors(const CbamConfig& c) {
+  std::set<std::string> goods_ids;
+  for (const auto& g : c.goods) goods_ids.insert(g.product);
+  for (const auto& g : c.goods) {
+    for (const auto& p : g.precursors) {
+      if (!p.product.empty() && !goods_ids.count(p.product)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            CbamWhere(c.file, p.pos), "cbam.good '", g.product, "' precursor key 'product': '",
+            p.product, "' is not a [[cbam.good]] of this site (its SEE is needed)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<CbamConfig> ParseCbamConfig(std::string_view text, std::string_view file,
                                            const model::Site& site) {
   CbamConfig c;
@@ -380,17 +400,7 @@ absl::StatusOr<CbamConfig> ParseCbamConfig(std::string_view text, std::string_vi
       c.goods.push_back(std::move(g));
     }
   }
-  std::set<std::string> goods_ids;
-  for (const auto& g : c.goods) goods_ids.insert(g.product);
-  for (const auto& g : c.goods) {
-    for (const auto& p : g.precursors) {
-      if (!p.product.empty() && !goods_ids.count(p.product)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            CbamWhere(file, p.pos), "cbam.good '", g.product, "' precursor key 'product': '",
-            p.product, "' is not a [[cbam.good]] of this site (its SEE is needed)"));
-      }
-    }
-  }
+  if (auto st = CheckOwnPrecursors(c); !st.ok()) return st;
   if (auto o = CbamOrder(c); !o.ok()) return o.status();
   return c;
 }

@@ -234,6 +234,78 @@ void MethodDoc(const CbamGood& g, bool definitive, Doc* d) {
   d->Table({"项目 Item", "数值 Value", "依据 Basis"}, std::move(rows));
 }
 
+// One good's section: emissions table, ledger lines, electricity, precursors, method items,
+// default values for comparison.
+void GoodDoc(const CbamReport& r, const CbamGood& g, Doc* d) {
+  std::vector<std::vector<DocCell>> rows;
+  d->Heading(absl::StrCat("产品 Good: ", g.product, " (CN ", g.cn_code, ")"));
+  d->Table(
+      {"项目 Item", "直接 Direct (tCO2e)", "间接 Indirect (tCO2e)"},
+      {{T("归属排放 Attributed emissions AttrEm"), NumCell(g.attributed_direct),
+        NumCell(g.attributed_indirect)},
+       {T("前体内含排放 Precursors Σ M_i × SEE_i"), NumCell(g.precursors_direct),
+        NumCell(g.precursors_indirect)},
+       {T("内含排放 Embedded emissions"), NumCell(g.embedded_direct), NumCell(g.embedded_indirect)},
+       {T("产量 Activity level AL (t)"), NumCell(g.activity_t), NumCell(g.activity_t)},
+       {T("比内含排放 SEE (tCO2e/t)"), Opt(g.see_direct), Opt(g.see_indirect)}});
+  d->Paragraph(absl::StrCat("系统边界 System boundary: ",
+                            g.areas.empty() ? "全厂 whole site" : absl::StrJoin(g.areas, ", "),
+                            "; 产量计量 output meter ", g.meter, ". ", kSeeDir, "; ", kSeeInd,
+                            "."));
+  d->Heading("直接排放明细 Direct emissions: ledger lines", 3);
+  rows.clear();
+  for (const Line& l : g.direct_lines) {
+    std::vector<std::string> fs;
+    for (const Factor& f : l.factors) fs.push_back(FactorText(f));
+    rows.push_back({T(l.source), T(l.category), T(l.area), NumCell(l.amount), T(l.unit),
+                    T(l.formula), T(absl::StrJoin(fs, "; ")), NumCell(l.tco2e)});
+  }
+  if (g.internal_tco2e != 0) {
+    rows.push_back({T("internal sub-meters"), T("internal"), T(""), T(""), T(""), T(""),
+                    T(absl::StrJoin(g.internal_meters, ", ")), NumCell(g.internal_tco2e, true)});
+  }
+  d->Table({"排放源 Source", "类别 Category", "区域 Area", "活动数据 Activity", "单位 Unit",
+            "公式 Formula", "因子 Factors", "tCO2e"},
+           std::move(rows));
+  d->Heading("间接排放 Indirect emissions: electricity", 3);
+  d->Table({"电力消费 Electricity (MWh)", "排放因子 EF_el", "tCO2e"},
+           {{NumCell(g.electricity_mwh), T(FactorText(g.ef_electricity)),
+             NumCell(g.attributed_indirect)}});
+  if (!g.precursors.empty()) {
+    d->Heading("前体 Precursors", 3);
+    rows.clear();
+    for (const auto& p : g.precursors) {
+      std::vector<std::string> fs;
+      for (const Factor& f : p.factors) fs.push_back(FactorText(f));
+      bool low = false;
+      for (const Factor& f : p.factors) low |= f.confidence == "low";
+      rows.push_back(
+          {T(p.id), T(p.origin), NumCell(p.mass_t), T(p.mass_basis), NumCell(p.see_direct, low),
+           NumCell(p.see_indirect, low), NumCell(p.embedded_direct), NumCell(p.embedded_indirect),
+           T(fs.empty() ? "SEE of the good in this report"
+                        : absl::StrCat(absl::StrJoin(fs, "; "),
+                                       p.markup_basis.empty() || !r.definitive
+                                           ? ""
+                                           : absl::StrCat("; CN ", p.cn_used, " (", p.cn_level,
+                                                          "), ", p.markup_basis)))});
+    }
+    d->Table({"前体 Precursor", "来源 Origin", "质量 M_i (t)", "依据 Basis", "SEE direct",
+              "SEE indirect", "直接 Direct (tCO2e)", "间接 Indirect (tCO2e)", "证据 Evidence"},
+             std::move(rows));
+  }
+  MethodDoc(g, r.definitive, d);
+  if (!g.default_values.empty()) {
+    d->Heading("缺省值对照 CBAM default values for comparison", 3);
+    rows.clear();
+    for (const Factor& f : g.default_values) {
+      rows.push_back({T(f.key), NumCell(f.value), T(f.unit),
+                      DocCell{f.confidence, false, f.confidence == "low"}, T(f.citation)});
+    }
+    d->Table({"参考键 Key", "数值 Value", "单位 Unit", "可信度 Confidence", "出处 Source"},
+             std::move(rows));
+  }
+}
+
 Doc CbamDoc(const CbamReport& r) {
   Doc d;
   d.title = "CBAM 内含排放报告 CBAM Embedded Emissions Report";
@@ -260,74 +332,7 @@ Doc CbamDoc(const CbamReport& r) {
            "间接 SEE indirect", "合计 SEE total"},
           std::move(rows));
 
-  for (const auto& g : r.goods) {
-    d.Heading(absl::StrCat("产品 Good: ", g.product, " (CN ", g.cn_code, ")"));
-    d.Table({"项目 Item", "直接 Direct (tCO2e)", "间接 Indirect (tCO2e)"},
-            {{T("归属排放 Attributed emissions AttrEm"), NumCell(g.attributed_direct),
-              NumCell(g.attributed_indirect)},
-             {T("前体内含排放 Precursors Σ M_i × SEE_i"), NumCell(g.precursors_direct),
-              NumCell(g.precursors_indirect)},
-             {T("内含排放 Embedded emissions"), NumCell(g.embedded_direct),
-              NumCell(g.embedded_indirect)},
-             {T("产量 Activity level AL (t)"), NumCell(g.activity_t), NumCell(g.activity_t)},
-             {T("比内含排放 SEE (tCO2e/t)"), Opt(g.see_direct), Opt(g.see_indirect)}});
-    d.Paragraph(absl::StrCat("系统边界 System boundary: ",
-                             g.areas.empty() ? "全厂 whole site" : absl::StrJoin(g.areas, ", "),
-                             "; 产量计量 output meter ", g.meter, ". ", kSeeDir, "; ", kSeeInd,
-                             "."));
-    d.Heading("直接排放明细 Direct emissions: ledger lines", 3);
-    rows.clear();
-    for (const Line& l : g.direct_lines) {
-      std::vector<std::string> fs;
-      for (const Factor& f : l.factors) fs.push_back(FactorText(f));
-      rows.push_back({T(l.source), T(l.category), T(l.area), NumCell(l.amount), T(l.unit),
-                      T(l.formula), T(absl::StrJoin(fs, "; ")), NumCell(l.tco2e)});
-    }
-    if (g.internal_tco2e != 0) {
-      rows.push_back({T("internal sub-meters"), T("internal"), T(""), T(""), T(""), T(""),
-                      T(absl::StrJoin(g.internal_meters, ", ")), NumCell(g.internal_tco2e, true)});
-    }
-    d.Table({"排放源 Source", "类别 Category", "区域 Area", "活动数据 Activity", "单位 Unit",
-             "公式 Formula", "因子 Factors", "tCO2e"},
-            std::move(rows));
-    d.Heading("间接排放 Indirect emissions: electricity", 3);
-    d.Table({"电力消费 Electricity (MWh)", "排放因子 EF_el", "tCO2e"},
-            {{NumCell(g.electricity_mwh), T(FactorText(g.ef_electricity)),
-              NumCell(g.attributed_indirect)}});
-    if (!g.precursors.empty()) {
-      d.Heading("前体 Precursors", 3);
-      rows.clear();
-      for (const auto& p : g.precursors) {
-        std::vector<std::string> fs;
-        for (const Factor& f : p.factors) fs.push_back(FactorText(f));
-        bool low = false;
-        for (const Factor& f : p.factors) low |= f.confidence == "low";
-        rows.push_back(
-            {T(p.id), T(p.origin), NumCell(p.mass_t), T(p.mass_basis), NumCell(p.see_direct, low),
-             NumCell(p.see_indirect, low), NumCell(p.embedded_direct), NumCell(p.embedded_indirect),
-             T(fs.empty() ? "SEE of the good in this report"
-                          : absl::StrCat(absl::StrJoin(fs, "; "),
-                                         p.markup_basis.empty() || !r.definitive
-                                             ? ""
-                                             : absl::StrCat("; CN ", p.cn_used, " (", p.cn_level,
-                                                            "), ", p.markup_basis)))});
-      }
-      d.Table({"前体 Precursor", "来源 Origin", "质量 M_i (t)", "依据 Basis", "SEE direct",
-               "SEE indirect", "直接 Direct (tCO2e)", "间接 Indirect (tCO2e)", "证据 Evidence"},
-              std::move(rows));
-    }
-    MethodDoc(g, r.definitive, &d);
-    if (!g.default_values.empty()) {
-      d.Heading("缺省值对照 CBAM default values for comparison", 3);
-      rows.clear();
-      for (const Factor& f : g.default_values) {
-        rows.push_back({T(f.key), NumCell(f.value), T(f.unit),
-                        DocCell{f.confidence, false, f.confidence == "low"}, T(f.citation)});
-      }
-      d.Table({"参考键 Key", "数值 Value", "单位 Unit", "可信度 Confidence", "出处 Source"},
-              std::move(rows));
-    }
-  }
+  for (const auto& g : r.goods) GoodDoc(r, g, &d);
   d.Heading("提示 Warnings");
   if (r.warnings.empty()) {
     d.Paragraph("无 None");
