@@ -1,8 +1,7 @@
-// CBAM specific embedded emissions: site-file keys, computation, JSON/HTML/Markdown output.
+// CBAM specific embedded emissions: the computation (ComputeCbam).
 #include "accounting/cbam.h"
 
 #include <cmath>
-#include <functional>
 #include <map>
 #include <set>
 #include <tuple>
@@ -12,290 +11,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "accounting/cbam_internal.h"
 #include "accounting/csv.h"
-#include "accounting/json_fields.h"
-#include "accounting/report.h"
 #include "common/counter.h"
 #include "common/strings.h"
-#include "common/time.h"
-#include "nlohmann/json.hpp"
-#include "toml++/toml.h"
 
 namespace dc::accounting {
-namespace {
 
-// ---------------------------------------------------------------- parsing
-
-model::Pos PosOf(const toml::node& n) {
-  return {static_cast<int>(n.source().begin.line), static_cast<int>(n.source().begin.column)};
-}
-
-std::string Where(std::string_view file, model::Pos p) {
-  return absl::StrCat(AV(file), ":", p.line, ":", p.column, ": ");
-}
-
-// Reads one TOML table with a fixed set of keys; errors name file, position and key.
-class TableReader {
- public:
-  TableReader(std::string_view file, const toml::table& t, std::string what)
-      : file_(file), t_(t), what_(std::move(what)) {}
-
-  absl::Status Error(std::string_view key, std::string_view msg) const {
-    const toml::node* n = key.empty() ? nullptr : t_.get(key);
-    return absl::InvalidArgumentError(absl::StrCat(Where(file_, n ? PosOf(*n) : PosOf(t_)), what_,
-                                                   key.empty() ? "" : " key '", AV(key),
-                                                   key.empty() ? "" : "'", ": ", AV(msg)));
-  }
-  absl::Status String(std::string_view key, std::string* out, bool required = false) {
-    used_.insert(std::string(key));
-    const toml::node* n = t_.get(key);
-    if (!n) return required ? Error(key, "is required") : absl::OkStatus();
-    auto v = n->value<std::string>();
-    if (!n->is_string() || !v) return Error(key, "must be a string");
-    if (v->empty()) return Error(key, "must not be empty");
-    *out = *v;
-    return absl::OkStatus();
-  }
-  absl::Status Number(std::string_view key, std::optional<double>* out) {
-    used_.insert(std::string(key));
-    const toml::node* n = t_.get(key);
-    if (!n) return absl::OkStatus();
-    if (!n->is_number()) return Error(key, "must be a number");
-    double v = *n->value<double>();
-    if (!std::isfinite(v) || v < 0) return Error(key, "must be a finite number >= 0");
-    *out = v;
-    return absl::OkStatus();
-  }
-  const toml::array* Array(std::string_view key) {
-    used_.insert(std::string(key));
-    return t_.get_as<toml::array>(key);
-  }
-  absl::Status CheckUnknown(std::string_view known) const {
-    for (auto&& [k, v] : t_) {
-      std::string key(k.str());
-      if (!used_.count(key)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            Where(file_, PosOf(v)), what_, ": unknown key '", key, "' (known: ", AV(known), ")"));
-      }
-    }
-    return absl::OkStatus();
-  }
-  model::Pos pos() const { return PosOf(t_); }
-
- private:
-  std::string_view file_;
-  const toml::table& t_;
-  std::string what_;
-  std::set<std::string> used_;
-};
-
-absl::Status ParsePrecursor(std::string_view file, const toml::table& t, const std::string& what,
-                            const model::Site& site, CbamPrecursorSpec* p) {
-  TableReader r(file, t, what);
-  p->pos = r.pos();
-  for (auto s :
-       {r.String("product", &p->product), r.String("name", &p->name), r.String("meter", &p->meter),
-        r.String("default_cn", &p->default_cn), r.String("default_country", &p->default_country),
-        r.String("default_period", &p->default_period), r.Number("t_per_t", &p->t_per_t),
-        r.Number("amount_t", &p->amount_t), r.Number("direct_tco2e_per_t", &p->direct_tco2e_per_t),
-        r.Number("indirect_tco2e_per_t", &p->indirect_tco2e_per_t)}) {
-    if (!s.ok()) return s;
-  }
-  if (auto s = r.CheckUnknown(
-          "product, name, t_per_t, amount_t, meter, direct_tco2e_per_t, indirect_tco2e_per_t, "
-          "default_cn, default_country, default_period");
-      !s.ok()) {
-    return s;
-  }
-  if (p->product.empty() == p->name.empty()) {
-    return r.Error("", "give exactly one of 'product' (a good of this site) or 'name' (bought in)");
-  }
-  int amounts = p->t_per_t.has_value() + p->amount_t.has_value() + !p->meter.empty();
-  if (amounts != 1) {
-    return r.Error("", "give exactly one of 't_per_t', 'amount_t' or 'meter' (the mass consumed)");
-  }
-  if (!p->meter.empty()) {
-    const model::Meter* m = site.FindMeter(p->meter);
-    if (!m) return r.Error("meter", absl::StrCat("no physical meter '", p->meter, "' in the site"));
-    if (m->unit != "t" && m->unit != "kg") {
-      return r.Error("meter", absl::StrCat("meter '", p->meter, "' is in '", m->unit,
-                                           "': a precursor mass needs t or kg"));
-    }
-    if (m->kind == "gauge") {
-      return r.Error("meter",
-                     absl::StrCat("meter '", p->meter, "' is a gauge: needs counter or interval"));
-    }
-  }
-  bool supplier = p->direct_tco2e_per_t || p->indirect_tco2e_per_t;
-  bool dflt = !p->default_cn.empty() || !p->default_country.empty() || !p->default_period.empty();
-  if (!p->product.empty()) {
-    if (supplier || dflt) {
-      return r.Error("",
-                     "a precursor produced on site ('product') takes its SEE from its own "
-                     "[[cbam.good]]: remove the SEE / default keys");
-    }
-    return absl::OkStatus();
-  }
-  if (supplier == dflt) {
-    return r.Error("",
-                   "a bought-in precursor needs either the supplier's 'direct_tco2e_per_t' "
-                   "(and 'indirect_tco2e_per_t') or a default value 'default_cn'");
-  }
-  if (supplier && !p->direct_tco2e_per_t) {
-    return r.Error("indirect_tco2e_per_t", "'direct_tco2e_per_t' is required with it");
-  }
-  if (dflt && p->default_cn.empty()) return r.Error("", "'default_cn' is required");
-  if (!p->default_period.empty() && p->default_period != "transitional" &&
-      p->default_period != "definitive") {
-    return r.Error("default_period", "must be \"transitional\" or \"definitive\"");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ParseGood(std::string_view file, const toml::table& t, size_t index,
-                       const model::Site& site, CbamGoodSpec* g) {
-  std::string what = absl::StrCat("cbam.good[", index, "]");
-  TableReader r(file, t, what);
-  g->pos = r.pos();
-  if (auto s = r.String("product", &g->product, true); !s.ok()) return s;
-  if (auto s = r.String("cn_code", &g->cn_code, true); !s.ok()) return s;
-  what = absl::StrCat("cbam.good '", g->product, "'");
-  bool known = false;
-  for (const auto& p : site.products) known |= p.id == g->product;
-  if (!known) {
-    std::vector<std::string> ids;
-    for (const auto& p : site.products) ids.push_back(p.id);
-    return r.Error("product", absl::StrCat("no [[product]] '", g->product, "' in the site (known: ",
-                                           ids.empty() ? "none" : absl::StrJoin(ids, ", "), ")"));
-  }
-  for (char c : g->cn_code) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != ' ') {
-      return r.Error("cn_code", "must be digits and spaces, e.g. \"2523 10 00\"");
-    }
-  }
-  const toml::node* pn = t.get("precursors");
-  const toml::array* arr = r.Array("precursors");
-  if (pn && !arr) return r.Error("precursors", "must be an array of tables");
-  if (arr) {
-    for (size_t i = 0; i < arr->size(); ++i) {
-      const toml::table* pt = (*arr)[i].as_table();
-      if (!pt) return r.Error("precursors", "must be an array of tables");
-      CbamPrecursorSpec p;
-      if (auto s = ParsePrecursor(file, *pt, absl::StrCat(what, " precursor ", i + 1), site, &p);
-          !s.ok()) {
-        return s;
-      }
-      g->precursors.push_back(std::move(p));
-    }
-  }
-  return r.CheckUnknown("product, cn_code, precursors");
-}
-
-// Orders goods so that own precursors come first; error on a cycle.
-absl::StatusOr<std::vector<size_t>> Order(const CbamConfig& c) {
-  std::map<std::string, size_t> idx;
-  for (size_t i = 0; i < c.goods.size(); ++i) idx[c.goods[i].product] = i;
-  std::vector<int> state(c.goods.size(), 0);  // 0 new, 1 visiting, 2 done
-  std::vector<size_t> out;
-  std::vector<std::string> stack;
-  std::function<absl::Status(size_t)> visit = [&](size_t i) -> absl::Status {
-    if (state[i] == 2) return absl::OkStatus();
-    stack.push_back(c.goods[i].product);
-    if (state[i] == 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Where(c.file, c.goods[i].pos), "cbam: precursor cycle ", absl::StrJoin(stack, " → ")));
-    }
-    state[i] = 1;
-    for (const auto& p : c.goods[i].precursors) {
-      if (p.product.empty()) continue;
-      if (auto s = visit(idx.at(p.product)); !s.ok()) return s;
-    }
-    state[i] = 2;
-    stack.pop_back();
-    out.push_back(i);
-    return absl::OkStatus();
-  };
-  for (size_t i = 0; i < c.goods.size(); ++i) {
-    if (auto s = visit(i); !s.ok()) return s;
-  }
-  return out;
-}
-
-}  // namespace
-
-absl::StatusOr<CbamConfig> ParseCbamConfig(std::string_view text, std::string_view file,
-                                           const model::Site& site) {
-  CbamConfig c;
-  c.file = std::string(file);
-  toml::table root;
-  try {
-    root = toml::parse(text, file);
-  } catch (const toml::parse_error& e) {
-    model::Pos pos{static_cast<int>(e.source().begin.line),
-                   static_cast<int>(e.source().begin.column)};
-    return absl::InvalidArgumentError(
-        absl::StrCat(Where(file, pos), "TOML syntax: ", std::string(e.description())));
-  }
-  const toml::node* n = root.get("cbam");
-  if (!n) return c;
-  const toml::table* t = n->as_table();
-  if (!t) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Where(file, PosOf(*n)), "'cbam' must be a table ([cbam])"));
-  }
-  TableReader r(file, *t, "cbam");
-  c.pos = r.pos();
-  std::string period;
-  for (auto s : {r.String("installation", &c.installation), r.String("country", &c.country),
-                 r.String("default_period", &period)}) {
-    if (!s.ok()) return s;
-  }
-  if (!period.empty()) {
-    if (period != "transitional" && period != "definitive") {
-      return r.Error("default_period", "must be \"transitional\" or \"definitive\"");
-    }
-    c.default_period = period;
-  }
-  const toml::node* gn = t->get("good");
-  const toml::array* goods = r.Array("good");
-  if (gn && !goods) return r.Error("good", "must be an array of tables ([[cbam.good]])");
-  if (auto s = r.CheckUnknown("installation, country, default_period, good"); !s.ok()) return s;
-  if (goods) {
-    for (size_t i = 0; i < goods->size(); ++i) {
-      const toml::table* gt = (*goods)[i].as_table();
-      if (!gt) return r.Error("good", "must be an array of tables ([[cbam.good]])");
-      CbamGoodSpec g;
-      if (auto s = ParseGood(file, *gt, i + 1, site, &g); !s.ok()) return s;
-      for (const auto& other : c.goods) {
-        if (other.product == g.product) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(Where(file, g.pos), "cbam.good '", g.product,
-                           "' is declared twice (first at line ", other.pos.line, ")"));
-        }
-      }
-      c.goods.push_back(std::move(g));
-    }
-  }
-  std::set<std::string> goods_ids;
-  for (const auto& g : c.goods) goods_ids.insert(g.product);
-  for (const auto& g : c.goods) {
-    for (const auto& p : g.precursors) {
-      if (!p.product.empty() && !goods_ids.count(p.product)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            Where(file, p.pos), "cbam.good '", g.product, "' precursor key 'product': '", p.product,
-            "' is not a [[cbam.good]] of this site (its SEE is needed)"));
-      }
-    }
-  }
-  if (auto o = Order(c); !o.ok()) return o.status();
-  return c;
-}
-
-// ---------------------------------------------------------------- computation
-
-namespace {
-
-std::string Compact(std::string_view code) {
+std::string CbamCompact(std::string_view code) {
   std::string out;
   for (char c : code) {
     if (absl::ascii_isalnum(static_cast<unsigned char>(c))) out.push_back(c);
@@ -303,47 +26,7 @@ std::string Compact(std::string_view code) {
   return out;
 }
 
-// The Annex II aggregated goods category of a CN code (longest matching entry).
-std::pair<std::string, std::string> Category(const Reference& ref, std::string_view cn) {
-  auto t = CsvTable::ReadFile(ref.dir() + "/cbam_aggregated_goods.csv");
-  if (!t.ok()) return {};
-  std::string code = Compact(cn);
-  size_t best = 0;
-  std::pair<std::string, std::string> out;
-  for (const auto& row : t->rows()) {
-    for (absl::string_view tok : absl::StrSplit(AV(t->Get(row, "cn_codes")), ',')) {
-      std::string s(tok.substr(0, tok.find('(')));
-      size_t len = 0;
-      if (auto dash = s.find('-'); dash != std::string::npos) {
-        std::string a = Compact(s.substr(0, dash)), b = Compact(s.substr(dash + 1));
-        std::string h = code.substr(0, 4);
-        if (a.size() == 4 && b.size() == 4 && h.size() == 4 && a <= h && h <= b) len = 4;
-      } else {
-        std::string p = Compact(s);
-        while (!p.empty() && p.back() == 'x') p.pop_back();
-        if (!p.empty() && absl::StartsWith(code, p)) len = p.size();
-      }
-      if (len > best) {
-        best = len;
-        out = {std::string(t->Get(row, "sector")),
-               std::string(t->Get(row, "aggregated_goods_category"))};
-      }
-    }
-  }
-  return out;
-}
-
-Factor RefFactorOf(const RefValue& v, std::string name) {
-  Factor f;
-  f.name = std::move(name);
-  f.value = v.value;
-  f.unit = v.unit;
-  f.source = "reference";
-  f.key = v.key;
-  f.citation = v.source;
-  f.confidence = std::string(ConfidenceName(v.level));
-  return f;
-}
+namespace {
 
 double MassFactor(const std::string& unit) { return unit == "kg" ? 0.001 : 1.0; }
 
@@ -381,6 +64,12 @@ class Computer {
   absl::Status Direct(const model::Product& prod, const ProductResult& pr, CbamGood* g);
   absl::StatusOr<CbamPrecursor> Precursor(const CbamGoodSpec& spec, const CbamPrecursorSpec& p,
                                           const CbamGood& g);
+  absl::Status DefaultValue(const CbamGoodSpec& spec, const CbamPrecursorSpec& p,
+                            const std::string& where, CbamPrecursor* out);
+  absl::Status N2o(const CbamGoodSpec& spec, const std::string& where, CbamGood* g);
+  void Indirect(const ProductResult& pr, CbamGood* g);
+  void ComparisonDefaults(const CbamGoodSpec& spec, CbamGood* g);
+  absl::Status Method(const CbamGoodSpec& spec, const std::string& where, CbamGood* g);
   void Warn(std::string w) { warnings_.insert(std::move(w)); }
 
   const CbamConfig& c_;
@@ -388,6 +77,7 @@ class Computer {
   const Inventory& inv_;
   DataSource* data_;
   const Reference& ref_;
+  CbamRules rules_;
   std::map<std::string, CbamGood> done_;
   std::set<std::string> warnings_;
 };
@@ -438,7 +128,7 @@ absl::Status Computer::Direct(const model::Product& prod, const ProductResult& p
 absl::StatusOr<CbamPrecursor> Computer::Precursor(const CbamGoodSpec& spec,
                                                   const CbamPrecursorSpec& p, const CbamGood& g) {
   CbamPrecursor out;
-  std::string where = absl::StrCat(Where(c_.file, p.pos), "cbam.good '", spec.product,
+  std::string where = absl::StrCat(CbamWhere(c_.file, p.pos), "cbam.good '", spec.product,
                                    "' precursor '", p.product.empty() ? p.name : p.product, "': ");
   out.id = p.product.empty() ? p.name : p.product;
   if (p.t_per_t) {
@@ -462,8 +152,10 @@ absl::StatusOr<CbamPrecursor> Computer::Precursor(const CbamGoodSpec& spec,
           where, "its SEE is unknown: good '", p.product, "' has no output in the period"));
     }
     out.origin = "own";
+    out.category = pg.category;
     out.see_direct = *pg.see_direct;
     out.see_indirect = *pg.see_indirect;
+    out.estimated_tco2e = out.mass_t * pg.estimated_tco2e / pg.activity_t;
     // Overlapping system boundaries would count the precursor's emissions twice.
     std::set<std::string> a(g.areas.begin(), g.areas.end());
     bool overlap = g.areas.empty() || pg.areas.empty();
@@ -475,6 +167,7 @@ absl::StatusOr<CbamPrecursor> Computer::Precursor(const CbamGoodSpec& spec,
     }
   } else if (p.direct_tco2e_per_t) {
     out.origin = "supplier";
+    out.estimated = p.estimated;
     out.see_direct = *p.direct_tco2e_per_t;
     out.see_indirect = p.indirect_tco2e_per_t.value_or(0);
     out.factors.push_back({"see_direct", out.see_direct, "tCO2e/t", "supplier", "", "", ""});
@@ -485,38 +178,55 @@ absl::StatusOr<CbamPrecursor> Computer::Precursor(const CbamGoodSpec& spec,
     }
   } else {
     out.origin = "default";
-    std::string period = p.default_period.empty() ? c_.default_period : p.default_period;
-    std::string country = p.default_country.empty() ? c_.country : p.default_country;
-    if (period == "transitional" && p.default_country.empty()) country = "global";
-    std::string base = absl::StrCat("cbam.", period, ".", country, ".", Compact(p.default_cn), ".");
-    auto d = ref_.Get(base + "direct");
-    if (!d.ok()) {
-      std::vector<std::string> keys;
-      for (const RefValue* v : ref_.List("cbam." + period)) keys.push_back(v->key);
-      return absl::NotFoundError(absl::StrCat(where, "no CBAM default value \"", base,
-                                              "direct\" in reference ", ref_.version(),
-                                              " (available: ", absl::StrJoin(keys, ", "), ")"));
-    }
-    out.see_direct = (*d)->value;
-    out.factors.push_back(RefFactorOf(**d, "see_direct"));
-    if (const RefValue* ind = ref_.Find(base + "indirect"); ind && ind->numeric()) {
-      out.see_indirect = ind->value;
-      out.factors.push_back(RefFactorOf(*ind, "see_indirect"));
-    } else {
-      Warn(absl::StrCat("cbam: precursor '", p.name, "' of '", spec.product, "': default value ",
-                        base, "indirect not in the reference library; 0 used"));
-    }
-    for (const Factor& f : out.factors) {
-      if (f.confidence != "high") {
-        Warn(absl::StrCat("cbam: precursor '", p.name, "' of '", spec.product, "' uses ", f.key,
-                          " = ", FormatNumber(f.value), " tCO2e/t of ", f.confidence,
-                          " confidence (", f.citation, ")"));
-      }
-    }
+    if (auto st = DefaultValue(spec, p, where, &out); !st.ok()) return st;
   }
   out.embedded_direct = out.mass_t * out.see_direct;
   out.embedded_indirect = out.mass_t * out.see_indirect;
+  if (out.estimated) out.estimated_tco2e = out.embedded_direct + out.embedded_indirect;
   return out;
+}
+
+absl::Status Computer::DefaultValue(const CbamGoodSpec& spec, const CbamPrecursorSpec& p,
+                                    const std::string& where, CbamPrecursor* out) {
+  std::string period = !p.default_period.empty()    ? p.default_period
+                       : !c_.default_period.empty() ? c_.default_period
+                       : rules_.definitive          ? "definitive"
+                                                    : "transitional";
+  std::string country = p.default_country.empty() ? c_.country : p.default_country;
+  if (period == "transitional" && p.default_country.empty()) country = "global";
+  if (period == "transitional" && rules_.definitive) {
+    Warn(absl::StrCat("cbam: precursor '", p.name, "' of '", spec.product,
+                      "' uses a transitional default value in the definitive period"));
+  }
+  auto d = CbamLookupDefault(ref_, period, country, p.default_cn, rules_.year);
+  if (!d.ok()) return absl::Status(d.status().code(), where + std::string(d.status().message()));
+  out->see_direct = d->direct;
+  out->see_indirect = d->indirect;
+  out->factors = d->factors;
+  out->cn_used = d->cn_used;
+  out->cn_level = d->cn_level;
+  out->markup = d->markup;
+  out->markup_basis = d->markup_basis;
+  out->category = CbamCategory(ref_, p.default_cn).category;
+  out->estimated = true;
+  std::string base = absl::StrCat("cbam.", period, ".", country, ".", d->cn_used, ".");
+  if (CbamCompact(p.default_cn) != d->cn_used) {
+    Warn(absl::StrCat("cbam: precursor '", p.name, "' of '", spec.product,
+                      "': no default value for CN ", p.default_cn, "; the value of its ",
+                      d->cn_level, " ", d->cn_used, " is used"));
+  }
+  if (!d->has_indirect) {
+    Warn(absl::StrCat("cbam: precursor '", p.name, "' of '", spec.product, "': default value ",
+                      base, "indirect not in the reference library; 0 used"));
+  }
+  for (const Factor& f : out->factors) {
+    if (f.confidence != "high") {
+      Warn(absl::StrCat("cbam: precursor '", p.name, "' of '", spec.product, "' uses ", f.key,
+                        " = ", FormatNumber(f.value), " ", f.unit, " of ", f.confidence,
+                        " confidence (", f.citation, ")"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
@@ -528,7 +238,8 @@ absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
   for (const auto& p : inv_.products) {
     if (p.id == spec.product) pr = &p;
   }
-  std::string where = absl::StrCat(Where(c_.file, spec.pos), "cbam.good '", spec.product, "': ");
+  std::string where =
+      absl::StrCat(CbamWhere(c_.file, spec.pos), "cbam.good '", spec.product, "': ");
   if (!prod || !pr) return absl::InvalidArgumentError(where + "not a product of the inventory");
   if (pr->unit != "t" && pr->unit != "kg") {
     return absl::InvalidArgumentError(
@@ -537,7 +248,10 @@ absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
   }
   g->product = spec.product;
   g->cn_code = spec.cn_code;
-  std::tie(g->sector, g->category) = Category(ref_, spec.cn_code);
+  CbamCategoryInfo cat = CbamCategory(ref_, spec.cn_code);
+  g->sector = cat.sector;
+  g->category = cat.category;
+  g->indirect_counted = !rules_.definitive || absl::StrContains(cat.scope, "indirect");
   if (g->category.empty()) {
     Warn(absl::StrCat("cbam: good '", spec.product, "': CN code ", spec.cn_code,
                       " is not in an aggregated goods category of 2023/1773 Annex II"));
@@ -545,26 +259,17 @@ absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
   g->meter = pr->meter;
   g->areas = prod->areas;
   g->activity_t = pr->output * MassFactor(pr->unit);
-  // Indirect: net electricity of the good's areas × the inventory's grid factor.
-  g->electricity_mwh = pr->electricity_kwh / 1000;
-  if (const RefValue* ef = ref_.Find(inv_.grid_key); ef && ef->numeric()) {
-    g->ef_electricity = RefFactorOf(*ef, "ef_el");
-  } else {
-    g->ef_electricity = {
-        "ef_el", inv_.grid_tco2_per_mwh, "tCO2/MWh", "reference", inv_.grid_key, "", ""};
-  }
-  g->ef_electricity.value = inv_.grid_tco2_per_mwh;
-  g->attributed_indirect = g->electricity_mwh * inv_.grid_tco2_per_mwh;
-  if (g->electricity_mwh < 0) {
-    Warn(absl::StrCat("cbam: good '", spec.product,
-                      "': net electricity is negative (exports exceed consumption)"));
-  }
+  Indirect(*pr, g);
   if (auto s = Direct(*prod, *pr, g); !s.ok()) return s;
+  if (auto s = N2o(spec, where, g); !s.ok()) return s;
+  if (auto s = CbamWasteGasCorrection(spec, ref_, where, g); !s.ok()) return s;
+  g->estimated_tco2e = spec.estimated_tco2e.value_or(0);
   for (const auto& p : spec.precursors) {
     auto x = Precursor(spec, p, *g);
     if (!x.ok()) return x.status();
     g->precursors_direct += x->embedded_direct;
     g->precursors_indirect += x->embedded_indirect;
+    g->estimated_tco2e += x->estimated_tco2e;
     g->precursors.push_back(std::move(*x));
   }
   g->embedded_direct = g->attributed_direct + g->precursors_direct;
@@ -576,16 +281,90 @@ absl::Status Computer::Good(const CbamGoodSpec& spec, CbamGood* g) {
   } else {
     Warn(absl::StrCat("cbam: good '", spec.product, "': no output in the period; SEE omitted"));
   }
-  // Default values of the good's own CN code, for comparison.
-  std::string code = Compact(spec.cn_code);
+  ComparisonDefaults(spec, g);
+  return Method(spec, where, g);
+}
+
+// Default values of the good's own CN code (or a prefix of it), for comparison.
+void Computer::ComparisonDefaults(const CbamGoodSpec& spec, CbamGood* g) {
+  std::string code = CbamCompact(spec.cn_code);
   for (const RefValue* v : ref_.List("cbam")) {
     std::vector<std::string> parts = absl::StrSplit(v->key, '.');
     if (parts.size() == 5 && parts[1] != "const" && parts[1] != "benchmark" &&
         absl::StartsWith(code, parts[3]) && v->numeric()) {
-      g->default_values.push_back(RefFactorOf(*v, parts[4]));
+      g->default_values.push_back(CbamRefFactor(*v, parts[4]));
     }
   }
+}
+
+// Indirect: net electricity of the good's areas × the inventory's grid factor.
+void Computer::Indirect(const ProductResult& pr, CbamGood* g) {
+  g->electricity_mwh = pr.electricity_kwh / 1000;
+  if (const RefValue* ef = ref_.Find(inv_.grid_key); ef && ef->numeric()) {
+    g->ef_electricity = CbamRefFactor(*ef, "ef_el");
+  } else {
+    g->ef_electricity = {
+        "ef_el", inv_.grid_tco2_per_mwh, "tCO2/MWh", "reference", inv_.grid_key, "", ""};
+  }
+  g->ef_electricity.value = inv_.grid_tco2_per_mwh;
+  g->attributed_indirect = g->electricity_mwh * inv_.grid_tco2_per_mwh;
+  if (g->electricity_mwh < 0) {
+    Warn(absl::StrCat("cbam: good '", g->product,
+                      "': net electricity is negative (exports exceed consumption)"));
+  }
+}
+
+absl::Status Computer::N2o(const CbamGoodSpec& spec, const std::string& where, CbamGood* g) {
+  if (!spec.n2o_t && spec.n2o_meter.empty()) return absl::OkStatus();
+  if (!absl::StrContains(CbamCategory(ref_, spec.cn_code).scope, "N2O")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where,
+        "N2O ('n2o_t' / 'n2o_meter') counts only for goods whose emissions include N2O "
+        "(nitric acid and the fertilisers made from it); category '",
+        g->category, "' does not"));
+  }
+  if (spec.n2o_t) {
+    g->n2o_t = *spec.n2o_t;
+  } else {
+    if (!data_) return absl::InvalidArgumentError(where + "'n2o_meter' needs a data source");
+    auto m = MeterTotalT(*site_.FindMeter(spec.n2o_meter), *data_, inv_.period);
+    if (!m.ok()) return absl::Status(m.status().code(), where + std::string(m.status().message()));
+    g->n2o_t = *m;
+  }
+  auto gwp = ref_.Get("cbam.const.gwp_n2o_cbam");
+  if (!gwp.ok())
+    return absl::Status(gwp.status().code(), where + std::string(gwp.status().message()));
+  g->gwp_n2o = CbamRefFactor(**gwp, "gwp_n2o");
+  g->n2o_tco2e = g->n2o_t * (*gwp)->value;
+  g->attributed_direct += g->n2o_tco2e;
   return absl::OkStatus();
+}
+
+// Qualifying parameters, the estimated share and, in the definitive period, electricity per
+// tonne, the good's own default value and its certificates.
+absl::Status Computer::Method(const CbamGoodSpec& spec, const std::string& where, CbamGood* g) {
+  if (rules_.definitive || !spec.qualifying.empty()) {
+    if (auto s = CbamQualifying(spec, ref_, where, g, &warnings_); !s.ok()) return s;
+  }
+  CbamEstimated(rules_, g, &warnings_);
+  if (!rules_.definitive) {
+    for (const char* k : {"free_allocation", "carbon_price_paid"}) {
+      if ((std::string(k) == "free_allocation" ? spec.free_allocation : spec.price_paid_cny)
+              .value) {
+        Warn(absl::StrCat("cbam: good '", g->product, "': '", k,
+                          "' applies to the definitive period (from 2026); not used for ",
+                          inv_.period.text));
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (g->activity_t > 0) g->electricity_mwh_per_t = g->electricity_mwh / g->activity_t;
+  if (!g->indirect_counted) {
+    Warn(absl::StrCat("cbam: good '", g->product, "': indirect emissions of category '",
+                      g->category, "' are reported but not counted for certificates (",
+                      CbamCategory(ref_, spec.cn_code).scope, ")"));
+  }
+  return CbamCertificatesOf(c_, spec, where, g, &warnings_);
 }
 
 absl::StatusOr<CbamReport> Computer::Run() {
@@ -599,6 +378,11 @@ absl::StatusOr<CbamReport> Computer::Run() {
   r.data_source = inv_.data_source;
   r.reference_version = inv_.reference_version;
   r.gwp = inv_.gwp;
+  auto rules = CbamPeriodRules(inv_.period, inv_.timezone, &warnings_);
+  if (!rules.ok()) return rules.status();
+  rules_ = *rules;
+  r.definitive = rules_.definitive;
+  r.year = rules_.year;
   if (c_.goods.empty()) {
     Warn("cbam: the site file declares no [[cbam.good]]; nothing to report");
   }
@@ -606,7 +390,7 @@ absl::StatusOr<CbamReport> Computer::Run() {
     Warn(absl::StrCat("cbam: 2023/1773 uses AR5 GWPs; this inventory uses ", inv_.gwp,
                       " (set gwp = \"AR5\" in [site])"));
   }
-  auto order = Order(c_);
+  auto order = CbamOrder(c_);
   if (!order.ok()) return order.status();
   for (size_t i : *order) {
     CbamGood g;
@@ -625,210 +409,5 @@ absl::StatusOr<CbamReport> ComputeCbam(const CbamConfig& config, const model::Si
                                        const Reference& ref) {
   return Computer(config, site, inv, data, ref).Run();
 }
-
-// ---------------------------------------------------------------- output
-
-namespace {
-
-using Json = nlohmann::ordered_json;
-Json N(double v) { return NumberJson(v); }
-Json N(const std::optional<double>& v) { return NumberJson(v); }
-std::string Zoned(int64_t t, const std::string& tz) { return ZonedTime(t, tz); }
-
-constexpr const char* kSeeDir = "SEE_dir = (AttrEm_dir + Σ M_i × SEE_dir,i) / AL";
-constexpr const char* kSeeInd = "SEE_indir = (E_el × EF_el + Σ M_i × SEE_indir,i) / AL";
-constexpr const char* kMethod =
-    "Commission Implementing Regulation (EU) 2023/1773, Annex III (transitional period): "
-    "AttrEm_dir = DirEm + Em_H,imp − Em_H,exp (the good's share of the inventory's scope 1 and "
-    "heat lines); AttrEm_indir = E_el,cons × EF_el (grid factor of the inventory); SEE = (AttrEm + "
-    "Σ M_i × SEE_i) / AL, direct and indirect separately";
-
-Json GoodJson(const CbamGood& g) {
-  Json j = {{"product", g.product},
-            {"cn_code", g.cn_code},
-            {"sector", g.sector},
-            {"aggregated_goods_category", g.category},
-            {"activity_level", {{"amount", N(g.activity_t)}, {"unit", "t"}, {"meter", g.meter}}},
-            {"areas", g.areas}};
-  Json lines = Json::array();
-  for (const Line& l : g.direct_lines) {
-    Json x = {{"source", l.source},   {"category", l.category},
-              {"area", l.area},       {"activity", {{"amount", N(l.amount)}, {"unit", l.unit}}},
-              {"formula", l.formula}, {"tco2e", N(l.tco2e)}};
-    x["factors"] = Json::array();
-    for (const Factor& f : l.factors) x["factors"].push_back(FactorJson(f));
-    lines.push_back(x);
-  }
-  j["direct"] = {
-      {"attributed_tco2e", N(g.attributed_direct)},
-      {"lines", lines},
-      {"internal_submeters", {{"tco2e", N(g.internal_tco2e)}, {"meters", g.internal_meters}}},
-      {"precursors_tco2e", N(g.precursors_direct)},
-      {"embedded_tco2e", N(g.embedded_direct)},
-      {"see_tco2e_per_t", N(g.see_direct)},
-      {"formula", kSeeDir}};
-  j["indirect"] = {{"electricity_mwh", N(g.electricity_mwh)},
-                   {"ef_electricity", FactorJson(g.ef_electricity)},
-                   {"attributed_tco2e", N(g.attributed_indirect)},
-                   {"precursors_tco2e", N(g.precursors_indirect)},
-                   {"embedded_tco2e", N(g.embedded_indirect)},
-                   {"see_tco2e_per_t", N(g.see_indirect)},
-                   {"formula", kSeeInd}};
-  Json pre = Json::array();
-  for (const auto& p : g.precursors) {
-    Json x = {{"id", p.id},
-              {"origin", p.origin},
-              {"mass_t", N(p.mass_t)},
-              {"mass_basis", p.mass_basis},
-              {"see_direct", N(p.see_direct)},
-              {"see_indirect", N(p.see_indirect)},
-              {"embedded_direct_tco2e", N(p.embedded_direct)},
-              {"embedded_indirect_tco2e", N(p.embedded_indirect)}};
-    x["factors"] = Json::array();
-    for (const Factor& f : p.factors) x["factors"].push_back(FactorJson(f));
-    pre.push_back(x);
-  }
-  j["precursors"] = pre;
-  j["see_total_tco2e_per_t"] = N(g.see_total);
-  j["default_values"] = Json::array();
-  for (const Factor& f : g.default_values) j["default_values"].push_back(FactorJson(f));
-  return j;
-}
-
-}  // namespace
-
-std::string CbamToJson(const CbamReport& r) {
-  Json j;
-  j["site"] = r.site;
-  j["site_name"] = r.site_name;
-  j["installation"] = r.installation;
-  j["country"] = r.country;
-  j["period"] = {{"start", Zoned(r.period.start, r.timezone)},
-                 {"end", Zoned(r.period.end, r.timezone)},
-                 {"text", r.period.text},
-                 {"timezone", r.timezone}};
-  j["reference"] = {{"version", r.reference_version}, {"gwp", r.gwp}};
-  j["data_source"] = r.data_source;
-  j["method"] = kMethod;
-  j["goods"] = Json::array();
-  for (const auto& g : r.goods) j["goods"].push_back(GoodJson(g));
-  j["warnings"] = r.warnings;
-  return j.dump(2) + "\n";
-}
-
-namespace {
-
-DocCell T(std::string s) { return DocCell{std::move(s), false, false}; }
-DocCell Opt(const std::optional<double>& v) { return v ? NumCell(*v) : DocCell{"—", true, false}; }
-
-std::string FactorText(const Factor& f) {
-  std::string s = absl::StrCat(f.name, " = ", FormatNumber(f.value), " ", f.unit, " (", f.source);
-  if (!f.key.empty()) absl::StrAppend(&s, ", ", f.key);
-  if (!f.confidence.empty()) absl::StrAppend(&s, ", confidence ", f.confidence);
-  if (!f.citation.empty()) absl::StrAppend(&s, ", ", f.citation);
-  return s + ")";
-}
-
-Doc CbamDoc(const CbamReport& r) {
-  Doc d;
-  d.title = "CBAM 内含排放报告 CBAM Embedded Emissions Report";
-  d.subtitle = absl::StrCat(r.site_name, " (", r.site, ") · ", r.period.text);
-  d.Heading("基本信息 General information");
-  d.Table({"项目 Item", "内容 Value"},
-          {{T("设施 Installation"), T(r.installation.empty() ? r.site_name : r.installation)},
-           {T("原产国 Country of origin"), T(r.country)},
-           {T("报告期 Reporting period"),
-            T(absl::StrCat(Zoned(r.period.start, r.timezone), " – ",
-                           Zoned(r.period.end, r.timezone), " (", r.period.text, ")"))},
-           {T("数据来源 Data source"), T(r.data_source)},
-           {T("参考库版本 Reference version"), T(r.reference_version)},
-           {T("全球增温潜势 GWP set"), T(r.gwp)}});
-  d.Paragraph(absl::StrCat("方法 Method: ", kMethod, "."));
-
-  d.Heading("汇总 Summary (tCO2e/t)");
-  std::vector<std::vector<DocCell>> rows;
-  for (const auto& g : r.goods) {
-    rows.push_back({T(g.product), T(g.cn_code), T(g.category), NumCell(g.activity_t),
-                    Opt(g.see_direct), Opt(g.see_indirect), Opt(g.see_total)});
-  }
-  d.Table({"产品 Good", "CN 编码 CN code", "类别 Category", "产量 AL (t)", "直接 SEE direct",
-           "间接 SEE indirect", "合计 SEE total"},
-          std::move(rows));
-
-  for (const auto& g : r.goods) {
-    d.Heading(absl::StrCat("产品 Good: ", g.product, " (CN ", g.cn_code, ")"));
-    d.Table({"项目 Item", "直接 Direct (tCO2e)", "间接 Indirect (tCO2e)"},
-            {{T("归属排放 Attributed emissions AttrEm"), NumCell(g.attributed_direct),
-              NumCell(g.attributed_indirect)},
-             {T("前体内含排放 Precursors Σ M_i × SEE_i"), NumCell(g.precursors_direct),
-              NumCell(g.precursors_indirect)},
-             {T("内含排放 Embedded emissions"), NumCell(g.embedded_direct),
-              NumCell(g.embedded_indirect)},
-             {T("产量 Activity level AL (t)"), NumCell(g.activity_t), NumCell(g.activity_t)},
-             {T("比内含排放 SEE (tCO2e/t)"), Opt(g.see_direct), Opt(g.see_indirect)}});
-    d.Paragraph(absl::StrCat("系统边界 System boundary: ",
-                             g.areas.empty() ? "全厂 whole site" : absl::StrJoin(g.areas, ", "),
-                             "; 产量计量 output meter ", g.meter, ". ", kSeeDir, "; ", kSeeInd,
-                             "."));
-    d.Heading("直接排放明细 Direct emissions: ledger lines", 3);
-    rows.clear();
-    for (const Line& l : g.direct_lines) {
-      std::vector<std::string> fs;
-      for (const Factor& f : l.factors) fs.push_back(FactorText(f));
-      rows.push_back({T(l.source), T(l.category), T(l.area), NumCell(l.amount), T(l.unit),
-                      T(l.formula), T(absl::StrJoin(fs, "; ")), NumCell(l.tco2e)});
-    }
-    if (g.internal_tco2e != 0) {
-      rows.push_back({T("internal sub-meters"), T("internal"), T(""), T(""), T(""), T(""),
-                      T(absl::StrJoin(g.internal_meters, ", ")), NumCell(g.internal_tco2e, true)});
-    }
-    d.Table({"排放源 Source", "类别 Category", "区域 Area", "活动数据 Activity", "单位 Unit",
-             "公式 Formula", "因子 Factors", "tCO2e"},
-            std::move(rows));
-    d.Heading("间接排放 Indirect emissions: electricity", 3);
-    d.Table({"电力消费 Electricity (MWh)", "排放因子 EF_el", "tCO2e"},
-            {{NumCell(g.electricity_mwh), T(FactorText(g.ef_electricity)),
-              NumCell(g.attributed_indirect)}});
-    if (!g.precursors.empty()) {
-      d.Heading("前体 Precursors", 3);
-      rows.clear();
-      for (const auto& p : g.precursors) {
-        std::vector<std::string> fs;
-        for (const Factor& f : p.factors) fs.push_back(FactorText(f));
-        bool low = false;
-        for (const Factor& f : p.factors) low |= f.confidence == "low";
-        rows.push_back(
-            {T(p.id), T(p.origin), NumCell(p.mass_t), T(p.mass_basis), NumCell(p.see_direct, low),
-             NumCell(p.see_indirect, low), NumCell(p.embedded_direct), NumCell(p.embedded_indirect),
-             T(fs.empty() ? "SEE of the good in this report" : absl::StrJoin(fs, "; "))});
-      }
-      d.Table({"前体 Precursor", "来源 Origin", "质量 M_i (t)", "依据 Basis", "SEE direct",
-               "SEE indirect", "直接 Direct (tCO2e)", "间接 Indirect (tCO2e)", "证据 Evidence"},
-              std::move(rows));
-    }
-    if (!g.default_values.empty()) {
-      d.Heading("缺省值对照 CBAM default values for comparison", 3);
-      rows.clear();
-      for (const Factor& f : g.default_values) {
-        rows.push_back({T(f.key), NumCell(f.value), T(f.unit),
-                        DocCell{f.confidence, false, f.confidence == "low"}, T(f.citation)});
-      }
-      d.Table({"参考键 Key", "数值 Value", "单位 Unit", "可信度 Confidence", "出处 Source"},
-              std::move(rows));
-    }
-  }
-  d.Heading("提示 Warnings");
-  if (r.warnings.empty()) {
-    d.Paragraph("无 None");
-  } else {
-    d.List(r.warnings);
-  }
-  return d;
-}
-
-}  // namespace
-
-std::string CbamToHtml(const CbamReport& r) { return RenderHtml(CbamDoc(r)); }
-std::string CbamToMarkdown(const CbamReport& r) { return RenderMarkdown(CbamDoc(r)); }
 
 }  // namespace dc::accounting

@@ -45,21 +45,47 @@ struct CbamPrecursorSpec {
   std::string default_cn;       // CN code whose default value is used
   std::string default_country;  // default: [cbam] country
   std::string default_period;   // "transitional" | "definitive"; default: [cbam] default_period
+  bool estimated = false;       // the supplier's values are estimates, not from measurement
   model::Pos pos;
+};
+
+// Waste gas exported from or imported into the good's production process (steel: blast-furnace,
+// coke-oven and converter gas). Energy: energy_tj, or volume_nm3 × ncv_mj_per_nm3.
+struct CbamWasteGasSpec {
+  std::string direction;  // "exported" | "imported"
+  std::string name;       // label, e.g. "BF gas to power plant"
+  std::optional<double> energy_tj, volume_nm3, ncv_mj_per_nm3;
+  model::Pos pos;
+};
+
+// A value the site file gives with the document it comes from.
+struct CbamSourced {
+  std::optional<double> value;
+  std::string source;  // required with the value
 };
 
 struct CbamGoodSpec {
   std::string product;  // [[product]] id
   std::string cn_code;  // e.g. "2523 10 00"
   std::vector<CbamPrecursorSpec> precursors;
+  // Definitive-period and method keys (all optional).
+  std::optional<double> n2o_t;  // N2O emitted by the good's process over the period (t)
+  std::string n2o_meter;        // or a meter of N2O in t or kg
+  std::vector<CbamWasteGasSpec> waste_gas;
+  std::vector<std::pair<std::string, double>> qualifying;  // parameter → value, file order
+  std::optional<double> estimated_tco2e;  // direct emissions not from measurement (t CO2e)
+  CbamSourced free_allocation;            // free allocation adjustment, tCO2e per t of good
+  CbamSourced price_paid_cny;             // carbon price effectively paid, CNY over the period
   model::Pos pos;
 };
 
 struct CbamConfig {
-  std::string file;           // for error messages
-  std::string installation;   // optional name of the installation
-  std::string country = "China";               // country of origin (default values)
-  std::string default_period = "transitional";  // which default values by default
+  std::string file;               // for error messages
+  std::string installation;       // optional name of the installation
+  std::string country = "China";  // country of origin (default values)
+  std::string default_period;     // which default values by default; "" = the report's period
+  CbamSourced ets_price_eur;      // CBAM certificate price (EU ETS), EUR per certificate (tCO2e)
+  CbamSourced cny_per_eur;        // exchange rate, CNY per EUR
   std::vector<CbamGoodSpec> goods;
   model::Pos pos;
 };
@@ -74,13 +100,38 @@ absl::StatusOr<CbamConfig> ParseCbamConfig(std::string_view toml, std::string_vi
 // ---------------------------------------------------------------- result
 
 struct CbamPrecursor {
-  std::string id;      // product id or bought-in name
-  std::string origin;  // "own" | "supplier" | "default"
+  std::string id;        // product id or bought-in name
+  std::string origin;    // "own" | "supplier" | "default"
+  std::string category;  // aggregated goods category of the precursor ("" if unknown)
   double mass_t = 0;
   std::string mass_basis;  // "t_per_t 0.95 × AL", "amount_t", "meter <id>"
   double see_direct = 0, see_indirect = 0;
   double embedded_direct = 0, embedded_indirect = 0;  // mass × SEE
   std::vector<Factor> factors;                        // default values or supplier values
+  bool estimated = false;      // default values, or supplier values marked estimated
+  double estimated_tco2e = 0;  // the part of embedded_direct + embedded_indirect estimated
+  // Default values of the definitive period: the CN level used and the year's mark-up.
+  std::string cn_used, cn_level;  // e.g. "7208", "4-digit heading"
+  std::optional<double> markup;   // fraction (0.1 = +10 %)
+  std::string markup_basis;       // how the marked-up value was found
+};
+
+struct CbamWasteGas {
+  std::string direction, name;
+  double energy_tj = 0, tco2e = 0;  // tco2e: + imported, − exported
+  std::string formula;
+};
+
+// CBAM certificates of a good (definitive period), Regulation (EU) 2023/956 Art. 6(2)(c), 9,
+// 22 and 31: certificates = EmbEm − FAA − CP_paid,EUR / P_cert.
+struct CbamCertificates {
+  double embedded_tco2e = 0;  // embedded emissions counted (direct, + indirect where counted)
+  double free_allocation_tco2e = 0;
+  double price_paid_cny = 0, price_paid_eur = 0;
+  double reduction_certificates = 0;  // price_paid_eur / P_cert
+  double certificates = 0;            // never below 0
+  std::optional<double> price_due_eur;  // certificates × P_cert (needs P_cert)
+  std::vector<Factor> inputs;         // P_cert, CNY/EUR, FAA per t, price paid (with sources)
 };
 
 struct CbamGood {
@@ -99,15 +150,29 @@ struct CbamGood {
   double attributed_indirect = 0;
   std::vector<CbamPrecursor> precursors;
   double precursors_direct = 0, precursors_indirect = 0;
-  double embedded_direct = 0, embedded_indirect = 0;  // attributed + precursors
+  double embedded_direct = 0, embedded_indirect = 0;          // attributed + precursors
   std::optional<double> see_direct, see_indirect, see_total;  // absent when AL is 0
   std::vector<Factor> default_values;  // CBAM default values of the good's CN code (comparison)
+  // Method items (present when given or in the definitive period).
+  std::optional<double> electricity_mwh_per_t;
+  bool indirect_counted = true;  // definitive: indirect emissions count for this sector
+  double n2o_t = 0, n2o_tco2e = 0;
+  std::optional<Factor> gwp_n2o;
+  std::vector<CbamWasteGas> waste_gas;
+  double waste_gas_tco2e = 0;
+  std::vector<Factor> ref_waste_gas;  // EF_NG and Corr_eta
+  std::vector<Factor> qualifying;
+  double estimated_tco2e = 0;
+  std::optional<double> estimated_share;  // of embedded direct + indirect
+  std::optional<CbamCertificates> certificates;
 };
 
 struct CbamReport {
   std::string site, site_name, installation, country, timezone;
   Period period;
   std::string data_source, reference_version, gwp;
+  bool definitive = false;      // the period's rules: transitional (2023-10..2025) or definitive
+  int year = 0;                 // calendar year of the period (mark-ups)
   std::vector<CbamGood> goods;  // in [[cbam.good]] order
   std::vector<std::string> warnings;
 };

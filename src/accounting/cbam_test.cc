@@ -213,5 +213,63 @@ TEST(CbamConfig, BadKeys) {
       << c.status();
 }
 
+TEST(CbamConfig, BadDefinitiveKeys) {
+  const std::string g = "[[cbam.good]]\nproduct = \"p\"\ncn_code = \"2808 00 00\"\n";
+  ExpectError(g + "free_allocation_tco2e_per_t = 0.5\n",
+              {"'free_allocation_tco2e_per_t'", "needs 'free_allocation_source'"});
+  ExpectError(g + "carbon_price_paid_source = \"x\"\n",
+              {"'carbon_price_paid_source'", "without 'carbon_price_paid_cny'"});
+  ExpectError("[cbam]\nets_price_eur_per_t = 75\n", {"needs 'ets_price_source'"});
+  ExpectError(g + "n2o_t = 1\nn2o_meter = \"out\"\n", {"give 'n2o_t' or 'n2o_meter'"});
+  ExpectError(g + "n2o_meter = \"gas\"\n",
+              {"'gas' must be a counter or interval meter in t or kg"});
+  ExpectError(g + "qualifying = 3\n", {"'qualifying'", "table of numbers"});
+  ExpectError(g + "qualifying = { concentration = \"high\" }\n",
+              {"'concentration' must be a finite number >= 0"});
+  ExpectError(g + "[[cbam.good.waste_gas]]\ndirection = \"sideways\"\nenergy_tj = 1\n",
+              {"waste_gas 1", "\"exported\" or \"imported\""});
+  ExpectError(g + "[[cbam.good.waste_gas]]\ndirection = \"exported\"\nvolume_nm3 = 1\n",
+              {"'volume_nm3' and 'ncv_mj_per_nm3' go together"});
+  ExpectError(g + "[[cbam.good.waste_gas]]\ndirection = \"exported\"\n",
+              {"either 'energy_tj' or 'volume_nm3'"});
+  ExpectError(g + "precursors = [{name = \"x\", amount_t = 1, default_cn = \"2523\", "
+                  "estimated = true}]\n",
+              {"'estimated'", "supplier's values"});
+}
+
+// Errors found while computing: each names what, where and why.
+TEST(CbamDefinitive, ComputeErrors) {
+  const fs::path dir = DC_SOURCE_DIR "/tests/cbam/cement_definitive";
+  const std::string site = Read(dir / "site.toml"), readings = Read(dir / "readings.csv");
+  auto expect = [&](const std::string& toml, const std::string& period,
+                    std::vector<std::string> parts) {
+    auto out = RunCase(toml, readings, period);
+    ASSERT_FALSE(out.ok()) << period;
+    for (const auto& p : parts) {
+      EXPECT_TRUE(absl::StrContains(out.status().message(), p))
+          << out.status().message() << " lacks " << p;
+    }
+  };
+  expect(site, "2025-12-01..2026-02-01", {"spans the transitional period", "definitive period"});
+  expect(site, "2026-12-01..2027-02-01", {"spans 2026 and 2027", "mark-up by year"});
+  auto with = [&](const std::string& key) {
+    std::string t = site;
+    t.replace(t.find("cn_code = \"2523 29 00\"\n"), 23, "cn_code = \"2523 29 00\"\n" + key);
+    return t;
+  };
+  expect(with("n2o_t = 1\n"), "2026-03",
+         {"cbam.good 'cement'", "N2O", "category 'Cement' does not"});
+  expect(with("qualifying = { scrap_share = 1 }\n"), "2026-03",
+         {"qualifying parameter 'scrap_share'", "known: clinker_to_cement_ratio"});
+  expect(with("carbon_price_paid_cny = 1\ncarbon_price_paid_source = \"x\"\n"), "2026-03",
+         {"needs [cbam] 'cny_per_eur' and 'ets_price_eur_per_t'"});
+  // A qualifying parameter given in the site file is used as given, not computed.
+  auto t = RunCase(with("qualifying = { clinker_to_cement_ratio = 0.8 }\n"), readings, "2026-03");
+  ASSERT_TRUE(t.ok()) << t.status();
+  json j = json::parse(t->json);
+  EXPECT_EQ(j["goods"][1]["qualifying_parameters"][0]["value"], 0.8);
+  EXPECT_EQ(j["goods"][1]["qualifying_parameters"][0]["source"], "site");
+}
+
 }  // namespace
 }  // namespace dc::accounting
