@@ -27,7 +27,8 @@ for fmt in csv md html; do
   "$BIN" account --site "$CASE/site.toml" --readings "$CASE/readings.csv" --period 2025-03 --format $fmt >"$TMP/out.$fmt"
   check "format $fmt" test -s "$TMP/out.$fmt"
 done
-check "csv has totals" grep -q '^total,total,' "$TMP/out.csv"
+check "csv has totals" grep -q '^"total","total",' "$TMP/out.csv"
+check "csv starts with a UTF-8 BOM and a quoted header" grep -q $'^\xEF\xBB\xBF"section","category"' "$TMP/out.csv"
 check "md is the bilingual report" grep -q '综合能源消费量 Total energy consumption' "$TMP/out.md"
 check "html escapes" grep -q '<table>' "$TMP/out.html"
 

@@ -65,10 +65,10 @@ def readings_to_lp(case_dir):
     return "\n".join(lines) + "\n"
 
 
-def account_cli(case_dir, period, fmt="json"):
+def account_cli(case_dir, period, fmt="json", *extra):
     r = subprocess.run([BIN, "account", "--site", os.path.join(case_dir, "site.toml"),
                         "--readings", os.path.join(case_dir, "readings.csv"), "--period", period,
-                        "--format", fmt, "--reference", REF],
+                        "--format", fmt, "--reference", REF, *extra],
                        capture_output=True, text=True, timeout=60)
     if r.returncode != 0:
         raise RuntimeError(f"account failed: {r.stderr}")
@@ -183,6 +183,20 @@ st, h, body = srv.request("GET", f"/api/v1/sites/{fuels}/inventory?period=2025-0
 cli_csv = account_cli(os.path.join(GOLDEN, "combustion"), "2025-03", "csv")
 check(st == 200 and h.get("content-type", "").startswith("text/csv") and body.decode().splitlines()[-3:] == cli_csv.splitlines()[-3:],
       "format=csv -> text/csv like the CLI")
+# by=month: the quarter and each of its months, as `dualcarbon account --by month`.
+st, _, body = srv.request("GET", f"/api/v1/sites/{fuels}/inventory?period=2025-Q1&by=month", token=admin)
+got = json.loads(body) if st == 200 else {}
+want = json.loads(account_cli(os.path.join(GOLDEN, "combustion"), "2025-Q1", "json", "--by", "month"))
+parts = [without_source(p) for p in got.get("parts", [])]
+rest = lambda d: without_source({k: v for k, v in d.items() if k != "parts"})
+check(st == 200 and got.get("by") == "month" and len(parts) == 3 and
+      parts == [without_source(p) for p in want["parts"]] and rest(got) == rest(want),
+      f"by=month: the quarter and its 3 months, equal to `dualcarbon account --by month` ({st})")
+st, h, body = srv.request("GET", f"/api/v1/sites/{fuels}/inventory?period=2025-Q1&by=month&format=csv", token=admin)
+check(st == 200 and body.startswith(b'\xef\xbb\xbf"month","section"') and b'"2025-02",' in body,
+      "by=month&format=csv: a BOM and a month column")
+st, doc = srv.json("GET", f"/api/v1/sites/{fuels}/inventory?period=2025-Q1&by=week", token=admin)
+check(st == 400 and "by" in doc["error"]["message"], f"by=week -> 400 ({doc})")
 st, h, body = srv.request("GET", f"/api/v1/sites/{fuels}/inventory?period=2025-03&format=md", token=admin)
 check(st == 200 and h.get("content-type", "").startswith("text/markdown") and b"1589.11" in body, "format=md -> Markdown with the total")
 st, h, body = srv.request("GET", f"/api/v1/sites/{fuels}/inventory?period=2025-03&format=html", token=admin)

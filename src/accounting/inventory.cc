@@ -86,6 +86,7 @@ absl::Status Engine::Setup() {
     auto tb = v.c->ToBase(m.unit);
     if (!tb.ok()) return tb.status();
     v.to_base = *tb;
+    v.carrier = v.c->key;  // the site may name it in Chinese or English
     views_[m.id] = v;
   }
   for (const auto& vm : site_.virtual_meters) {
@@ -96,6 +97,7 @@ absl::Status Engine::Setup() {
     auto tb = v.c->ToBase(v.unit);
     if (!tb.ok()) return tb.status();
     v.to_base = *tb;
+    v.carrier = v.c->key;
     views_[vm.id] = v;
   }
   auto grid = ref_.GridFactor(site_.grid_region, site_.grid_year);

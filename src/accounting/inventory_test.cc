@@ -175,6 +175,28 @@ TEST(Properties, SplitPeriodAddsUpToTheWhole) {
   }
 }
 
+TEST(Properties, CarriersNamedInChineseGiveTheSameInventory) {
+  model::Site english = MakeSite();
+  std::string text = kSite;
+  for (auto [from, to] : {std::pair{"UNIT_E", "kWh"},
+                          {"UNIT_M", "t"},
+                          {"UNIT_G", "m3"},
+                          {"carrier = \"electricity\"", "carrier = \"电力\""},
+                          {"carrier = \"coke\"", "carrier = \"焦炭\""},
+                          {"carrier = \"natural_gas\"", "carrier = \"天然气\""},
+                          {"carrier = \"steam\"", "carrier = \"蒸汽\""},
+                          {"carrier = \"product\"", "carrier = \"产品\""}}) {
+    text.replace(text.find(from), std::string(from).size(), to);
+  }
+  auto chinese = model::ParseSite(text, "prop.toml");
+  ASSERT_TRUE(chinese.ok()) << chinese.status();
+  ASSERT_TRUE(ValidateSite(*chinese, Ref()).ok());
+  std::string csv = Csv(RandomRows(5));
+  Inventory a = Account(english, csv, "2025-03"), b = Account(*chinese, csv, "2025-03");
+  EXPECT_GT(a.total_tco2e, 0);
+  EXPECT_EQ(InventoryToJson(a), InventoryToJson(b));  // keys in the output, not the names
+}
+
 TEST(Properties, ReorderingReadingsChangesNothing) {
   model::Site site = MakeSite();
   std::vector<Row> rows = RandomRows(7);

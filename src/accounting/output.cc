@@ -1,12 +1,15 @@
-// Inventory renderings: JSON (SITE_MODEL.md §3), CSV ledger, Markdown and simple HTML.
+// Inventory renderings: JSON (docs/site-model.md), CSV ledger, Markdown and simple HTML.
 #include <cstdio>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "accounting/breakdown.h"
 #include "accounting/inventory.h"
 #include "accounting/json_fields.h"
+#include "accounting/report.h"
+#include "common/csv_writer.h"
 #include "common/time.h"
 #include "nlohmann/json.hpp"
 
@@ -114,9 +117,36 @@ Json ToJson(const Inventory& inv) {
   return j;
 }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  return absl::StrCat("\"", absl::StrReplaceAll(s, {{"\"", "\"\""}}), "\"");
+// The inventory CSV's columns after the optional leading one (breakdowns add "month").
+const std::vector<std::string> kCsvColumns = {"section", "category", "source", "scope",  "amount",
+                                              "unit",    "tco2e",    "tce",    "formula"};
+
+// The rows of `inv`, each starting with `lead` when it is not null.
+void CsvRows(const Inventory& inv, const std::string* lead, CsvWriter& w) {
+  auto row = [&](std::string_view section, std::string_view category) -> CsvWriter& {
+    if (lead != nullptr) w.Text(*lead);
+    return w.Text(section).Text(category);
+  };
+  for (const Line& l : inv.lines) {
+    row("emissions", l.category).Text(l.source).Number(absl::StrCat(l.scope));
+    w.Number(Num(l.amount)).Text(l.unit).Number(Num(l.tco2e)).Empty().Text(l.formula).EndRow();
+  }
+  for (const auto& c : inv.by_carrier) {
+    row("energy", c.carrier).Empty().Empty().Number(Num(c.amount)).Text(c.unit).Empty();
+    w.Number(Num(c.tce)).Empty().EndRow();
+  }
+  row("total", "scope1").Empty().Number("1").Empty().Empty().Number(Num(inv.scope1_tco2e));
+  w.Empty().Empty().EndRow();
+  row("total", "scope2").Empty().Number("2").Empty().Empty().Number(Num(inv.scope2_tco2e));
+  w.Empty().Empty().EndRow();
+  row("total", "exports").Empty().Empty().Empty().Empty().Number(Num(inv.exports_tco2e));
+  w.Empty().Empty().EndRow();
+  row("total", "total").Empty().Empty().Empty().Empty().Number(Num(inv.total_tco2e));
+  w.Number(Num(inv.total_tce)).Empty().EndRow();
+  for (const auto& p : inv.products) {
+    row("product", p.id).Empty().Empty().Number(Num(p.output)).Text(p.unit);
+    w.Number(Num(p.co2e_t)).Number(Num(p.energy_tce)).Empty().EndRow();
+  }
 }
 
 std::string Html(const std::string& s) {
@@ -128,26 +158,9 @@ std::string Html(const std::string& s) {
 std::string InventoryToJson(const Inventory& inv) { return ToJson(inv).dump(2) + "\n"; }
 
 std::string InventoryToCsv(const Inventory& inv) {
-  std::ostringstream o;
-  o << "section,category,source,scope,amount,unit,tco2e,tce,formula\n";
-  for (const Line& l : inv.lines) {
-    o << "emissions," << l.category << "," << CsvField(l.source) << "," << l.scope << ","
-      << Num(l.amount) << "," << CsvField(l.unit) << "," << Num(l.tco2e) << ",,"
-      << CsvField(l.formula) << "\n";
-  }
-  for (const auto& c : inv.by_carrier) {
-    o << "energy," << c.carrier << ",,," << Num(c.amount) << "," << CsvField(c.unit) << ",,"
-      << Num(c.tce) << ",\n";
-  }
-  o << "total,scope1,,1,,," << Num(inv.scope1_tco2e) << ",,\n";
-  o << "total,scope2,,2,,," << Num(inv.scope2_tco2e) << ",,\n";
-  o << "total,exports,,,,," << Num(inv.exports_tco2e) << ",,\n";
-  o << "total,total,,,,," << Num(inv.total_tco2e) << "," << Num(inv.total_tce) << ",\n";
-  for (const auto& p : inv.products) {
-    o << "product," << CsvField(p.id) << ",,," << Num(p.output) << "," << CsvField(p.unit) << ","
-      << Num(p.co2e_t) << "," << Num(p.energy_tce) << ",\n";
-  }
-  return o.str();
+  CsvWriter w(kCsvColumns);
+  CsvRows(inv, nullptr, w);
+  return std::move(w).Take();
 }
 
 std::string InventoryToMarkdown(const Inventory& inv) {
@@ -213,6 +226,61 @@ std::string InventoryToHtml(const Inventory& inv) {
   }
   o << "</body></html>\n";
   return o.str();
+}
+
+std::string BreakdownToJson(const Breakdown& b) {
+  Json j = ToJson(b.total);
+  j["by"] = b.by;
+  j["parts"] = Json::array();
+  for (const Inventory& p : b.parts) j["parts"].push_back(ToJson(p));
+  return j.dump(2) + "\n";
+}
+
+std::string BreakdownToCsv(const Breakdown& b) {
+  std::vector<std::string> columns = {b.by};
+  columns.insert(columns.end(), kCsvColumns.begin(), kCsvColumns.end());
+  CsvWriter w(columns);
+  for (const Inventory& p : b.parts) CsvRows(p, &p.period.text, w);
+  const std::string total = "total";
+  CsvRows(b.total, &total, w);
+  return std::move(w).Take();
+}
+
+namespace {
+
+std::vector<DocCell> BreakdownRow(const std::string& label, const Inventory& inv) {
+  std::vector<DocCell> row = {{label},
+                              NumCell(inv.total_tce),
+                              NumCell(inv.scope1_tco2e),
+                              NumCell(inv.scope2_tco2e),
+                              NumCell(inv.exports_tco2e),
+                              NumCell(inv.total_tco2e)};
+  for (const auto& p : inv.products) row.push_back(NumCell(p.output));
+  return row;
+}
+
+}  // namespace
+
+std::string BreakdownToMarkdown(const Breakdown& b, const ReportOptions& opt) {
+  Doc d;
+  d.title = absl::StrCat("逐月能源与碳排放 Energy and carbon by ", b.by, " — ", b.total.site);
+  d.subtitle =
+      absl::StrCat(b.total.period.text, " · ", ZonedTime(b.total.period.start, b.total.timezone),
+                   " .. ", ZonedTime(b.total.period.end, b.total.timezone));
+  std::vector<std::string> header = {b.by,
+                                     "综合能耗 energy (tce)",
+                                     "范围一 scope 1 (tCO2e)",
+                                     "范围二 scope 2 (tCO2e)",
+                                     "输出 exports (tCO2e)",
+                                     "排放总量 total (tCO2e)"};
+  for (const auto& p : b.total.products) {
+    header.push_back(absl::StrCat("产量 ", p.id, " (", p.unit, ")"));
+  }
+  std::vector<std::vector<DocCell>> rows;
+  for (const Inventory& p : b.parts) rows.push_back(BreakdownRow(p.period.text, p));
+  rows.push_back(BreakdownRow("合计 total", b.total));
+  d.Table(std::move(header), std::move(rows));
+  return RenderMarkdown(d) + "\n" + InventoryReportMarkdown(b.total, opt);
 }
 
 Json NumberJson(double v) { return RoundOutput(v); }

@@ -1,9 +1,12 @@
 #include "accounting/period.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/strings.h"
 #include "common/time.h"
 
@@ -140,6 +143,28 @@ absl::StatusOr<Period> ParsePeriod(std::string_view text, const absl::TimeZone& 
   if (!Calendar(s, zone, &p.start, &p.end, &error)) return Bad(text, "unrecognised");
   if (!error.empty()) return Bad(text, error);
   return p;
+}
+
+absl::StatusOr<std::vector<Period>> SplitPeriod(const Period& period, std::string_view by,
+                                                const absl::TimeZone& zone) {
+  if (by != "month") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("breakdown by \"", AV(by), "\": expected month"));
+  }
+  std::vector<Period> parts;
+  absl::CivilMonth m = absl::ToCivilMonth(absl::FromUnixNanos(period.start), zone);
+  for (int64_t start = period.start; start < period.end; ++m) {
+    if (parts.size() == kMaxPeriodParts) {
+      return absl::InvalidArgumentError(absl::StrCat("period \"", period.text,
+                                                     "\" by month has more than ", kMaxPeriodParts,
+                                                     " months; account a shorter period"));
+    }
+    int64_t end = std::min(period.end, At(m + 1, zone));
+    parts.push_back(
+        Period{start, end, absl::StrFormat("%04d-%02d", static_cast<int>(m.year()), m.month())});
+    start = end;
+  }
+  return parts;
 }
 
 }  // namespace dc::accounting

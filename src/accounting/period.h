@@ -1,12 +1,13 @@
 // Accounting periods in a site's time zone. A period is the half-open instant range
 // (start, end]: an interval amount stamped at its end time t belongs to it when start < t <= end
-// (SITE_MODEL.md §2); counters are read at the two bounds.
+// (docs/site-model.md §2); counters are read at the two bounds.
 #ifndef DC_ACCOUNTING_PERIOD_H_
 #define DC_ACCOUNTING_PERIOD_H_
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -32,6 +33,17 @@ absl::StatusOr<int64_t> ParseUserTime(std::string_view text, const absl::TimeZon
 // Errors name the text and what was expected; an empty or reversed range is an error, and so
 // is a period outside the storable time range (years 1678 .. 2261).
 absl::StatusOr<Period> ParsePeriod(std::string_view text, const absl::TimeZone& zone);
+
+// At most this many parts in a breakdown (ten years by month).
+inline constexpr size_t kMaxPeriodParts = 120;
+
+// `period` cut at the calendar boundaries of `by` in `zone`, in order: the parts are contiguous,
+// do not overlap and cover `period` exactly (the first and last are clipped to it). by = "month":
+// "2025" gives 12 parts, "2025-Q1" 3, "2025-03-15..2025-05-10" three (Mar 15 .., April,
+// .. May 10). Each part's text is its month ("2025-03"). Errors: an unknown `by` (naming the
+// accepted ones) and more than kMaxPeriodParts parts.
+absl::StatusOr<std::vector<Period>> SplitPeriod(const Period& period, std::string_view by,
+                                                const absl::TimeZone& zone);
 
 }  // namespace dc::accounting
 

@@ -238,6 +238,25 @@ absl::Status Reference::LoadCarriers(const std::string& dir) {
     }
     carriers_[c.key] = std::move(c);
   }
+  return IndexCarrierNames();
+}
+
+// Chinese and English names -> key. A name that is another carrier's key or name would make a
+// site file ambiguous: an error naming both.
+absl::Status Reference::IndexCarrierNames() {
+  carrier_names_.clear();
+  for (const auto& [key, c] : carriers_) {
+    for (std::string name : {c.name_cn, absl::AsciiStrToLower(c.name_en)}) {
+      if (name.empty() || name == key) continue;
+      const Carrier* other = FindCarrier(name);
+      auto [it, added] = carrier_names_.emplace(name, key);
+      if ((other != nullptr && other->key != key) || (!added && it->second != key)) {
+        return absl::InvalidArgumentError(absl::StrCat("carriers.csv: the name \"", name,
+                                                       "\" is used by carriers ", key, " and ",
+                                                       other != nullptr ? other->key : it->second));
+      }
+    }
+  }
   // Electricity equal-value (等价值) and heat for steam/hot water use the heat coefficient.
   return absl::OkStatus();
 }
@@ -506,14 +525,22 @@ std::vector<std::string> Reference::Tables() const {
   return out;
 }
 
-const Carrier* Reference::FindCarrier(std::string_view key) const {
-  auto it = carriers_.find(key);
+const Carrier* Reference::FindCarrier(std::string_view name) const {
+  if (auto it = carriers_.find(name); it != carriers_.end()) return &it->second;
+  const std::string lower = absl::AsciiStrToLower(AV(name));
+  if (auto it = carriers_.find(lower); it != carriers_.end()) return &it->second;
+  auto n = carrier_names_.find(name);
+  if (n == carrier_names_.end()) n = carrier_names_.find(lower);
+  if (n == carrier_names_.end()) return nullptr;
+  auto it = carriers_.find(n->second);
   return it == carriers_.end() ? nullptr : &it->second;
 }
 
 std::string Reference::CarrierKeys() const {
   std::vector<std::string> keys;
-  for (const auto& [k, c] : carriers_) keys.push_back(k);
+  for (const auto& [k, c] : carriers_) {
+    keys.push_back(c.name_cn.empty() ? k : absl::StrCat(k, " (", c.name_cn, ")"));
+  }
   return absl::StrJoin(keys, ", ");
 }
 

@@ -101,8 +101,11 @@ class Reference {
   std::vector<const RefValue*> List(std::string_view prefix) const;
   std::vector<std::string> Tables() const;
 
-  const Carrier* FindCarrier(std::string_view key) const;
-  std::string CarrierKeys() const;  // "electricity, heat, ..." sorted
+  // The carrier named by its key ("natural_gas"), its Chinese name ("天然气") or its English name
+  // ("natural gas", ASCII case ignored), as in carriers.csv; nullptr if none. Callers use the
+  // returned carrier's `key` from then on, so outputs always show keys.
+  const Carrier* FindCarrier(std::string_view name) const;
+  std::string CarrierKeys() const;  // "electricity (电力), heat (热力), ..." sorted
 
   // Canonical region key for a key or Chinese name ("east_china", "华东"); "" if unknown.
   std::string RegionKey(std::string_view region) const;
@@ -115,6 +118,7 @@ class Reference {
 
  private:
   absl::Status LoadCarriers(const std::string& dir);
+  absl::Status IndexCarrierNames();
   absl::Status LoadGbt2589(const std::string& dir);
   absl::Status LoadFuelDefaults(const std::string& dir);
   absl::Status LoadGrid(const std::string& dir);
@@ -127,7 +131,8 @@ class Reference {
   std::string version_, dir_;
   std::map<std::string, RefValue, std::less<>> values_;
   std::map<std::string, Carrier, std::less<>> carriers_;
-  std::map<std::string, std::string, std::less<>> regions_;  // alias -> key
+  std::map<std::string, std::string, std::less<>> carrier_names_;  // name -> key (not keys)
+  std::map<std::string, std::string, std::less<>> regions_;        // alias -> key
 };
 
 }  // namespace dc::accounting

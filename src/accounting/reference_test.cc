@@ -1,8 +1,10 @@
 #include "accounting/reference.h"
 
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "accounting/csv.h"
 #include "accounting/test_util.h"
 #include "gtest/gtest.h"
@@ -105,6 +107,50 @@ TEST(Reference, EveryValueHasSourceAndConfidence) {
       EXPECT_FALSE(v->table.empty()) << v->key;
     }
   }
+}
+
+TEST(Reference, CarriersByChineseAndEnglishName) {
+  const std::pair<const char*, const char*> names[] = {
+      {"电力", "electricity"},  {"天然气", "natural_gas"},
+      {"原煤", "raw_coal"},     {"蒸汽", "steam"},
+      {"热水", "hot_water"},    {"柴油", "diesel"},
+      {"汽油", "gasoline"},     {"焦炭", "coke"},
+      {"液化石油气", "lpg"},    {"Natural Gas", "natural_gas"},
+      {"raw coal", "raw_coal"}, {"LPG", "lpg"}};
+  for (const auto& [name, key] : names) {
+    const Carrier* c = Ref().FindCarrier(name);
+    ASSERT_NE(c, nullptr) << name;
+    EXPECT_EQ(c->key, key) << name;
+  }
+  // Every carrier of the catalogue by its key and by its Chinese name.
+  auto keys = absl::StrSplit(Ref().CarrierKeys(), ", ");
+  for (absl::string_view entry : keys) {
+    std::string key(entry.substr(0, entry.find(' ')));
+    const Carrier* c = Ref().FindCarrier(key);
+    ASSERT_NE(c, nullptr) << key;
+    ASSERT_FALSE(c->name_cn.empty()) << key;
+    EXPECT_EQ(Ref().FindCarrier(c->name_cn), c) << c->name_cn;
+    EXPECT_TRUE(absl::StrContains(entry, c->name_cn)) << entry;
+  }
+  EXPECT_EQ(Ref().FindCarrier("煤"), nullptr);
+}
+
+TEST(Reference, AnAmbiguousCarrierNameIsALoadError) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(::testing::TempDir()) / "ref-ambiguous";
+  fs::remove_all(dir);
+  fs::copy(DC_SOURCE_DIR "/reference", dir, fs::copy_options::recursive);
+  std::ifstream in(dir / "carriers.csv");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  size_t at = text.find("diesel,柴油,");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, std::string("diesel,柴油,").size(), "diesel,汽油,");
+  std::ofstream(dir / "carriers.csv") << text;
+  auto r = Reference::Load(dir.string());
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "\"汽油\" is used by carriers"))
+      << r.status();
 }
 
 TEST(Reference, MissingDirectoryIsAClearError) {

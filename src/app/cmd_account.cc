@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 
+#include "accounting/breakdown.h"
 #include "accounting/inventory.h"
 #include "accounting/report.h"
 #include "app/accounting_input.h"
@@ -13,7 +14,26 @@ namespace {
 struct AccountArgs {
   AccountingFlags in;
   std::string format = "json";
+  std::string by;  // "" | "month"
 };
+
+// --by month: the period and each of its months (json, csv or md).
+void RunBreakdown(const AccountArgs& a, AccountingInput& in) {
+  if (a.format == "html") {
+    std::cerr << "dualcarbon account: --by month is written as json, csv or md (not html)\n";
+    throw CLI::RuntimeError(kExitUsage);
+  }
+  auto b = accounting::ComputeBreakdown(*in.site, *in.data, in.period, *in.ref, a.by);
+  if (!b.ok()) {
+    std::cerr << "dualcarbon account: " << b.status().message() << "\n";
+    throw CLI::RuntimeError(kExitFailure);
+  }
+  accounting::ReportOptions opt{"", &*in.ref};
+  std::string out = a.format == "json"  ? accounting::BreakdownToJson(*b)
+                    : a.format == "csv" ? accounting::BreakdownToCsv(*b)
+                                        : accounting::BreakdownToMarkdown(*b, opt);
+  WriteOutput("account", a.in.output, out);
+}
 
 void Run(const AccountArgs& a) {
   if (a.format != "json" && a.format != "csv" && a.format != "md" && a.format != "html") {
@@ -21,7 +41,12 @@ void Run(const AccountArgs& a) {
               << "\")\n";
     throw CLI::RuntimeError(kExitUsage);
   }
+  if (!a.by.empty() && a.by != "month") {
+    std::cerr << "dualcarbon account: --by must be month (got \"" << a.by << "\")\n";
+    throw CLI::RuntimeError(kExitUsage);
+  }
   AccountingInput in = LoadAccountingInput("account", a.in);
+  if (!a.by.empty()) return RunBreakdown(a, in);
   auto inv = accounting::ComputeInventory(*in.site, *in.data, in.period, *in.ref);
   if (!inv.ok()) {
     std::cerr << "dualcarbon account: " << inv.status().message() << "\n";
@@ -44,6 +69,8 @@ void RegisterAccount(CLI::App& app) {
       "account", "Energy (tce) and carbon (tCO2e) inventory of a site over a period");
   args->in.Add(cmd);
   cmd->add_option("--format", args->format, "json | csv | md | html (default json)");
+  cmd->add_option("--by", args->by,
+                  "month: the period and each of its months in one output (json, csv or md)");
   cmd->add_option("-o,--output", args->in.output, "Write to FILE instead of standard output");
   cmd->callback([args] { Run(*args); });
 }

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "accounting/breakdown.h"
 #include "accounting/cbam.h"
 #include "accounting/inventory.h"
 #include "accounting/period.h"
@@ -240,9 +241,38 @@ absl::StatusOr<SiteComputation> SitesApi::Compute(const HttpRequest& req) {
   return c;
 }
 
+// ?by=month: the period and each of its months (json, csv or md).
+absl::Status SitesApi::InventoryBreakdown(HttpRequest& req, HttpResponse& res,
+                                          const std::string& format) {
+  if (format == "html") {
+    return absl::InvalidArgumentError("parameter by=month: format must be json, csv or md");
+  }
+  auto c = Compute(req);
+  if (!c.ok()) return c.status();
+  auto b = accounting::ComputeBreakdown(c->site, *c->data, std::move(c->inventory),
+                                        *options_.reference, "month");
+  if (!b.ok()) return b.status();
+  if (format == "json") {
+    res.body = accounting::BreakdownToJson(*b);
+  } else if (format == "csv") {
+    res.content_type = "text/csv; charset=utf-8";
+    res.body = accounting::BreakdownToCsv(*b);
+  } else {
+    res.content_type = "text/markdown; charset=utf-8";
+    res.body = accounting::BreakdownToMarkdown(*b, {"", options_.reference});
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SitesApi::Inventory(HttpRequest& req, HttpResponse& res) {
   auto format = Choice(req.params, "format", {"json", "csv", "md", "html"});
   if (!format.ok()) return format.status();
+  if (const std::string* by = req.params.Get("by"); by != nullptr) {
+    if (*by != "month") {
+      return absl::InvalidArgumentError(absl::StrCat("parameter by=\"", *by, "\": expected month"));
+    }
+    return InventoryBreakdown(req, res, *format);
+  }
   auto c = Compute(req);
   if (!c.ok()) return c.status();
   const accounting::Inventory& inv = c->inventory;

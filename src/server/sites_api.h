@@ -54,6 +54,7 @@ class SitesApi {
   absl::Status Put(HttpRequest& req, HttpResponse& res);
   absl::Status Delete(HttpRequest& req, HttpResponse& res);
   absl::Status Inventory(HttpRequest& req, HttpResponse& res);
+  absl::Status InventoryBreakdown(HttpRequest& req, HttpResponse& res, const std::string& format);
   absl::Status Report(HttpRequest& req, HttpResponse& res);
   // GET /api/v1/sites/{id}/flow (flow_api.cc).
   absl::Status Flow(HttpRequest& req, HttpResponse& res);
