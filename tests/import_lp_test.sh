@@ -47,7 +47,13 @@ assert d["bytes_on_disk"] > 0, d
 EOF
 
 # --- query: raw points and a daily sum of one series; the sum of kwh is 0.25 * 4950 = 1237.5 ---
-q() { "$DC" query --data-dir "$TMP/data" --start 2024-01-01T00:00:00Z --end 2024-01-02T00:00:00Z "$@"; }
+# CSV answers open with a BOM and a header row ("series","time","value"); the rows follow.
+q() {
+  local out
+  out=$("$DC" query --data-dir "$TMP/data" --start 2024-01-01T00:00:00Z --end 2024-01-02T00:00:00Z "$@") || return $?
+  [ "$(printf '%s\n' "$out" | head -n 1)" = $'\xef\xbb\xbf"series","time","value"' ] || { echo "bad CSV header: $(printf '%s\n' "$out" | head -n 1)" >&2; return 1; }
+  printf '%s\n' "$out" | tail -n +2
+}
 raw=$(q --series 'energy,meter=m3,site=s1 kwh' --step raw --format csv) || fail "query exited $?"
 n=$(echo "$raw" | grep -c . || true)
 [ "$n" = 100 ] || fail "expected 100 raw points for m3 kwh, got $n"

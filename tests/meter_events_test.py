@@ -124,8 +124,8 @@ got = doc["results"][0]["points"] if st == 200 else doc
 check(got == [["2025-05-01T00:00:00+00:00", 1.5], ["2025-05-01T00:01:00+00:00", 2.5, 1], ["2025-05-01T00:02:00+00:00", 4, 2]],
       f"raw points: [t, v] when good, [t, v, q] otherwise ({got})")
 st, _, body = srv.request("GET", "/api/v1/query?" + raw_q, headers={"Accept": "text/csv"}, token=root)
-lines = body.decode().splitlines()
-check(lines[0] == "series,time,value,quality" and lines[1].endswith(",1.5,0") and lines[3].endswith(",4,2"),
+lines = body.decode("utf-8-sig").splitlines()
+check(lines[0] == '"series","time","value","quality"' and lines[1].endswith(",1.5,0") and lines[3].endswith(",4,2"),
       f"raw CSV has a quality column ({lines})")
 st, doc = srv.json("GET", "/api/v1/query?" + q(series=QK, start="2025-05-01T00:00:00Z", end="2025-05-02T00:00:00Z",
                                                step="1d", agg="count"), token=root)

@@ -100,8 +100,8 @@ check(res and sum(p[1] for p in res[0]["points"]) == 120 and len(res[0]["points"
 st, doc = srv.json("GET", "/api/v1/query?" + q(series=KWH, start="2023-11-14T22:00:00Z", end="2023-11-14T23:00:00Z", step="1h", agg="max"), token=reader)
 check(st == 200 and doc["results"][0]["points"] == [["2023-11-14T22:00:00+00:00", 100 + 46 * 0.5]], f"hourly max ({doc})")
 st, h, body = srv.request("GET", "/api/v1/query?" + params + "&epoch=ms", token=reader, headers={"Accept": "text/csv"})
-rows = body.decode().strip().split("\n")
-check(st == 200 and h["content-type"].startswith("text/csv") and rows[0] == "series,time,value,quality" and len(rows) == 121,
+rows = body.decode("utf-8-sig").strip().split("\n")
+check(st == 200 and h["content-type"].startswith("text/csv") and rows[0] == '"series","time","value","quality"' and len(rows) == 121,
       "Accept: text/csv gives a CSV with a header and 120 rows (raw: with a quality column)")
 check(rows[1] == f'"{KWH}",{T0 * 1000},100,0', f"CSV row quotes the key ({rows[1]!r})")
 st, doc = srv.json("GET", "/api/v1/series?" + q(match="kw"), token=reader)
@@ -182,8 +182,8 @@ st, doc2 = srv.json("GET", "/api/v1/query?" + q(measurement="many", start=str(T0
 check(st == 400 and "10001 series" in doc2["error"]["message"] and "where=" in doc2["error"]["message"],
       f"a selection of 10,001 series -> 400 naming the count and how to narrow it ({doc2})")
 st, h, csv_body = srv.request("GET", "/api/v1/query?" + sel_q + "&format=csv", token=reader)
-rows = csv_body.decode().split("\n")
-check(st == 200 and h["content-type"].startswith("text/csv") and rows[0] == "series,time,value"
+rows = csv_body.decode("utf-8-sig").split("\n")
+check(st == 200 and h["content-type"].startswith("text/csv") and rows[0] == '"series","time","value"'
       and rows[1:] == [f'"{M1}",{DAY * 1000},46', f'"{M1}",{(DAY + 86400) * 1000},446',
                        f'"{M2}",{DAY * 1000},86', f'"{M2}",{(DAY + 86400) * 1000},486', ""],
       f"format=csv: a header row, then one quoted key, time, value per row ({csv_body[:300]!r})")

@@ -7,6 +7,7 @@
 #include "accounting/period.h"
 #include "app/commands.h"
 #include "app/store_flags.h"
+#include "common/csv_writer.h"
 #include "common/time.h"
 
 namespace dc::app {
@@ -22,10 +23,11 @@ struct QueryFlags {
 void Print(const std::string& format, const std::string& series,
            const std::vector<std::pair<int64_t, double>>& pts, const absl::TimeZone& zone,
            bool* first_json) {
-  if (format == "csv") {
+  if (format == "csv") {  // rows under the header Query() wrote (common/csv_writer.h)
+    std::string key;
+    AppendCsvText(series, &key);
     for (const auto& [t, v] : pts) {
-      std::cout << series << "," << FormatTime(t, zone) << "," << absl::StrFormat("%.17g", v)
-                << "\n";
+      std::cout << key << "," << FormatTime(t, zone) << "," << absl::StrFormat("%.17g", v) << "\n";
     }
     return;
   }
@@ -82,6 +84,7 @@ void Run(const QueryFlags& f) {
   if (!store.ok()) Fail("query", store.status());
   bool first = true;
   if (f.format == "json") std::cout << "{\"results\":[";
+  if (f.format == "csv") std::cout << CsvWriter({"series", "time", "value"}).str();
   for (const auto& s : f.series) {
     std::vector<std::pair<int64_t, double>> pts;
     if (step->unit == Step::Unit::kRaw) {

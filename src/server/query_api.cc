@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/csv_writer.h"
 #include "common/series_key.h"
 #include "common/strings.h"
 #include "nlohmann/json.hpp"
@@ -32,15 +33,6 @@ void AppendDouble(double v, std::string* out) {
 void AppendJsonString(std::string_view s, std::string* out) {
   using nlohmann::json;
   out->append(json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace));
-}
-
-void AppendCsvField(std::string_view s, std::string* out) {
-  out->push_back('"');
-  for (char c : s) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
 }
 
 bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
@@ -69,12 +61,18 @@ std::string SelectionHint(const SeriesSelection& sel) {
 }
 
 // The answer, series by series: {"results":[{"series":K,"points":[[t,v],...]},...]} or CSV
-// rows "series,time,value[,quality]" under a header row.
+// rows "series,time,value[,quality]" under a header row, after a UTF-8 BOM (common/csv_writer.h).
 class QueryWriter {
  public:
   QueryWriter(const QuerySpec& spec, bool csv, std::string* out)
       : spec_(spec), csv_(csv), raw_(spec.step.unit == Step::Unit::kRaw), out_(*out) {
-    out_ = csv_ ? (raw_ ? "series,time,value,quality\n" : "series,time,value\n") : "{\"results\":[";
+    if (csv_) {
+      out_.assign(kUtf8Bom);
+      out_ += raw_ ? R"("series","time","value","quality")" : R"("series","time","value")";
+      out_ += '\n';
+    } else {
+      out_ = "{\"results\":[";
+    }
   }
   void Add(const std::string& key, const std::vector<Sample>& points) {
     csv_ ? AddCsv(key, points) : AddJson(key, points);
@@ -95,7 +93,7 @@ class QueryWriter {
   }
   void AddCsv(const std::string& key, const std::vector<Sample>& points) {
     std::string quoted;
-    AppendCsvField(key, &quoted);
+    AppendCsvText(key, &quoted);
     for (const Sample& p : points) {
       out_ += quoted;
       out_.push_back(',');
