@@ -121,7 +121,7 @@ absl::Status ParsePrecursor(std::string_view file, const toml::table& t, const s
       return r.Error("meter", absl::StrCat("meter '", p->meter, "' is in '", m->unit,
                                            "': a precursor mass needs t or kg"));
     }
-    if (m->kind == "gauge") {
+    if (m->kind == model::MeterKind::kGauge) {
       return r.Error("meter",
                      absl::StrCat("meter '", p->meter, "' is a gauge: needs counter or interval"));
     }
@@ -351,7 +351,7 @@ absl::StatusOr<double> MeterTotalT(const model::Meter& m, DataSource& data, cons
   auto samples = data.Read(m, p.start, p.end);
   if (!samples.ok()) return samples.status();
   double total = 0;
-  if (m.kind == "counter") {
+  if (m.kind == model::MeterKind::kCounter) {
     std::vector<int64_t> bounds = {p.start, p.end};
     std::vector<double> inc =
         CounterIncreases(*samples, bounds, data.CounterOptionsFor(m), nullptr);  // + swaps

@@ -101,8 +101,8 @@ TEST(Site, ParsesEveryField) {
   EXPECT_EQ(*s->meters[1].oxidation, 0.98);
   ASSERT_EQ(s->meters[1].lab.size(), 1u);
   EXPECT_EQ(*s->meters[1].lab[0].ncv_gj_per_t, 22.5);
-  EXPECT_EQ(s->meters[2].flow, "purchased");
-  EXPECT_EQ(s->virtual_meters[0].flow, "internal");
+  EXPECT_EQ(s->meters[2].flow, Flow::kPurchased);
+  EXPECT_EQ(s->virtual_meters[0].flow, Flow::kInternal);
   EXPECT_EQ(s->products[0].areas.size(), 2u);
   EXPECT_EQ(s->processes[0].numbers.at("cao"), 0.65);
   EXPECT_EQ(s->processes[0].meters.at("clinker_meter"), "clinker-out");

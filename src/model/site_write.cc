@@ -12,8 +12,8 @@ namespace {
 void PutOpt(toml::table* t, std::string_view key, const std::optional<double>& v) {
   if (v) t->insert_or_assign(key, *v);
 }
-void PutStr(toml::table* t, std::string_view key, const std::string& v) {
-  if (!v.empty()) t->insert_or_assign(key, v);
+void PutStr(toml::table* t, std::string_view key, std::string_view v) {
+  if (!v.empty()) t->insert_or_assign(key, std::string(v));
 }
 
 }  // namespace
@@ -37,9 +37,10 @@ std::string SiteToToml(const Site& site) {
     toml::table t;
     PutStr(&t, "id", m.id);
     PutStr(&t, "carrier", m.carrier);
-    PutStr(&t, "kind", m.kind);
+    PutStr(&t, "kind", Name(m.kind));
     PutStr(&t, "unit", m.unit);
-    PutStr(&t, "flow", m.flow);
+    PutStr(&t, "flow", Name(m.flow));
+    PutStr(&t, "integrate", Name(m.integrate));
     PutStr(&t, "area", m.area);
     PutStr(&t, "series", m.series);
     if (m.rollover > 0) t.insert_or_assign("rollover", m.rollover);
@@ -72,7 +73,7 @@ std::string SiteToToml(const Site& site) {
     PutStr(&t, "formula", v.formula.text());
     PutStr(&t, "carrier", v.carrier);
     PutStr(&t, "unit", v.unit);
-    PutStr(&t, "flow", v.flow);
+    PutStr(&t, "flow", Name(v.flow));
     PutStr(&t, "area", v.area);
     virt.push_back(std::move(t));
   }
@@ -94,8 +95,9 @@ std::string SiteToToml(const Site& site) {
   toml::array processes;
   for (const auto& p : site.processes) {
     toml::table t;
-    PutStr(&t, "method", p.method);
+    PutStr(&t, "method", Name(p.method));
     PutStr(&t, "id", p.id);
+    if (p.tier != Tier::kGuideline) PutStr(&t, "tier", Name(p.tier));
     PutStr(&t, "area", p.area);
     bool inline_item = p.meters.count("meter") > 0;
     for (const auto& [k, v] : p.meters) t.insert_or_assign(k, v);
@@ -142,8 +144,12 @@ nlohmann::json SiteToJson(const Site& site) {
   opt(&j, "electricity_coal_rate_gce_per_kwh", site.electricity_coal_rate_gce_per_kwh);
   j["meters"] = json::array();
   for (const auto& m : site.meters) {
-    json x = {
-        {"id", m.id}, {"carrier", m.carrier}, {"kind", m.kind}, {"unit", m.unit}, {"flow", m.flow}};
+    json x = {{"id", m.id},
+              {"carrier", m.carrier},
+              {"kind", Name(m.kind)},
+              {"unit", m.unit},
+              {"flow", Name(m.flow)}};
+    if (m.integrate != Integration::kNone) x["integrate"] = Name(m.integrate);
     if (!m.area.empty()) x["area"] = m.area;
     if (!m.series.empty()) x["series"] = m.series;
     if (m.rollover > 0) x["rollover"] = m.rollover;
@@ -169,7 +175,7 @@ nlohmann::json SiteToJson(const Site& site) {
                                    {"formula", v.formula.text()},
                                    {"carrier", v.carrier},
                                    {"unit", v.unit},
-                                   {"flow", v.flow},
+                                   {"flow", Name(v.flow)},
                                    {"area", v.area}});
   }
   j["products"] = json::array();
@@ -179,7 +185,8 @@ nlohmann::json SiteToJson(const Site& site) {
   }
   j["processes"] = json::array();
   for (const auto& p : site.processes) {
-    json x = {{"method", p.method}, {"id", p.id}};
+    json x = {{"method", Name(p.method)}, {"id", p.id}};
+    if (p.tier != Tier::kGuideline) x["tier"] = Name(p.tier);
     if (!p.area.empty()) x["area"] = p.area;
     for (const auto& [k, v] : p.meters) x[k] = v;
     for (const auto& [k, v] : p.numbers) x[k] = v;
