@@ -122,6 +122,19 @@ class Reader {
     }
     return absl::OkStatus();
   }
+  // Every entry of a number-field table into *out.
+  template <typename T>
+  absl::Status Numbers(const std::vector<internal::NumberField<T>>& fields, T* out) {
+    using Rule = typename internal::NumberField<T>::Rule;
+    for (const auto& f : fields) {
+      std::optional<double>* v = &(out->*f.member);
+      absl::Status s = f.rule == Rule::kPositive   ? Positive(f.key, v)
+                       : f.rule == Rule::kFraction ? Fraction(f.key, v)
+                                                   : Number(f.key, v, false);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
   void Use(std::string_view key) { used_.insert(std::string(key)); }
   // Unknown keys are reported as warnings (the format may grow; typos should be visible).
   void WarnUnknown() {
@@ -219,10 +232,7 @@ absl::Status ParseLab(Site* site, Meter* m, const toml::table& t) {
   LabValue lab;
   Reader r(site, t, absl::StrCat("meter '", m->id, "' [[meter.lab]]"));
   absl::Status s = r.String("period", &lab.period, true);
-  if (s.ok()) s = r.Positive("ncv_gj_per_t", &lab.ncv_gj_per_t);
-  if (s.ok()) s = r.Positive("ncv_gj_per_10k_nm3", &lab.ncv_gj_per_10k_nm3);
-  if (s.ok()) s = r.Positive("carbon_tc_per_gj", &lab.carbon_tc_per_gj);
-  if (s.ok()) s = r.Fraction("oxidation", &lab.oxidation);
+  if (s.ok()) s = r.Numbers(internal::LabNumbers(), &lab);
   if (!s.ok()) return s;
   lab.pos = r.pos();
   r.WarnUnknown();
@@ -246,12 +256,7 @@ absl::Status ParseMeter(Site* site, const toml::table& t, size_t i) {
   if (s.ok()) s = rm.String("series", &m.series, false, kMaxSeriesKeyBytes);
   std::optional<double> rollover;
   if (s.ok()) s = rm.Positive("rollover", &rollover);
-  if (s.ok()) s = rm.Positive("ncv_gj_per_t", &m.ncv_gj_per_t);
-  if (s.ok()) s = rm.Positive("ncv_gj_per_10k_nm3", &m.ncv_gj_per_10k_nm3);
-  if (s.ok()) s = rm.Positive("carbon_tc_per_gj", &m.carbon_tc_per_gj);
-  if (s.ok()) s = rm.Fraction("oxidation", &m.oxidation);
-  if (s.ok()) s = rm.Positive("enthalpy_kj_per_kg", &m.enthalpy_kj_per_kg);
-  if (s.ok()) s = rm.Number("temperature_c", &m.temperature_c, false);
+  if (s.ok()) s = rm.Numbers(internal::MeterNumbers(), &m);
   if (!s.ok()) return s;
   if (m.unit.empty()) return rm.Error("unit", "must not be empty");
   if (m.integrate != Integration::kNone) {
@@ -342,10 +347,7 @@ absl::Status ParseItem(Site* site, const std::string& what, const toml::table& t
   Reader r(site, t, what);
   absl::Status s = r.String("meter", &item->meter, true);
   if (s.ok()) s = r.String("material", &item->material, false);
-  if (s.ok()) s = r.Fraction("purity", &item->purity);
-  if (s.ok()) s = r.Fraction("fraction", &item->fraction);
-  if (s.ok()) s = r.Positive("ef_tco2_per_t", &item->ef_tco2_per_t);
-  if (s.ok()) s = r.Fraction("carbon_content", &item->carbon_content);
+  if (s.ok()) s = r.Numbers(internal::ItemNumbers(), item);
   if (!s.ok()) return s;
   item->pos = r.pos();
   r.WarnUnknown();
