@@ -34,7 +34,7 @@ absl::StatusOr<double> MeterTotalT(const model::Meter& m, DataSource& data, cons
   auto samples = data.Read(m, p.start, p.end);
   if (!samples.ok()) return samples.status();
   double total = 0;
-  if (m.kind == "counter") {
+  if (m.kind == model::MeterKind::kCounter) {
     std::vector<int64_t> bounds = {p.start, p.end};
     std::vector<double> inc =
         CounterIncreases(*samples, bounds, data.CounterOptionsFor(m), nullptr);  // + swaps

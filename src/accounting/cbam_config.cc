@@ -133,7 +133,7 @@ absl::Status ParsePrecursor(std::string_view file, const toml::table& t, const s
       return r.Error("meter", absl::StrCat("meter '", p->meter, "' is in '", m->unit,
                                            "': a precursor mass needs t or kg"));
     }
-    if (m->kind == "gauge") {
+    if (m->kind == model::MeterKind::kGauge) {
       return r.Error("meter",
                      absl::StrCat("meter '", p->meter, "' is a gauge: needs counter or interval"));
     }
@@ -207,7 +207,7 @@ absl::Status ParseGoodMethod(std::string_view file, const toml::table& t, const 
   if (!g->n2o_meter.empty()) {
     const model::Meter* m = site.FindMeter(g->n2o_meter);
     if (!m) return r.Error("n2o_meter", absl::StrCat("no meter '", g->n2o_meter, "' in the site"));
-    if ((m->unit != "t" && m->unit != "kg") || m->kind == "gauge") {
+    if ((m->unit != "t" && m->unit != "kg") || m->kind == model::MeterKind::kGauge) {
       return r.Error("n2o_meter", absl::StrCat("meter '", g->n2o_meter,
                                                "' must be a counter or interval meter in t or kg"));
     }

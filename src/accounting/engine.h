@@ -18,13 +18,37 @@ inline constexpr double kCO2PerC = 44.0 / 12.0;
 
 // A physical or virtual meter, as the methods see it.
 struct MeterView {
-  std::string id, carrier, unit, flow, area;
+  std::string id, carrier, unit, area;  // unit: of the amounts (model::Meter::AmountUnit)
+  model::Flow flow = model::Flow::kPurchased;
   const model::Meter* phys = nullptr;
   const model::VirtualMeter* virt = nullptr;
   const Carrier* c = nullptr;
   double to_base = 1;  // meter unit -> carrier base unit
   const model::Positions* pos = nullptr;
 };
+
+class Engine;
+
+// One process method: its checks against the reference library (after ParseSite's schema
+// checks) and its computation. The table (process.cc) has one entry per model::ProcessMethod,
+// in the enum's order; model::ProcessSchemas() holds what each method reads from the site file.
+struct ProcessMethodImpl {
+  model::ProcessMethod method;
+  absl::Status (*validate)(const model::Site&, const Reference&, const model::Process&);
+  absl::Status (*compute)(Engine&, const model::Process&, std::vector<Line>*);
+};
+const ProcessMethodImpl& MethodImpl(model::ProcessMethod m);
+// Checks shared by every method (mass meters, items), then the method's own.
+absl::Status ValidateProcess(const model::Site& site, const Reference& ref,
+                             const model::Process& p);
+
+// "site.toml:3:1: <what> field '<field>': <msg>".
+absl::Status SiteError(const model::Site& site, const model::Positions& pos, std::string_view what,
+                       std::string_view field, std::string_view msg);
+// Error unless meter `id` has a mass unit (t or kg).
+absl::Status CheckMassMeter(const model::Site& site, const std::string& id,
+                            const model::Positions& pos, const std::string& what,
+                            const std::string& field);
 
 class Engine {
  public:
@@ -38,6 +62,10 @@ class Engine {
   absl::StatusOr<double> Total(const std::string& id);
   // Total of a meter in tonnes (unit t or kg); error naming `where` otherwise.
   absl::StatusOr<double> MassT(const std::string& id, const std::string& where);
+  // Fuel property `prop` (ncv | cc | of) of `carrier` from the site's fuel-defaults table.
+  absl::StatusOr<Factor> FuelDefault(const std::string& name, const std::string& carrier,
+                                     const std::string& prop, double scale = 1,
+                                     std::string unit = "");
   // A factor from the reference; low-confidence values are added to the warnings.
   absl::StatusOr<Factor> RefFactor(const std::string& name, const std::string& key,
                                    double scale = 1, std::string unit = "");
@@ -52,6 +80,9 @@ class Engine {
  private:
   absl::Status Setup();
   absl::Status ComputeMeterAmounts(const MeterView& v, std::vector<double>* out);
+  // An integrated gauge: amount per sub-interval from instantaneous values (gauge.cc).
+  void IntegrateGauge(const model::Meter& m, const std::vector<Sample>& s,
+                      std::vector<double>* out);
   absl::StatusOr<MeterEnergy> Energy(const MeterView& v);
   absl::StatusOr<std::optional<Line>> MeterLine(const MeterView& v);
   absl::StatusOr<Line> Combustion(const MeterView& v);

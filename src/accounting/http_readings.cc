@@ -105,7 +105,7 @@ absl::StatusOr<std::vector<Sample>> HttpReadings::Read(const model::Meter& meter
   std::string key = MeterSeriesKey(meter);
   // /api/v1/query ranges are [start, end): intervals need (start, end] = [start + 1, end + 1).
   int64_t a = start + 1, b = end + 1;
-  if (meter.kind == "counter") {
+  if (meter.kind == model::MeterKind::kCounter || meter.integrate != model::Integration::kNone) {
     a = start - margin_ns_;
     b = end + margin_ns_;
   }

@@ -81,17 +81,18 @@ absl::Status Engine::Setup() {
   }
   bounds_.assign(b.begin(), b.end());
   for (const auto& m : site_.meters) {
-    MeterView v{m.id, m.carrier, m.unit, m.flow, m.area, &m, nullptr, ref_.FindCarrier(m.carrier),
-                1,    &m.pos};
-    auto tb = v.c->ToBase(m.unit);
+    MeterView v{m.id,   m.carrier, m.AmountUnit(), m.area,
+                m.flow, &m,        nullptr,        ref_.FindCarrier(m.carrier),
+                1,      &m.pos};
+    auto tb = v.c->ToBase(v.unit);
     if (!tb.ok()) return tb.status();
     v.to_base = *tb;
     v.carrier = v.c->key;  // the site may name it in Chinese or English
     views_[m.id] = v;
   }
   for (const auto& vm : site_.virtual_meters) {
-    MeterView v{vm.id,   vm.carrier, vm.unit, vm.flow,
-                vm.area, nullptr,    &vm,     ref_.FindCarrier(vm.carrier),
+    MeterView v{vm.id,   vm.carrier, vm.unit, vm.area,
+                vm.flow, nullptr,    &vm,     ref_.FindCarrier(vm.carrier),
                 1,       &vm.pos};
     if (v.unit.empty()) v.unit = v.c->base_unit;
     auto tb = v.c->ToBase(v.unit);
@@ -123,7 +124,8 @@ absl::Status Engine::Setup() {
 absl::Status Engine::ComputeMeterAmounts(const MeterView& v, std::vector<double>* out) {
   out->assign(bounds_.size() - 1, 0.0);
   const model::Meter& m = *v.phys;
-  if (m.kind == "interval") {
+  using model::MeterKind;
+  if (m.kind == MeterKind::kInterval) {
     DataSource::IntervalStats st;
     auto fast = data_.IntervalSums(m, bounds_, &st);
     if (!fast.ok()) return fast.status();
@@ -173,7 +175,7 @@ absl::Status Engine::ComputeMeterAmounts(const MeterView& v, std::vector<double>
     }
     return absl::OkStatus();
   };
-  if (m.kind == "counter") {
+  if (m.kind == MeterKind::kCounter) {
     CounterResult c;
     auto fast = data_.CounterIncrease(m, bounds_, &c);
     if (!fast.ok()) return fast.status();
@@ -184,14 +186,18 @@ absl::Status Engine::ComputeMeterAmounts(const MeterView& v, std::vector<double>
   std::vector<Sample>& s = *samples;
   auto by_time = [](const Sample& a, const Sample& b) { return a.t < b.t; };
   if (!std::is_sorted(s.begin(), s.end(), by_time)) std::stable_sort(s.begin(), s.end(), by_time);
-  if (m.kind == "gauge") {
+  if (m.kind == MeterKind::kGauge && m.integrate != model::Integration::kNone) {
+    IntegrateGauge(m, s, out);
+    return absl::OkStatus();
+  }
+  if (m.kind == MeterKind::kGauge) {
     if (v.c->cls != CarrierClass::kProduct) {
       Warn(absl::StrCat("meter ", m.id,
                         ": gauge (instantaneous) values are not accounted as amounts"));
     }
     return absl::OkStatus();
   }
-  if (m.kind == "interval") {
+  if (m.kind == MeterKind::kInterval) {
     size_t n = 0;
     for (const Sample& x : s) {
       if (x.t <= bounds_.front() || x.t > bounds_.back()) continue;
@@ -264,6 +270,13 @@ absl::StatusOr<double> Engine::MassT(const std::string& id, const std::string& w
   return *t * scale;
 }
 
+absl::StatusOr<Factor> Engine::FuelDefault(const std::string& name, const std::string& carrier,
+                                           const std::string& prop, double scale,
+                                           std::string unit) {
+  return RefFactor(name, absl::StrCat("fuel.", site_.fuel_table, ".", carrier, ".", prop), scale,
+                   std::move(unit));
+}
+
 absl::StatusOr<double> Engine::HeatGj(const MeterView& v, double amount_base,
                                       std::vector<Factor>* factors) {
   if (v.c->cls == CarrierClass::kHeat) return amount_base;
@@ -316,8 +329,8 @@ absl::StatusOr<Inventory> Engine::Run() {
     auto e = Energy(v);
     if (!e.ok()) return e.status();
     inv.by_meter.push_back(*e);
-    if (v.flow != "purchased" && v.flow != "exported") continue;
-    double sign = v.flow == "exported" ? -1 : 1;
+    if (v.flow != model::Flow::kPurchased && v.flow != model::Flow::kExported) continue;
+    double sign = v.flow == model::Flow::kExported ? -1 : 1;
     CarrierEnergy& ce = carriers[v.carrier];
     ce.carrier = v.carrier;
     ce.unit = v.c->base_unit;
@@ -332,7 +345,9 @@ absl::StatusOr<Inventory> Engine::Run() {
     if (!line.ok()) return line.status();
     if (!*line) continue;
     lines_by_meter_[id].push_back(**line);
-    if (v.flow == "purchased" || v.flow == "exported") inv.lines.push_back(**line);
+    if (v.flow == model::Flow::kPurchased || v.flow == model::Flow::kExported) {
+      inv.lines.push_back(**line);
+    }
   }
   for (const auto& p : site_.processes) {
     std::vector<Line> lines;

@@ -27,6 +27,33 @@ struct Props {
   bool ncv_lab = false, cc_lab = false, of_lab = false;
 };
 
+// What a benchmark grades (reference/benchmark_keys.csv column basis).
+enum class Basis { kEnergyKgce, kEnergyKgoe, kElectricityKwh };
+constexpr std::pair<std::string_view, Basis> kBases[] = {
+    {"energy_kgce", Basis::kEnergyKgce},
+    {"energy_kgoe", Basis::kEnergyKgoe},
+    {"electricity_kwh", Basis::kElectricityKwh}};
+
+absl::StatusOr<Basis> ParseBasis(std::string_view text) {
+  if (text.empty()) return Basis::kEnergyKgce;
+  for (const auto& [name, b] : kBases) {
+    if (name == text) return b;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown benchmark basis \"", AV(text), "\" (energy_kgce, energy_kgoe or electricity_kwh)"));
+}
+
+std::string_view BasisName(Basis b) {
+  for (const auto& [name, v] : kBases) {
+    if (v == b) return name;
+  }
+  return "";
+}
+
+// Fuels whose quality varies so widely that a default NCV is only an estimate: a default is
+// used with a warning (raw coal: GB/T 2589's nominal 20 908 kJ/kg).
+bool VariableQuality(const std::string& carrier) { return carrier == "raw_coal"; }
+
 }  // namespace
 
 // Fuel combustion: Σ_k FC_k × NCV_k × CC_k × OF_k × 44/12 over the sub-intervals, reported with
@@ -67,6 +94,11 @@ absl::StatusOr<Line> Engine::Combustion(const MeterView& v) {
                                                 " and ", f.status().message()));
       }
       ncv = *f;
+      if (VariableQuality(v.carrier)) {
+        Warn(absl::StrCat("meter ", m.id, " (", v.carrier,
+                          "): no measured or lab NCV; the default ", f->value, " ", f->unit, " (",
+                          f->key, ") is used — measure it (GB/T 213) for reporting"));
+      }
     }
     if (p.cc) {
       cc = Factor{"cc", *p.cc, "tC/GJ", p.cc_lab ? "lab" : "measured", "", "", ""};
@@ -126,11 +158,11 @@ absl::StatusOr<Line> Engine::Combustion(const MeterView& v) {
 }
 
 absl::StatusOr<std::optional<Line>> Engine::MeterLine(const MeterView& v) {
-  if (v.flow == "generated") return std::optional<Line>();
-  double sign = v.flow == "exported" ? -1 : 1;
+  if (v.flow == model::Flow::kGenerated) return std::optional<Line>();
+  double sign = v.flow == model::Flow::kExported ? -1 : 1;
   if (v.c->is_fuel()) {
     if (!v.phys) return std::optional<Line>();  // virtual fuel meters carry no properties
-    if (v.flow == "exported") return std::optional<Line>();
+    if (v.flow == model::Flow::kExported) return std::optional<Line>();
     auto l = Combustion(v);
     if (!l.ok()) return l.status();
     return std::optional<Line>(*l);
@@ -176,7 +208,8 @@ absl::StatusOr<std::optional<Line>> Engine::MeterLine(const MeterView& v) {
 }
 
 absl::StatusOr<MeterEnergy> Engine::Energy(const MeterView& v) {
-  MeterEnergy e{v.id, v.carrier, v.flow, v.area, 0, v.c->base_unit, 0, "", 0, ""};
+  MeterEnergy e{v.id, v.carrier, std::string(model::Name(v.flow)), v.area, 0, v.c->base_unit, 0, "",
+                0,    ""};
   auto amounts = Amounts(v.id);
   if (!amounts.ok()) return amounts.status();
   double base_total = 0;
@@ -311,17 +344,18 @@ absl::Status Engine::Products(Inventory* inv) {
       br.baseline = (*l)->value;
       br.unit = (*b)->unit;
       br.confidence = std::string(ConfidenceName((*b)->level));
-      const std::string& note = (*b)->note;
-      br.basis = absl::StrContains(note, "basis electricity_kwh") ? "electricity_kwh"
-                 : absl::StrContains(note, "basis energy_kgoe")   ? "energy_kgoe"
-                                                                  : "energy_kgce";
+      auto basis = ParseBasis((*b)->basis);
+      if (!basis.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat((*b)->key, ": ", basis.status().message()));
+      }
+      br.basis = std::string(BasisName(*basis));
       if ((*b)->level == Confidence::kLow || (*b)->level == Confidence::kMedium) {
         (void)RefFactor("benchmark", (*b)->key);  // flags low confidence
       }
       if (r.output > 0) {
-        if (br.basis == "electricity_kwh") {
+        if (*basis == Basis::kElectricityKwh) {
           br.value = r.electricity_kwh / r.output;
-        } else if (br.basis == "energy_kgoe") {
+        } else if (*basis == Basis::kEnergyKgoe) {
           auto kgoe = ref_.Get("energy.kgce_per_kgoe");
           if (!kgoe.ok()) return kgoe.status();
           br.value = *r.energy_kgce_per_unit / (*kgoe)->value;

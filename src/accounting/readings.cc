@@ -7,11 +7,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "ingest/csv.h"
 #include "accounting/inventory.h"
 #include "common/series_key.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "ingest/csv.h"
 #include "storage/store.h"
 
 namespace dc::accounting {
@@ -84,7 +84,7 @@ absl::StatusOr<CsvReadings> CsvReadings::Parse(std::string_view text, std::strin
       report(row.line, absl::StrCat("value \"", value_text, "\" is not a number"));
       continue;
     }
-    if (m->kind == "interval" && v < 0) {
+    if (m->kind == model::MeterKind::kInterval && v < 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           AV(name), ":", row.line, ": meter \"", meter, "\": negative amount ", value_text,
           " (an interval meter's value is the amount in the "
@@ -141,7 +141,7 @@ absl::StatusOr<std::vector<Sample>> StoreReadings::Read(const model::Meter& mete
   std::string key = MeterSeriesKey(meter);
   // QueryRaw is [a, b): intervals need (start, end] = [start + 1, end + 1).
   int64_t a = start + 1, b = end + 1;
-  if (meter.kind == "counter") {
+  if (meter.kind == model::MeterKind::kCounter || meter.integrate != model::Integration::kNone) {
     a = start - margin_ns_;
     b = end + margin_ns_;
   }

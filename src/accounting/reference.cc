@@ -415,6 +415,7 @@ absl::Status Reference::LoadBenchmarks(const std::string& dir) {
       v.note = absl::StrCat(Trim(t->Get(*found, "product_or_process")), " ",
                             Trim(t->Get(*found, "indicator")), "; basis ",
                             Trim(keys->Get(k, "basis")), "; ", v.note);
+      v.basis = Trim(keys->Get(k, "basis"));
       Put(std::move(v));
     }
   }

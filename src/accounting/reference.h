@@ -43,6 +43,7 @@ struct RefValue {
   std::string confidence;  // as written in the table
   Confidence level = Confidence::kHigh;
   std::string note;
+  std::string basis;  // benchmarks: what is graded (energy_kgce | energy_kgoe | electricity_kwh)
   bool numeric() const { return value == value; }
 };
 

@@ -64,7 +64,9 @@ TEST(Reference, FuelDefaultsVariants) {
   EXPECT_DOUBLE_EQ((*Ref().Get("fuel.A.natural_gas.ncv"))->value, 389.31);
   EXPECT_EQ((*Ref().Get("fuel.A.natural_gas.ncv"))->unit, "GJ/10^4Nm3");
   EXPECT_DOUBLE_EQ((*Ref().Get("fuel.C.kerosene.ncv"))->value, 43.07);
-  EXPECT_FALSE(Ref().Get("fuel.A.raw_coal.ncv").ok());
+  // Raw coal: GB/T 2589's nominal NCV (20 908 kJ/kg) in variant A only.
+  EXPECT_DOUBLE_EQ((*Ref().Get("fuel.A.raw_coal.ncv"))->value, 20.908);
+  EXPECT_FALSE(Ref().Get("fuel.B.raw_coal.ncv").ok());
 }
 
 TEST(Reference, GridFactors) {

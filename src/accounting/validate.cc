@@ -23,16 +23,7 @@ namespace {
 
 absl::Status At(const model::Site& site, const model::Positions& pos, std::string_view what,
                 std::string_view field, std::string_view msg) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(site.Where(pos.of(field)), AV(what),
-                   field.empty() ? "" : absl::StrCat(" field '", AV(field), "'"), ": ", AV(msg)));
-}
-
-const std::set<std::string>& SteelMaterials() {
-  static const auto* s = new std::set<std::string>{
-      "limestone",    "dolomite",     "electrode",        "pig_iron",    "dri",
-      "ferro_nickel", "ferro_chrome", "ferro_molybdenum", "crude_steel", "methanol"};
-  return *s;
+  return internal::SiteError(site, pos, what, field, msg);
 }
 
 std::vector<std::string> KeysUnder(const Reference& ref, std::string_view prefix,
@@ -49,21 +40,6 @@ std::vector<std::string> KeysUnder(const Reference& ref, std::string_view prefix
   return out;
 }
 
-absl::Status CheckMassMeter(const model::Site& site, const Reference& ref, const std::string& id,
-                            const model::Positions& pos, const std::string& what,
-                            const std::string& field) {
-  std::string unit;
-  if (const model::Meter* m = site.FindMeter(id)) unit = m->unit;
-  if (const model::VirtualMeter* v = site.FindVirtual(id)) unit = v->unit;
-  (void)ref;
-  if (unit != "t" && unit != "kg") {
-    return At(
-        site, pos, what, field,
-        absl::StrCat("meter \"", id, "\" has unit \"", unit, "\"; a mass in t or kg is required"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateMeter(const model::Site& site, const Reference& ref, const model::Meter& m,
                            const absl::TimeZone& zone) {
   std::string what = absl::StrCat("meter '", m.id, "'");
@@ -72,7 +48,7 @@ absl::Status ValidateMeter(const model::Site& site, const Reference& ref, const 
     return At(site, m.pos, what, "carrier",
               absl::StrCat("unknown carrier \"", m.carrier, "\"; known: ", ref.CarrierKeys()));
   }
-  if (auto u = c->ToBase(m.unit); !u.ok())
+  if (auto u = c->ToBase(m.AmountUnit()); !u.ok())
     return At(site, m.pos, what, "unit", SV(u.status().message()));
   bool gas = c->cls == CarrierClass::kGas;
   if (m.ncv_gj_per_t && (!c->is_fuel() || gas)) {
@@ -140,65 +116,6 @@ absl::Status ValidateMeter(const model::Site& site, const Reference& ref, const 
   return absl::OkStatus();
 }
 
-absl::Status ValidateProcess(const model::Site& site, const Reference& ref,
-                             const model::Process& p) {
-  std::string what = absl::StrCat("process '", p.id, "'");
-  for (const auto& [field, id] : p.meters) {
-    if (field == "meter") continue;
-    if (auto s = CheckMassMeter(site, ref, id, p.pos, what, field); !s.ok()) return s;
-  }
-  if (p.method == "cement_clinker") {
-    if (p.numbers.count("cao_non_carbonate") &&
-        p.numbers.at("cao_non_carbonate") > p.numbers.at("cao")) {
-      return At(site, p.pos, what, "cao_non_carbonate", "exceeds cao");
-    }
-    if (p.numbers.count("mgo_non_carbonate") &&
-        p.numbers.at("mgo_non_carbonate") > p.numbers.at("mgo")) {
-      return At(site, p.pos, what, "mgo_non_carbonate", "exceeds mgo");
-    }
-  }
-  if (p.method == "aluminium_anode") {
-    double s = p.numbers.count("sulfur") ? p.numbers.at("sulfur") : 0;
-    double a = p.numbers.count("ash") ? p.numbers.at("ash") : 0;
-    if (s + a >= 1) return At(site, p.pos, what, "sulfur", "sulfur + ash must be below 1");
-  }
-  if (p.method == "glass_carbonates" && p.meters.count("carbon_powder_meter") &&
-      !p.numbers.count("carbon_content")) {
-    return At(site, p.pos, what, "carbon_content",
-              "required with carbon_powder_meter (fraction of carbon)");
-  }
-  bool steel = p.method == "steel_carbon_balance";
-  if (!steel && !p.outputs.empty())
-    return At(site, p.outputs[0].pos, what, "", "outputs are for steel_carbon_balance only");
-  for (const auto* items : {&p.inputs, &p.outputs}) {
-    for (const auto& it : *items) {
-      if (auto s = CheckMassMeter(site, ref, it.meter, it.pos, what, "meter"); !s.ok()) return s;
-      if (it.ef_tco2_per_t || (steel && it.carbon_content)) continue;
-      if (steel) {
-        if (!SteelMaterials().count(it.material)) {
-          return At(site, it.pos, what, "material",
-                    absl::StrCat("unknown steel material \"", it.material,
-                                 "\"; known: ", absl::StrJoin(SteelMaterials(), ", "),
-                                 " (or give ef_tco2_per_t or carbon_content)"));
-        }
-        bool output = items == &p.outputs;
-        bool fixed = it.material == "crude_steel" || it.material == "methanol";
-        if (output != fixed) {
-          return At(
-              site, it.pos, what, "material",
-              absl::StrCat("\"", it.material, "\" belongs in ", fixed ? "outputs" : "inputs"));
-        }
-      } else if (!ref.Find(absl::StrCat("process.carbonate.", it.material))) {
-        return At(site, it.pos, what, "material",
-                  absl::StrCat("unknown carbonate \"", it.material, "\"; known: ",
-                               absl::StrJoin(KeysUnder(ref, "process.carbonate", ""), ", "),
-                               " (or give ef_tco2_per_t)"));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status ValidateSite(const model::Site& site, const Reference& ref) {
@@ -244,7 +161,7 @@ absl::Status ValidateSite(const model::Site& site, const Reference& ref) {
     }
   }
   for (const auto& p : site.processes) {
-    if (auto s = ValidateProcess(site, ref, p); !s.ok()) return s;
+    if (auto s = internal::ValidateProcess(site, ref, p); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

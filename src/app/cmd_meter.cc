@@ -65,10 +65,10 @@ int64_t TimeFlag(const std::string& cmd, const std::string& flag, const std::str
 
 void RunSwap(const MeterFlags& f) {
   SiteMeter sm = LoadSiteMeter("meter swap", f);
-  if (sm.meter->kind != "counter") {
-    Fail("meter swap", absl::InvalidArgumentError(
-                           absl::StrCat("--meter ", f.meter, " has kind \"", sm.meter->kind,
-                                        "\"; only a counter can be swapped")));
+  if (sm.meter->kind != model::MeterKind::kCounter) {
+    Fail("meter swap", absl::InvalidArgumentError(absl::StrCat(
+                           "--meter ", f.meter, " has kind \"", AV(model::Name(sm.meter->kind)),
+                           "\"; only a counter can be swapped")));
   }
   model::MeterSwap swap;
   swap.t = TimeFlag("meter swap", "--time", f.time, sm.zone, 0);

@@ -26,50 +26,6 @@ Pos PosOf(const toml::source_region& r) {
   return Pos{static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
 }
 
-struct MethodSchema {
-  std::vector<std::string> required_meters, optional_meters, required_numbers, optional_numbers,
-      strings;
-  bool items = false;  // inputs/outputs arrays allowed
-};
-
-const std::map<std::string, MethodSchema, std::less<>>& Schemas() {
-  static const auto* m = new std::map<std::string, MethodSchema, std::less<>>{
-      {"cement_clinker",
-       {{"clinker_meter"},
-        {"kiln_dust_meter", "bypass_dust_meter"},
-        {"cao", "mgo"},
-        {"cao_non_carbonate", "mgo_non_carbonate"},
-        {},
-        false}},
-      {"cement_raw_meal", {{"raw_meal_meter"}, {}, {"organic_carbon"}, {}, {}, false}},
-      {"carbonate",
-       {{}, {"meter"}, {}, {"purity", "fraction", "ef_tco2_per_t"}, {"material"}, true}},
-      {"glass_carbonates",
-       {{},
-        {"meter", "carbon_powder_meter"},
-        {},
-        {"purity", "fraction", "ef_tco2_per_t", "carbon_content"},
-        {"material"},
-        true}},
-      {"steel_carbon_balance", {{}, {}, {}, {}, {}, true}},
-      {"aluminium_anode",
-       {{"production_meter"},
-        {},
-        {},
-        {"net_anode_t_per_t", "sulfur", "ash", "ef_tco2_per_t"},
-        {},
-        false}},
-      {"aluminium_pfc",
-       {{"production_meter"},
-        {},
-        {},
-        {"anode_effect_minutes_per_cell_day", "ef_cf4_kg_per_t", "ef_c2f6_kg_per_t"},
-        {},
-        false}},
-  };
-  return *m;
-}
-
 // Reads one table of the file with positions and type checks.
 class Reader {
  public:
@@ -140,6 +96,20 @@ class Reader {
     }
     return absl::OkStatus();
   }
+  // One of the names of `table`, stored as its value; absent leaves *out (the default).
+  template <typename E>
+  absl::Status Enum(std::string_view key, E* out, const std::vector<Named<E>>& table,
+                    bool required) {
+    std::vector<std::string_view> names;
+    for (const auto& n : table) names.push_back(n.name);
+    std::string text;
+    const bool given = t_.contains(key);
+    if (auto s = OneOf(key, &text, names, required); !s.ok() || !given) return s;
+    for (const auto& n : table) {
+      if (n.name == text) *out = n.value;
+    }
+    return absl::OkStatus();
+  }
   absl::Status Id(std::string_view key, std::string* out) {
     if (auto s = String(key, out, true, kMaxSiteIdBytes); !s.ok()) return s;
     if (out->empty()) return Error(key, "must not be empty");
@@ -149,6 +119,19 @@ class Reader {
       if (!ok)
         return Error(
             key, absl::StrCat("\"", *out, "\" may only contain letters, digits, '_', '-', '.'"));
+    }
+    return absl::OkStatus();
+  }
+  // Every entry of a number-field table into *out.
+  template <typename T>
+  absl::Status Numbers(const std::vector<internal::NumberField<T>>& fields, T* out) {
+    using Rule = typename internal::NumberField<T>::Rule;
+    for (const auto& f : fields) {
+      std::optional<double>* v = &(out->*f.member);
+      absl::Status s = f.rule == Rule::kPositive   ? Positive(f.key, v)
+                       : f.rule == Rule::kFraction ? Fraction(f.key, v)
+                                                   : Number(f.key, v, false);
+      if (!s.ok()) return s;
     }
     return absl::OkStatus();
   }
@@ -249,10 +232,7 @@ absl::Status ParseLab(Site* site, Meter* m, const toml::table& t) {
   LabValue lab;
   Reader r(site, t, absl::StrCat("meter '", m->id, "' [[meter.lab]]"));
   absl::Status s = r.String("period", &lab.period, true);
-  if (s.ok()) s = r.Positive("ncv_gj_per_t", &lab.ncv_gj_per_t);
-  if (s.ok()) s = r.Positive("ncv_gj_per_10k_nm3", &lab.ncv_gj_per_10k_nm3);
-  if (s.ok()) s = r.Positive("carbon_tc_per_gj", &lab.carbon_tc_per_gj);
-  if (s.ok()) s = r.Fraction("oxidation", &lab.oxidation);
+  if (s.ok()) s = r.Numbers(internal::LabNumbers(), &lab);
   if (!s.ok()) return s;
   lab.pos = r.pos();
   r.WarnUnknown();
@@ -268,25 +248,27 @@ absl::Status ParseMeter(Site* site, const toml::table& t, size_t i) {
   Reader rm(site, t, absl::StrCat("meter '", m.id, "'"));
   rm.Use("id");
   absl::Status s = rm.String("carrier", &m.carrier, true);
-  if (s.ok()) s = rm.OneOf("kind", &m.kind, {"counter", "interval", "gauge"}, true);
+  if (s.ok()) s = rm.Enum("kind", &m.kind, MeterKinds(), true);
   if (s.ok()) s = rm.String("unit", &m.unit, true);
-  if (s.ok())
-    s = rm.OneOf("flow", &m.flow, {"purchased", "exported", "generated", "internal"}, false);
+  if (s.ok()) s = rm.Enum("flow", &m.flow, Flows(), false);
+  if (s.ok()) s = rm.Enum("integrate", &m.integrate, Integrations(), false);
   if (s.ok()) s = rm.String("area", &m.area, false);
   if (s.ok()) s = rm.String("series", &m.series, false, kMaxSeriesKeyBytes);
   std::optional<double> rollover;
   if (s.ok()) s = rm.Positive("rollover", &rollover);
-  if (s.ok()) s = rm.Positive("ncv_gj_per_t", &m.ncv_gj_per_t);
-  if (s.ok()) s = rm.Positive("ncv_gj_per_10k_nm3", &m.ncv_gj_per_10k_nm3);
-  if (s.ok()) s = rm.Positive("carbon_tc_per_gj", &m.carbon_tc_per_gj);
-  if (s.ok()) s = rm.Fraction("oxidation", &m.oxidation);
-  if (s.ok()) s = rm.Positive("enthalpy_kj_per_kg", &m.enthalpy_kj_per_kg);
-  if (s.ok()) s = rm.Number("temperature_c", &m.temperature_c, false);
+  if (s.ok()) s = rm.Numbers(internal::MeterNumbers(), &m);
   if (!s.ok()) return s;
-  if (m.flow.empty()) m.flow = "purchased";
   if (m.unit.empty()) return rm.Error("unit", "must not be empty");
+  if (m.integrate != Integration::kNone) {
+    if (m.kind != MeterKind::kGauge) return rm.Error("integrate", "only a gauge is integrated");
+    if (m.AmountUnit().empty()) {
+      return rm.Error("unit", absl::StrCat("an integrated gauge needs a rate unit (kW, MW, t/h, "
+                                           "Nm3/h, ...), got \"",
+                                           m.unit, "\""));
+    }
+  }
   if (rollover) {
-    if (m.kind != "counter") return rm.Error("rollover", "only a counter can roll over");
+    if (m.kind != MeterKind::kCounter) return rm.Error("rollover", "only a counter can roll over");
     m.rollover = *rollover;
   }
   if (!m.series.empty()) {
@@ -316,14 +298,12 @@ absl::Status ParseVirtual(Site* site, const toml::table& t, size_t i) {
   absl::Status s = rv.String("formula", &formula, true, Formula::kMaxBytes, /*spaces=*/true);
   if (s.ok()) s = rv.String("carrier", &v.carrier, false);
   if (s.ok()) s = rv.String("unit", &v.unit, false);
-  if (s.ok())
-    s = rv.OneOf("flow", &v.flow, {"purchased", "exported", "generated", "internal"}, false);
+  if (s.ok()) s = rv.Enum("flow", &v.flow, Flows(), false);
   if (s.ok()) s = rv.String("area", &v.area, false);
   if (!s.ok()) return s;
   auto f = Formula::Parse(formula);
   if (!f.ok()) return rv.Error("formula", SV(f.status().message()));
   v.formula = std::move(*f);
-  if (v.flow.empty()) v.flow = "internal";
   if (v.carrier.empty()) v.carrier = "product";
   v.pos = rv.pos();
   rv.WarnUnknown();
@@ -367,88 +347,111 @@ absl::Status ParseItem(Site* site, const std::string& what, const toml::table& t
   Reader r(site, t, what);
   absl::Status s = r.String("meter", &item->meter, true);
   if (s.ok()) s = r.String("material", &item->material, false);
-  if (s.ok()) s = r.Fraction("purity", &item->purity);
-  if (s.ok()) s = r.Fraction("fraction", &item->fraction);
-  if (s.ok()) s = r.Positive("ef_tco2_per_t", &item->ef_tco2_per_t);
-  if (s.ok()) s = r.Fraction("carbon_content", &item->carbon_content);
+  if (s.ok()) s = r.Numbers(internal::ItemNumbers(), item);
   if (!s.ok()) return s;
   item->pos = r.pos();
   r.WarnUnknown();
   return absl::OkStatus();
 }
 
-absl::Status ParseProcess(Site* site, const toml::table& t, size_t i) {
-  Process p;
-  Reader r(site, t, absl::StrCat("[[process]] #", i + 1));
-  if (auto s = r.String("method", &p.method, true); !s.ok()) return s;
-  auto schema = Schemas().find(p.method);
-  if (schema == Schemas().end()) {
-    return r.Error("method", absl::StrCat("unknown method \"", p.method,
-                                          "\"; known: ", absl::StrJoin(ProcessMethods(), ", ")));
+const ProcessSchema* FindSchema(std::string_view name) {
+  for (const auto& s : ProcessSchemas()) {
+    if (s.name == name) return &s;
   }
-  if (auto s = r.String("id", &p.id, false); !s.ok()) return s;
-  if (p.id.empty()) p.id = absl::StrCat(p.method, "-", i + 1);
-  if (auto s = r.String("area", &p.area, false); !s.ok()) return s;
-  const MethodSchema& m = schema->second;
-  std::string what = absl::StrCat("process '", p.id, "'");
+  return nullptr;
+}
+
+// The keys a method's schema names: meters, numbers and strings.
+absl::Status ParseProcessKeys(Reader& r, const ProcessSchema& m, Process* p) {
   for (const auto& key : m.required_meters) {
-    if (auto s = r.String(key, &p.meters[key], true); !s.ok()) return s;
+    std::string& v = p->meters[std::string(key)];
+    if (auto s = r.String(key, &v, true); !s.ok()) return s;
   }
   for (const auto& key : m.optional_meters) {
     std::string v;
     if (auto s = r.String(key, &v, false); !s.ok()) return s;
-    if (!v.empty()) p.meters[key] = v;
+    if (!v.empty()) p->meters[std::string(key)] = v;
   }
-  for (const auto& key : m.required_numbers) {
+  for (const auto& n : m.numbers) {
     std::optional<double> v;
-    if (auto s = r.Fraction(key, &v); !s.ok()) return s;
-    if (!v) return r.Error(key, "required (missing)");
-    p.numbers[key] = *v;
-  }
-  for (const auto& key : m.optional_numbers) {
-    std::optional<double> v;
-    bool fraction = key != "ef_tco2_per_t" && key != "net_anode_t_per_t" &&
-                    key != "anode_effect_minutes_per_cell_day" && !absl::StartsWith(key, "ef_");
-    absl::Status s = fraction ? r.Fraction(key, &v) : r.Number(key, &v, false);
+    bool fraction = n.rule == ProcessSchema::Rule::kFraction;
+    absl::Status s = fraction ? r.Fraction(n.key, &v) : r.Number(n.key, &v, false);
     if (!s.ok()) return s;
-    if (v && *v < 0) return r.Error(key, "must not be negative");
-    if (v) p.numbers[key] = *v;
+    if (n.required && p->tier == Tier::kGuideline && !v)
+      return r.Error(n.key, "required (missing)");
+    if (v && *v < 0) return r.Error(n.key, "must not be negative");
+    if (v) p->numbers[std::string(n.key)] = *v;
   }
   for (const auto& key : m.strings) {
     std::string v;
     if (auto s = r.String(key, &v, false); !s.ok()) return s;
-    if (!v.empty()) p.strings[key] = v;
+    if (!v.empty()) p->strings[std::string(key)] = v;
   }
-  if (m.items) {
-    for (std::string_view list : {"inputs", "outputs"}) {
-      r.Use(list);
-      auto* items = list == "inputs" ? &p.inputs : &p.outputs;
-      auto s = EachTable(site, t, list, kMaxListEntries, [&](const toml::table& it, size_t k) {
-        ProcessItem item;
-        auto st = ParseItem(site, absl::StrCat(what, " ", AV(list), "[", k, "]"), it, &item);
-        if (st.ok()) items->push_back(std::move(item));
-        return st;
-      });
-      if (!s.ok()) return s;
+  return absl::OkStatus();
+}
+
+// [[process.inputs]] / [[process.outputs]] and a single item written inline (meter/material/
+// purity/fraction on the process table).
+absl::Status ParseProcessItems(Site* site, Reader& r, const toml::table& t, const ProcessSchema& m,
+                               Process* p) {
+  std::string what = absl::StrCat("process '", p->id, "'");
+  for (std::string_view list : {"inputs", "outputs"}) {
+    if (!m.inputs) continue;
+    r.Use(list);
+    if (list == "outputs" && !m.outputs && t.contains(list)) {
+      return r.Error(list, absl::StrCat("method ", AV(m.name), " has no outputs"));
     }
-    // A single item written inline (meter/material/purity/fraction on the process table).
-    if (auto mt = p.meters.find("meter"); mt != p.meters.end()) {
+    auto* items = list == "inputs" ? &p->inputs : &p->outputs;
+    auto s = EachTable(site, t, list, kMaxListEntries, [&](const toml::table& it, size_t k) {
       ProcessItem item;
-      item.meter = mt->second;
-      if (auto x = p.strings.find("material"); x != p.strings.end()) item.material = x->second;
-      for (auto [key, dst] :
-           {std::pair<std::string_view, std::optional<double>*>{"purity", &item.purity},
-            {"fraction", &item.fraction},
-            {"ef_tco2_per_t", &item.ef_tco2_per_t}}) {
-        if (auto x = p.numbers.find(key); x != p.numbers.end()) *dst = x->second;
-      }
-      item.pos = r.pos();
-      p.inputs.insert(p.inputs.begin(), std::move(item));
+      auto st = ParseItem(site, absl::StrCat(what, " ", AV(list), "[", k, "]"), it, &item);
+      if (st.ok()) items->push_back(std::move(item));
+      return st;
+    });
+    if (!s.ok()) return s;
+  }
+  if (auto mt = p->meters.find("meter"); mt != p->meters.end()) {
+    ProcessItem item;
+    item.meter = mt->second;
+    if (auto x = p->strings.find("material"); x != p->strings.end()) item.material = x->second;
+    for (auto [key, dst] :
+         {std::pair<std::string_view, std::optional<double>*>{"purity", &item.purity},
+          {"fraction", &item.fraction},
+          {"ef_tco2_per_t", &item.ef_tco2_per_t}}) {
+      if (auto x = p->numbers.find(key); x != p->numbers.end()) *dst = x->second;
     }
-    if (p.inputs.empty() && p.outputs.empty() && !p.meters.count("carbon_powder_meter")) {
-      return r.Error("inputs",
-                     "required: a meter (meter = ..., material = ...) or [[process.inputs]]");
-    }
+    item.pos = r.pos();
+    p->inputs.insert(p->inputs.begin(), std::move(item));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseProcess(Site* site, const toml::table& t, size_t i) {
+  Process p;
+  Reader r(site, t, absl::StrCat("[[process]] #", i + 1));
+  std::string method;
+  if (auto s = r.String("method", &method, true); !s.ok()) return s;
+  const ProcessSchema* schema = FindSchema(method);
+  if (!schema) {
+    return r.Error("method", absl::StrCat("unknown method \"", method,
+                                          "\"; known: ", absl::StrJoin(ProcessMethods(), ", ")));
+  }
+  p.method = schema->method;
+  if (auto s = r.String("id", &p.id, false); !s.ok()) return s;
+  if (p.id.empty()) p.id = absl::StrCat(method, "-", i + 1);
+  if (auto s = r.String("area", &p.area, false); !s.ok()) return s;
+  if (auto s = r.Enum("tier", &p.tier, Tiers(), false); !s.ok()) return s;
+  if (p.tier == Tier::kIpccTier1 && !schema->ipcc_tier1) {
+    return r.Error("tier", absl::StrCat("method ", method, " has no IPCC Tier 1 option"));
+  }
+  if (auto s = ParseProcessKeys(r, *schema, &p); !s.ok()) return s;
+  if (auto s = ParseProcessItems(site, r, t, *schema, &p); !s.ok()) return s;
+  bool needs_items =
+      schema->inputs && p.tier == Tier::kGuideline && schema->method != ProcessMethod::kAmmonia;
+  if (needs_items && p.inputs.empty() && p.outputs.empty() &&
+      !p.meters.count("carbon_powder_meter")) {
+    return r.Error("inputs",
+                   "required: a meter (meter = ..., material = ...) or [[process.inputs]]");
   }
   p.pos = r.pos();
   r.WarnUnknown();
@@ -457,15 +460,6 @@ absl::Status ParseProcess(Site* site, const toml::table& t, size_t i) {
 }
 
 }  // namespace
-
-const std::vector<std::string>& ProcessMethods() {
-  static const auto* v = [] {
-    auto* out = new std::vector<std::string>();
-    for (const auto& [k, s] : Schemas()) out->push_back(k);
-    return out;
-  }();
-  return *v;
-}
 
 const Meter* Site::FindMeter(std::string_view id) const {
   for (const auto& m : meters) {

@@ -37,6 +37,44 @@ struct Positions {
   }
 };
 
+// Enumerations of the site file, parsed once (ParseSite) and named back by Name().
+enum class MeterKind { kCounter, kInterval, kGauge };
+enum class Flow { kPurchased, kExported, kGenerated, kInternal };
+// How a gauge's instantaneous values become an amount over a period (docs/site-file.md).
+enum class Integration { kNone, kTrapezoid, kStep };
+// Process (non-combustion) methods; one entry each in ProcessSchemas() (model) and in the
+// accounting layer's method table, both indexed by this enum.
+enum class ProcessMethod {
+  kCementClinker,
+  kCementRawMeal,
+  kCarbonate,
+  kGlassCarbonates,
+  kSteelCarbonBalance,
+  kAluminiumAnode,
+  kAluminiumPfc,
+  kAmmonia,
+  kCount
+};
+// Which factors a process method uses: the Chinese guideline's (default) or IPCC 2006 Tier 1
+// defaults, allowed by the guideline when plant data are missing.
+enum class Tier { kGuideline, kIpccTier1 };
+
+// A name as written in the site file and the value it stands for.
+template <typename E>
+struct Named {
+  std::string_view name;
+  E value;
+};
+const std::vector<Named<MeterKind>>& MeterKinds();
+const std::vector<Named<Flow>>& Flows();
+const std::vector<Named<Integration>>& Integrations();
+const std::vector<Named<Tier>>& Tiers();
+std::string_view Name(MeterKind k);
+std::string_view Name(Flow f);
+std::string_view Name(Integration i);
+std::string_view Name(Tier t);
+std::string_view Name(ProcessMethod m);
+
 // A laboratory value valid over a period ("2025-03", "2025-03-01..2025-03-16"): measured fuel
 // properties that change over time ([[meter.lab]]).
 struct LabValue {
@@ -48,9 +86,10 @@ struct LabValue {
 struct Meter {
   std::string id;
   std::string carrier;
-  std::string kind;  // counter | interval | gauge
-  std::string unit;
-  std::string flow = "purchased";  // purchased | exported | generated | internal
+  MeterKind kind = MeterKind::kInterval;
+  std::string unit;  // of the readings; a rate (kW, t/h) for an integrated gauge
+  Flow flow = Flow::kPurchased;
+  Integration integrate = Integration::kNone;  // gauges only
   std::string area;
   std::string site;    // id of the site the meter belongs to (set by ParseSite)
   std::string series;  // canonical series key; "" = default "meter,id=<id>,site=<site> value"
@@ -60,6 +99,10 @@ struct Meter {
   std::optional<double> enthalpy_kj_per_kg, temperature_c;
   std::vector<LabValue> lab;
   Positions pos;
+
+  // Unit of the meter's amounts: `unit`, or for an integrated gauge the unit times hours
+  // (kW -> kWh, MW -> MWh, t/h -> t); "" if an integrated gauge's unit is not a rate.
+  std::string AmountUnit() const;
 };
 
 struct VirtualMeter {
@@ -67,7 +110,7 @@ struct VirtualMeter {
   Formula formula;
   std::string carrier = "product";
   std::string unit;
-  std::string flow = "internal";
+  Flow flow = Flow::kInternal;
   std::string area;
   Positions pos;
 };
@@ -91,7 +134,8 @@ struct ProcessItem {
 // A process (non-combustion) emission source. Keys depend on the method; see
 // docs/site-file.md. Meter references and numbers are kept by key.
 struct Process {
-  std::string method;
+  ProcessMethod method = ProcessMethod::kCarbonate;
+  Tier tier = Tier::kGuideline;
   std::string id;  // optional label; default "<method>-<n>"
   std::string area;
   std::map<std::string, std::string, std::less<>> meters;   // key -> meter id (*_meter, meter)
@@ -147,7 +191,28 @@ std::string SiteToToml(const Site& site);
 // The parsed form as JSON (for the API and the SQLite store).
 nlohmann::json SiteToJson(const Site& site);
 
-// Process methods known to ParseSite.
+// What a process method reads from its [[process]] table (docs/site-file.md). Checks that
+// need the reference library are in the accounting layer's method table.
+struct ProcessSchema {
+  enum class Rule { kFraction, kNonNegative };
+  struct Number {
+    std::string_view key;
+    Rule rule;
+    bool required;  // with the guideline tier
+  };
+  ProcessMethod method;
+  std::string_view name;
+  std::vector<std::string_view> required_meters, optional_meters;
+  std::vector<Number> numbers;
+  std::vector<std::string_view> strings;
+  bool inputs = false;      // [[process.inputs]] (and an inline meter = ...) allowed
+  bool outputs = false;     // [[process.outputs]] allowed
+  bool ipcc_tier1 = false;  // tier = "ipcc_tier1" allowed
+};
+// Every method, indexed by ProcessMethod.
+const std::vector<ProcessSchema>& ProcessSchemas();
+const ProcessSchema& SchemaOf(ProcessMethod m);
+// Method names known to ParseSite, sorted.
 const std::vector<std::string>& ProcessMethods();
 
 }  // namespace dc::model

@@ -1,6 +1,7 @@
 #include "model/site.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "model/formula.h"
 #include "model/site_store.h"
@@ -101,8 +102,8 @@ TEST(Site, ParsesEveryField) {
   EXPECT_EQ(*s->meters[1].oxidation, 0.98);
   ASSERT_EQ(s->meters[1].lab.size(), 1u);
   EXPECT_EQ(*s->meters[1].lab[0].ncv_gj_per_t, 22.5);
-  EXPECT_EQ(s->meters[2].flow, "purchased");
-  EXPECT_EQ(s->virtual_meters[0].flow, "internal");
+  EXPECT_EQ(s->meters[2].flow, Flow::kPurchased);
+  EXPECT_EQ(s->virtual_meters[0].flow, Flow::kInternal);
   EXPECT_EQ(s->products[0].areas.size(), 2u);
   EXPECT_EQ(s->processes[0].numbers.at("cao"), 0.65);
   EXPECT_EQ(s->processes[0].meters.at("clinker_meter"), "clinker-out");
@@ -156,6 +157,71 @@ TEST(Site, ErrorsNameFileLineAndField) {
   e = ErrorOf("[site\nid = 1");
   EXPECT_TRUE(absl::StrContains(e, "bad.toml:1:")) << e;
   EXPECT_TRUE(absl::StrContains(ErrorOf("id = 1\n"), "missing [site]"));
+}
+
+TEST(Site, ProcessSchemasIndexedByMethod) {
+  ASSERT_EQ(ProcessSchemas().size(), static_cast<size_t>(ProcessMethod::kCount));
+  for (size_t i = 0; i < ProcessSchemas().size(); ++i) {
+    EXPECT_EQ(static_cast<size_t>(ProcessSchemas()[i].method), i) << ProcessSchemas()[i].name;
+  }
+  EXPECT_EQ(Name(ProcessMethod::kAmmonia), "ammonia");
+  EXPECT_EQ(ProcessMethods().size(), ProcessSchemas().size());
+}
+
+constexpr char kGauge[] =
+    "[site]\nid = \"a\"\n[[meter]]\nid = \"p\"\ncarrier = \"electricity\"\nkind = \"gauge\"\n";
+
+TEST(Site, IntegratedGauge) {
+  auto s = ParseSite(absl::StrCat(kGauge, "unit = \"kW\"\nintegrate = \"step\"\n"), "g.toml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->meters[0].integrate, Integration::kStep);
+  EXPECT_EQ(s->meters[0].AmountUnit(), "kWh");
+  auto again = ParseSite(SiteToToml(*s), "again.toml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->meters[0].integrate, Integration::kStep);
+  EXPECT_EQ(SiteToJson(*s)["meters"][0]["integrate"], "step");
+  Meter m;
+  m.integrate = Integration::kTrapezoid;
+  m.unit = "t/h";
+  EXPECT_EQ(m.AmountUnit(), "t");
+  m.unit = "MW";
+  EXPECT_EQ(m.AmountUnit(), "MWh");
+  m.integrate = Integration::kNone;
+  EXPECT_EQ(m.AmountUnit(), "MW");
+  std::string e = ErrorOf(absl::StrCat(kGauge, "unit = \"kWh\"\nintegrate = \"trapezoid\"\n"));
+  EXPECT_TRUE(absl::StrContains(e, "field 'unit': an integrated gauge needs a rate unit")) << e;
+  e = ErrorOf(absl::StrCat(kGauge, "unit = \"kW\"\nintegrate = \"simpson\"\n"));
+  EXPECT_TRUE(absl::StrContains(e, "\"simpson\" is not one of: trapezoid, step")) << e;
+  e = ErrorOf(
+      "[site]\nid = \"a\"\n[[meter]]\nid = \"p\"\ncarrier = \"electricity\"\nkind = "
+      "\"interval\"\nunit = \"kWh\"\nintegrate = \"step\"\n");
+  EXPECT_TRUE(absl::StrContains(e, "only a gauge is integrated")) << e;
+}
+
+TEST(Site, ProcessTier) {
+  constexpr char kClinker[] =
+      "[site]\nid = \"a\"\n[[meter]]\nid = \"c\"\ncarrier = \"product\"\nkind = "
+      "\"interval\"\nunit = \"t\"\n[[process]]\nmethod = \"cement_clinker\"\nclinker_meter = "
+      "\"c\"\n";
+  // The guideline tier needs the composition; Tier 1 does not.
+  EXPECT_TRUE(absl::StrContains(ErrorOf(kClinker), "field 'cao': required")) << ErrorOf(kClinker);
+  auto s = ParseSite(absl::StrCat(kClinker, "tier = \"ipcc_tier1\"\n"), "t.toml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->processes[0].tier, Tier::kIpccTier1);
+  auto again = ParseSite(SiteToToml(*s), "again.toml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->processes[0].tier, Tier::kIpccTier1);
+  EXPECT_EQ(SiteToJson(*s)["processes"][0]["tier"], "ipcc_tier1");
+  std::string e = ErrorOf(
+      "[site]\nid = \"a\"\n[[meter]]\nid = \"r\"\ncarrier = \"product\"\nkind = "
+      "\"interval\"\nunit = \"t\"\n[[process]]\nmethod = \"cement_raw_meal\"\nraw_meal_meter = "
+      "\"r\"\norganic_carbon = 0.002\ntier = \"ipcc_tier1\"\n");
+  EXPECT_TRUE(absl::StrContains(e, "method cement_raw_meal has no IPCC Tier 1 option")) << e;
+  e = ErrorOf(
+      "[site]\nid = \"a\"\n[[meter]]\nid = \"l\"\ncarrier = \"product\"\nkind = "
+      "\"interval\"\nunit = \"t\"\n[[process]]\nmethod = \"carbonate\"\nmeter = \"l\"\nmaterial = "
+      "\"limestone\"\n[[process.outputs]]\nmeter = \"l\"\n");
+  EXPECT_TRUE(absl::StrContains(e, "field 'outputs': method carbonate has no outputs")) << e;
 }
 
 TEST(Site, UnknownKeysAreWarnings) {

@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "model/site.h"
+#include "model/site_internal.h"
 #include "nlohmann/json.hpp"
 #include "toml++/toml.h"
 
@@ -12,8 +13,21 @@ namespace {
 void PutOpt(toml::table* t, std::string_view key, const std::optional<double>& v) {
   if (v) t->insert_or_assign(key, *v);
 }
-void PutStr(toml::table* t, std::string_view key, const std::string& v) {
-  if (!v.empty()) t->insert_or_assign(key, v);
+void PutStr(toml::table* t, std::string_view key, std::string_view v) {
+  if (!v.empty()) t->insert_or_assign(key, std::string(v));
+}
+
+template <typename T>
+void PutNumbers(toml::table* t, const std::vector<internal::NumberField<T>>& fields, const T& v) {
+  for (const auto& f : fields) PutOpt(t, f.key, v.*f.member);
+}
+
+template <typename T>
+void JsonNumbers(nlohmann::json* j, const std::vector<internal::NumberField<T>>& fields,
+                 const T& v) {
+  for (const auto& f : fields) {
+    if (const auto& x = v.*f.member) (*j)[std::string(f.key)] = *x;
+  }
 }
 
 }  // namespace
@@ -37,27 +51,20 @@ std::string SiteToToml(const Site& site) {
     toml::table t;
     PutStr(&t, "id", m.id);
     PutStr(&t, "carrier", m.carrier);
-    PutStr(&t, "kind", m.kind);
+    PutStr(&t, "kind", Name(m.kind));
     PutStr(&t, "unit", m.unit);
-    PutStr(&t, "flow", m.flow);
+    PutStr(&t, "flow", Name(m.flow));
+    PutStr(&t, "integrate", Name(m.integrate));
     PutStr(&t, "area", m.area);
     PutStr(&t, "series", m.series);
     if (m.rollover > 0) t.insert_or_assign("rollover", m.rollover);
-    PutOpt(&t, "ncv_gj_per_t", m.ncv_gj_per_t);
-    PutOpt(&t, "ncv_gj_per_10k_nm3", m.ncv_gj_per_10k_nm3);
-    PutOpt(&t, "carbon_tc_per_gj", m.carbon_tc_per_gj);
-    PutOpt(&t, "oxidation", m.oxidation);
-    PutOpt(&t, "enthalpy_kj_per_kg", m.enthalpy_kj_per_kg);
-    PutOpt(&t, "temperature_c", m.temperature_c);
+    PutNumbers(&t, internal::MeterNumbers(), m);
     if (!m.lab.empty()) {
       toml::array lab;
       for (const auto& l : m.lab) {
         toml::table lt;
         PutStr(&lt, "period", l.period);
-        PutOpt(&lt, "ncv_gj_per_t", l.ncv_gj_per_t);
-        PutOpt(&lt, "ncv_gj_per_10k_nm3", l.ncv_gj_per_10k_nm3);
-        PutOpt(&lt, "carbon_tc_per_gj", l.carbon_tc_per_gj);
-        PutOpt(&lt, "oxidation", l.oxidation);
+        PutNumbers(&lt, internal::LabNumbers(), l);
         lab.push_back(std::move(lt));
       }
       t.insert_or_assign("lab", std::move(lab));
@@ -72,7 +79,7 @@ std::string SiteToToml(const Site& site) {
     PutStr(&t, "formula", v.formula.text());
     PutStr(&t, "carrier", v.carrier);
     PutStr(&t, "unit", v.unit);
-    PutStr(&t, "flow", v.flow);
+    PutStr(&t, "flow", Name(v.flow));
     PutStr(&t, "area", v.area);
     virt.push_back(std::move(t));
   }
@@ -94,8 +101,9 @@ std::string SiteToToml(const Site& site) {
   toml::array processes;
   for (const auto& p : site.processes) {
     toml::table t;
-    PutStr(&t, "method", p.method);
+    PutStr(&t, "method", Name(p.method));
     PutStr(&t, "id", p.id);
+    if (p.tier != Tier::kGuideline) PutStr(&t, "tier", Name(p.tier));
     PutStr(&t, "area", p.area);
     bool inline_item = p.meters.count("meter") > 0;
     for (const auto& [k, v] : p.meters) t.insert_or_assign(k, v);
@@ -109,10 +117,7 @@ std::string SiteToToml(const Site& site) {
         toml::table x;
         PutStr(&x, "meter", it.meter);
         PutStr(&x, "material", it.material);
-        PutOpt(&x, "purity", it.purity);
-        PutOpt(&x, "fraction", it.fraction);
-        PutOpt(&x, "ef_tco2_per_t", it.ef_tco2_per_t);
-        PutOpt(&x, "carbon_content", it.carbon_content);
+        PutNumbers(&x, internal::ItemNumbers(), it);
         arr.push_back(std::move(x));
       }
       if (!arr.empty()) t.insert_or_assign(list, std::move(arr));
@@ -142,23 +147,19 @@ nlohmann::json SiteToJson(const Site& site) {
   opt(&j, "electricity_coal_rate_gce_per_kwh", site.electricity_coal_rate_gce_per_kwh);
   j["meters"] = json::array();
   for (const auto& m : site.meters) {
-    json x = {
-        {"id", m.id}, {"carrier", m.carrier}, {"kind", m.kind}, {"unit", m.unit}, {"flow", m.flow}};
+    json x = {{"id", m.id},
+              {"carrier", m.carrier},
+              {"kind", Name(m.kind)},
+              {"unit", m.unit},
+              {"flow", Name(m.flow)}};
+    if (m.integrate != Integration::kNone) x["integrate"] = Name(m.integrate);
     if (!m.area.empty()) x["area"] = m.area;
     if (!m.series.empty()) x["series"] = m.series;
     if (m.rollover > 0) x["rollover"] = m.rollover;
-    opt(&x, "ncv_gj_per_t", m.ncv_gj_per_t);
-    opt(&x, "ncv_gj_per_10k_nm3", m.ncv_gj_per_10k_nm3);
-    opt(&x, "carbon_tc_per_gj", m.carbon_tc_per_gj);
-    opt(&x, "oxidation", m.oxidation);
-    opt(&x, "enthalpy_kj_per_kg", m.enthalpy_kj_per_kg);
-    opt(&x, "temperature_c", m.temperature_c);
+    JsonNumbers(&x, internal::MeterNumbers(), m);
     for (const auto& l : m.lab) {
       json y = {{"period", l.period}};
-      opt(&y, "ncv_gj_per_t", l.ncv_gj_per_t);
-      opt(&y, "ncv_gj_per_10k_nm3", l.ncv_gj_per_10k_nm3);
-      opt(&y, "carbon_tc_per_gj", l.carbon_tc_per_gj);
-      opt(&y, "oxidation", l.oxidation);
+      JsonNumbers(&y, internal::LabNumbers(), l);
       x["lab"].push_back(y);
     }
     j["meters"].push_back(x);
@@ -169,7 +170,7 @@ nlohmann::json SiteToJson(const Site& site) {
                                    {"formula", v.formula.text()},
                                    {"carrier", v.carrier},
                                    {"unit", v.unit},
-                                   {"flow", v.flow},
+                                   {"flow", Name(v.flow)},
                                    {"area", v.area}});
   }
   j["products"] = json::array();
@@ -179,7 +180,8 @@ nlohmann::json SiteToJson(const Site& site) {
   }
   j["processes"] = json::array();
   for (const auto& p : site.processes) {
-    json x = {{"method", p.method}, {"id", p.id}};
+    json x = {{"method", Name(p.method)}, {"id", p.id}};
+    if (p.tier != Tier::kGuideline) x["tier"] = Name(p.tier);
     if (!p.area.empty()) x["area"] = p.area;
     for (const auto& [k, v] : p.meters) x[k] = v;
     for (const auto& [k, v] : p.numbers) x[k] = v;
@@ -189,10 +191,7 @@ nlohmann::json SiteToJson(const Site& site) {
       for (const auto& it : items) {
         json y = {{"meter", it.meter}};
         if (!it.material.empty()) y["material"] = it.material;
-        opt(&y, "purity", it.purity);
-        opt(&y, "fraction", it.fraction);
-        opt(&y, "ef_tco2_per_t", it.ef_tco2_per_t);
-        opt(&y, "carbon_content", it.carbon_content);
+        JsonNumbers(&y, internal::ItemNumbers(), it);
         x[std::string(list)].push_back(y);
       }
     }

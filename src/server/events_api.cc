@@ -132,7 +132,7 @@ absl::StatusOr<CounterOptions> CounterOptionsOfSeries(model::SiteStore* sites,
     if (absl::IsNotFound(site.status())) continue;  // deleted meanwhile
     if (!site.ok()) return site.status();
     for (const model::Meter& m : site->meters) {
-      if (m.kind != "counter" || accounting::MeterSeriesKey(m) != key) continue;
+      if (m.kind != model::MeterKind::kCounter || accounting::MeterSeriesKey(m) != key) continue;
       opt.rollover = m.rollover;
       if (events == nullptr) return opt;
       auto swaps = events->Swaps(site->id, m.id);
@@ -161,7 +161,7 @@ absl::StatusOr<std::string> MeterEventsJson(Store& store, const model::Site& sit
                          {"note", x.note}});
   }
   json found = json::array();
-  if (m.kind == "counter") {
+  if (m.kind == model::MeterKind::kCounter) {
     CounterOptions opt;
     opt.rollover = m.rollover;
     opt.swaps = model::ToCounterSwaps(*swaps);
@@ -229,9 +229,9 @@ absl::Status EventsApi::AddSwap(HttpRequest& req, HttpResponse& res) {
   if (absl::Status s = Need(); !s.ok()) return s;
   auto sm = LoadSiteMeter(*options_.sites, req);
   if (!sm.ok()) return sm.status();
-  if (sm->meter->kind != "counter") {
+  if (sm->meter->kind != model::MeterKind::kCounter) {
     return absl::InvalidArgumentError(absl::StrCat("meter \"", sm->meter->id, "\" has kind \"",
-                                                   sm->meter->kind,
+                                                   AV(model::Name(sm->meter->kind)),
                                                    "\"; only a counter can be swapped"));
   }
   auto swap = ParseSwapBody(*req.body, sm->zone);
