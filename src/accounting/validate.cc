@@ -228,7 +228,7 @@ absl::Status ValidateSite(const model::Site& site, const Reference& ref) {
   grid.region = site.grid_region;
   grid.year = site.grid_year;
   if (auto g = ref.SelectGridFactor(grid); !g.ok()) {
-    std::string_view field = !FindGridFactorType(site.grid_factor) ? "grid_factor"
+    std::string_view field = !FindGridFactorType(site.grid_factor)     ? "grid_factor"
                              : ref.RegionKey(site.grid_region).empty() ? "grid_region"
                              : site.grid_year                          ? "grid_year"
                                                                        : "grid_factor";
