@@ -19,7 +19,7 @@ check() {  # check NAME COMMAND...: the command must succeed
 check "account exits 0" test $? -eq 0
 "$BIN" account --site "$CASE/site.toml" --readings "$CASE/readings.csv" --period 2025-03 --format json -o "$TMP/b.json"
 check "byte-identical output" cmp -s "$TMP/a.json" "$TMP/b.json"
-check "json has the reference version" grep -q '"version": "dc-ref-2026.11"' "$TMP/a.json"
+check "json has the reference version" grep -q '"version": "dc-ref-2026.12"' "$TMP/a.json"
 check "json total" grep -q '"total_tco2e": 85089.8390476' "$TMP/a.json"
 check "json is valid" python3 -c "import json,sys; d=json.load(open('$TMP/a.json')); sys.exit(0 if d['emissions']['lines'] else 1)"
 

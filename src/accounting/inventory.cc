@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "accounting/engine.h"
+#include "accounting/grid_request.h"
 #include "common/counter.h"
 #include "common/strings.h"
 #include "common/time.h"
@@ -49,8 +50,8 @@ absl::StatusOr<Factor> Engine::RefFactor(const std::string& name, const std::str
   Factor f{name,  r.value * scale, unit.empty() ? r.unit : unit,        "reference",
            r.key, r.source,        std::string(ConfidenceName(r.level))};
   if (r.level == Confidence::kLow) {
-    Warn(absl::StrCat("low-confidence reference value used: ", r.key, " = ", r.text, " ", r.unit,
-                      " (", r.table, ": ", r.confidence,
+    Warn(absl::StrCat("low-confidence reference value used: ", DescribeUse(r, f.value, f.unit),
+                      " (", r.table, ": ", r.confidence, "; source: ", r.source,
                       ") — verify against the original before reporting"));
   }
   return f;
@@ -101,9 +102,10 @@ absl::Status Engine::Setup() {
     v.carrier = v.c->key;
     views_[vm.id] = v;
   }
-  auto grid = ref_.GridFactor(site_.grid_region, site_.grid_year);
+  auto grid = ref_.SelectGridFactor(GridRequestFor(site_, period_, zone_));
   if (!grid.ok()) return grid.status();
-  auto gf = RefFactor("ef_grid", (*grid)->key);
+  if (!grid->warning.empty()) Warn(grid->warning);
+  auto gf = RefFactor("ef_grid", grid->value->key);
   if (!gf.ok()) return gf.status();
   grid_factor_ = *gf;
   grid_ef_ = gf->value;

@@ -15,16 +15,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "accounting/csv.h"
+#include "accounting/reference_internal.h"
 #include "common/strings.h"
 
 namespace dc::accounting {
-namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+namespace internal {
 
 std::string Trim(std::string_view s) { return std::string(absl::StripAsciiWhitespace(AV(s))); }
 
-// The whole field as a number, or NaN.
 double ParseNumber(std::string_view s) {
   std::string t = Trim(s);
   double v;
@@ -61,10 +59,10 @@ RefValue Make(std::string key, const CsvTable& t, const CsvRow& r, std::string_v
   v.confidence = Trim(t.Get(r, "confidence"));
   v.level = ParseConfidence(v.confidence);
   v.note = Trim(t.Get(r, "note"));
+  v.line = r.line;
   return v;
 }
 
-// tce per base unit for a coefficient "kgce/<unit>" where the carrier's base unit is `base`.
 double TcePerBase(double coef, std::string_view coef_unit, std::string_view base) {
   std::string_view u = coef_unit;
   if (absl::StartsWith(AV(u), "kgce/")) u.remove_prefix(5);
@@ -79,7 +77,15 @@ double TcePerBase(double coef, std::string_view coef_unit, std::string_view base
   return coef * per_base / 1000.0;
 }
 
-}  // namespace
+}  // namespace internal
+
+using internal::kNaN;
+using internal::Make;
+using internal::Open;
+using internal::ParseNumber;
+using internal::Path;
+using internal::TcePerBase;
+using internal::Trim;
 
 Confidence ParseConfidence(std::string_view text) {
   std::string t = absl::AsciiStrToLower(AV(text));
@@ -289,38 +295,9 @@ absl::Status Reference::LoadFuelDefaults(const std::string& dir) {
     if (of.numeric()) {
       of.note = absl::StrCat(of.text, " % in the source table; ", of.note);
       of.value /= 100.0;
+      of.text_unit = "%";
       Put(std::move(of));
     }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Reference::LoadGrid(const std::string& dir) {
-  auto regions = Open(dir, "grid_regions.csv", {"key", "area_cn"});
-  if (!regions.ok()) return regions.status();
-  std::map<std::string, std::string, std::less<>> cn_to_key;
-  for (const auto& row : regions->rows()) {
-    std::string key = Trim(regions->Get(row, "key"));
-    std::string cn = Trim(regions->Get(row, "area_cn"));
-    regions_[key] = key;
-    regions_[cn] = key;
-    cn_to_key[cn] = key;
-  }
-  auto t =
-      Open(dir, "cn_grid_emission_factors.csv",
-           {"data_year", "scope", "area", "factor_type", "value", "unit", "source", "confidence"});
-  if (!t.ok()) return t.status();
-  for (const auto& row : t->rows()) {
-    if (Trim(t->Get(row, "factor_type")) != "电力平均二氧化碳排放因子") continue;
-    int year;
-    if (!absl::SimpleAtoi(AV(Trim(t->Get(row, "data_year"))), &year)) continue;
-    auto key = cn_to_key.find(Trim(t->Get(row, "area")));
-    if (key == cn_to_key.end()) continue;
-    RefValue v = Make(absl::StrCat("grid.", key->second, ".", year), *t, row, "value", "tCO2/MWh");
-    if (!v.numeric()) continue;
-    v.note = absl::StrCat("published as ", v.text, " kgCO2/kWh (= tCO2/MWh); ",
-                          Trim(t->Get(row, "published")), "; ", v.note);
-    Put(std::move(v));
   }
   return absl::OkStatus();
 }
@@ -380,6 +357,7 @@ absl::Status Reference::LoadProcess(const std::string& dir) {
       v.note = absl::StrCat(v.text, " % in the source table; ", v.note);
       v.value /= 100.0;
       v.unit = "fraction";
+      v.text_unit = "%";
     }
     Put(std::move(v));
   }
@@ -543,39 +521,6 @@ std::string Reference::CarrierKeys() const {
     keys.push_back(c.name_cn.empty() ? k : absl::StrCat(k, " (", c.name_cn, ")"));
   }
   return absl::StrJoin(keys, ", ");
-}
-
-std::string Reference::RegionKey(std::string_view region) const {
-  auto it = regions_.find(region);
-  return it == regions_.end() ? "" : it->second;
-}
-
-std::string Reference::RegionKeys() const {
-  std::vector<std::string> keys;
-  for (const auto& [alias, key] : regions_) {
-    if (alias == key) keys.push_back(key);
-  }
-  return absl::StrJoin(keys, ", ");
-}
-
-absl::StatusOr<const RefValue*> Reference::GridFactor(std::string_view region, int year) const {
-  std::string key = RegionKey(region);
-  if (key.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown grid_region \"", AV(region), "\"; known: ", RegionKeys()));
-  }
-  auto list = List(absl::StrCat("grid.", key));
-  if (list.empty()) {
-    return absl::NotFoundError(absl::StrCat("missing factor: reference ", version_,
-                                            " has no grid factor for region ", key));
-  }
-  if (year == 0) return list.back();  // keys sort by year (4 digits)
-  if (const RefValue* v = Find(absl::StrCat("grid.", key, ".", year))) return v;
-  std::vector<std::string> years;
-  for (const RefValue* v : list) years.push_back(v->key.substr(v->key.rfind('.') + 1));
-  return absl::NotFoundError(absl::StrCat("missing factor: no grid factor for region ", key, " in ",
-                                          year, " (reference ", version_, " has ",
-                                          absl::StrJoin(years, ", "), ")"));
 }
 
 }  // namespace dc::accounting

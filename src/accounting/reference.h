@@ -6,7 +6,11 @@
 // Keys (dot-separated, first segment = table):
 //   tce.<carrier>                     GB/T 2589 coefficient as published (kgce/kWh, kgce/kg, ...)
 //   fuel.<A|B|C>.<carrier>.<ncv|cc|of> fuel defaults (GJ/t or GJ/10^4Nm3; tC/TJ; fraction)
-//   grid.<region>.<year>              electricity CO2 factor, tCO2/MWh
+//   grid.<region>.<year>              electricity CO2 factor (MEE/NBS average), tCO2/MWh
+//   grid_excl_market.<region>.<year>  average excluding market-traded non-fossil power, tCO2/MWh
+//   grid_fossil.<region>.<year>       fossil-only electricity factor, tCO2/MWh
+//   grid_carbon_market.<region>.<year> national carbon market's factor for enterprises, tCO2/MWh
+//   grid_footprint.<region>.<year>    life-cycle carbon-footprint factor (listed, not selectable)
 //   gwp.<SAR|AR4|AR5|AR6>.<gas>       GWP100
 //   benchmark.<key>.<benchmark|baseline>
 //   process.<key>                     process factors (see reference/process_factor_keys.csv)
@@ -17,6 +21,7 @@
 
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,7 +49,39 @@ struct RefValue {
   Confidence level = Confidence::kHigh;
   std::string note;
   std::string basis;  // benchmarks: what is graded (energy_kgce | energy_kgoe | electricity_kwh)
+  std::string text_unit;  // unit of `text` as published, when it differs from `unit` ("%")
+  int line = 0;           // row of `table` (1 = header)
   bool numeric() const { return value == value; }
+};
+
+// "key = <used> <used_unit>" and, when the table publishes it differently, "(published as
+// <text> <text_unit>)": how a warning names a value in the unit it is used in.
+std::string DescribeUse(const RefValue& v, double used, std::string_view used_unit);
+
+// One published electricity-factor type: the site's `grid_factor` name, the key prefix
+// (<prefix>.<region>.<year>) and the factor_type text in cn_grid_emission_factors.csv.
+struct GridFactorType {
+  std::string_view name, prefix, factor_type_cn, description;
+  bool selectable = true;  // false: listed in the library, not usable as a scope-2 factor
+};
+std::span<const GridFactorType> GridFactorTypes();
+const GridFactorType* FindGridFactorType(std::string_view name);  // by name; nullptr if unknown
+std::string GridFactorTypeNames();                                // selectable ones
+
+// Which grid factor a site asks for. With `year` = 0 the factor is that of `data_year` (the
+// period's year) or, if none is published for it, of the nearest earlier year; `data_year` = 0
+// takes the newest.
+struct GridRequest {
+  std::string_view type = "average";
+  std::string_view region = "national";
+  int year = 0;
+  int data_year = 0;
+  int data_year_end = 0;  // the period's last year, when it spans several (warned about)
+};
+struct GridChoice {
+  const RefValue* value = nullptr;
+  int year = 0;
+  std::string warning;  // non-empty when the factor's year is not the period's data year
 };
 
 enum class CarrierClass {
@@ -111,8 +148,10 @@ class Reference {
   // Canonical region key for a key or Chinese name ("east_china", "华东"); "" if unknown.
   std::string RegionKey(std::string_view region) const;
   std::string RegionKeys() const;
-  // Grid factor for the region in `year` (0 = newest year available for that region).
+  // Average grid factor for the region in `year` (0 = newest year available for that region).
   absl::StatusOr<const RefValue*> GridFactor(std::string_view region, int year) const;
+  // The factor `req` asks for; errors name the type, region and the years published.
+  absl::StatusOr<GridChoice> SelectGridFactor(const GridRequest& req) const;
 
   // Adds or replaces a value (used by the loader and by tests).
   void Put(RefValue v);

@@ -25,7 +25,7 @@ TEST(Csv, QuotesEscapesAndLineNumbers) {
 }
 
 TEST(Reference, VersionMatchesReadme) {
-  EXPECT_EQ(Ref().version(), "dc-ref-2026.11");
+  EXPECT_EQ(Ref().version(), "dc-ref-2026.12");
   auto readme = ReadTextFile(DC_SOURCE_DIR "/reference/README.md");
   ASSERT_TRUE(readme.ok());
   EXPECT_TRUE(absl::StrContains(*readme, Ref().version()));
@@ -80,6 +80,101 @@ TEST(Reference, GridFactors) {
   EXPECT_FALSE(bad.ok());
   EXPECT_TRUE(absl::StrContains(bad.status().message(), "east_china"));
   EXPECT_FALSE(Ref().GridFactor("national", 2019).ok());
+}
+
+GridRequest Req(std::string_view type, std::string_view region, int year, int data_year) {
+  GridRequest r;
+  r.type = type;
+  r.region = region;
+  r.year = year;
+  r.data_year = data_year;
+  return r;
+}
+
+TEST(Reference, EveryPublishedGridFactorTypeIsSelectable) {
+  struct Case {
+    std::string_view type;
+    int year;
+    double value;
+    Confidence level;
+  } cases[] = {
+      {"average", 2022, 0.5366, Confidence::kHigh},
+      {"excl_market_nonfossil", 2021, 0.5942, Confidence::kLow},
+      {"excl_market_nonfossil", 2022, 0.5856, Confidence::kHigh},
+      {"excl_market_nonfossil", 2023, 0.6096, Confidence::kHigh},
+      {"fossil", 2021, 0.8426, Confidence::kHigh},
+      {"fossil", 2022, 0.8325, Confidence::kHigh},
+      {"fossil", 2023, 0.8273, Confidence::kHigh},
+      {"carbon_market", 2021, 0.5810, Confidence::kLow},
+      {"carbon_market", 2022, 0.5703, Confidence::kLow},
+  };
+  for (const auto& c : cases) {
+    auto g = Ref().SelectGridFactor(Req(c.type, "national", c.year, 0));
+    ASSERT_TRUE(g.ok()) << c.type << " " << c.year << ": " << g.status();
+    EXPECT_DOUBLE_EQ(g->value->value, c.value) << g->value->key;
+    EXPECT_EQ(g->value->unit, "tCO2/MWh");
+    EXPECT_EQ(g->value->level, c.level) << g->value->key;
+    EXPECT_FALSE(g->value->source.empty());
+    EXPECT_TRUE(g->warning.empty());
+  }
+  EXPECT_EQ((*Ref().Get("grid_fossil.national.2022"))->text_unit, "kgCO2/kWh");
+  // Listed, but not a scope-2 factor a site may choose.
+  EXPECT_TRUE(Ref().Find("grid_footprint.national.2024"));
+  EXPECT_FALSE(Ref().SelectGridFactor(Req("footprint", "national", 0, 0)).ok());
+  auto bad = Ref().SelectGridFactor(Req("residual", "national", 0, 0));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(absl::StrContains(bad.status().message(), "carbon_market"));
+  // Fossil and carbon-market factors are national only.
+  auto regional = Ref().SelectGridFactor(Req("fossil", "east_china", 0, 0));
+  ASSERT_FALSE(regional.ok());
+  EXPECT_TRUE(absl::StrContains(regional.status().message(), "east_china"));
+}
+
+TEST(Reference, GridFactorOfTheDataYearOrTheNearestEarlier) {
+  auto same = Ref().SelectGridFactor(Req("average", "east_china", 0, 2022));
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->value->key, "grid.east_china.2022");
+  EXPECT_TRUE(same->warning.empty());
+  auto later = Ref().SelectGridFactor(Req("average", "east_china", 0, 2025));
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->year, 2023);
+  EXPECT_TRUE(absl::StrContains(later->warning, "data year 2025"));
+  EXPECT_TRUE(absl::StrContains(later->warning, "nearest earlier year 2023"));
+  auto cm = Ref().SelectGridFactor(Req("carbon_market", "national", 0, 2024));
+  ASSERT_TRUE(cm.ok());
+  EXPECT_DOUBLE_EQ(cm->value->value, 0.5703);
+  // Never a later year: 2018 precedes every published year.
+  auto early = Ref().SelectGridFactor(Req("average", "national", 0, 2018));
+  ASSERT_FALSE(early.ok());
+  EXPECT_TRUE(absl::StrContains(early.status().message(), "2018 or earlier"));
+  EXPECT_TRUE(absl::StrContains(early.status().message(), "2021, 2022, 2023"));
+  // A pinned year is used as given (no warning), or is an error when not published.
+  auto pinned = Ref().SelectGridFactor(Req("average", "national", 2021, 2025));
+  ASSERT_TRUE(pinned.ok());
+  EXPECT_EQ(pinned->year, 2021);
+  EXPECT_TRUE(pinned->warning.empty());
+  EXPECT_FALSE(Ref().SelectGridFactor(Req("average", "national", 2020, 2025)).ok());
+  // A period over two calendar years is chosen by its first and warned about.
+  GridRequest span = Req("fossil", "national", 0, 2022);
+  span.data_year_end = 2023;
+  auto s = Ref().SelectGridFactor(span);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->year, 2022);
+  EXPECT_TRUE(absl::StrContains(s->warning, "spans 2022-2023"));
+}
+
+TEST(Reference, DescribeUseGivesTheUnitUsedAndThePublishedForm) {
+  const RefValue* ash = *Ref().Get("process.aluminium.anode_ash");
+  EXPECT_EQ(DescribeUse(*ash, ash->value, ash->unit),
+            "process.aluminium.anode_ash = 0.004 fraction (published as 0.4 %)");
+  const RefValue* g = *Ref().Get("grid.national.2022");
+  EXPECT_EQ(DescribeUse(*g, g->value, "tCO2/MWh"),
+            "grid.national.2022 = 0.5366 tCO2/MWh (published as 0.5366 kgCO2/kWh)");
+  EXPECT_EQ(DescribeUse(*g, g->value * 1000, "kgCO2/MWh"),
+            "grid.national.2022 = 536.6 kgCO2/MWh (published as 0.5366 kgCO2/kWh)");
+  const RefValue* nc = *Ref().Get("process.aluminium.anode_net_consumption");
+  EXPECT_EQ(DescribeUse(*nc, nc->value, nc->unit),
+            "process.aluminium.anode_net_consumption = 0.411 t/tAl");
 }
 
 TEST(Reference, GwpProcessBenchmarks) {

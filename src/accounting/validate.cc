@@ -140,10 +140,16 @@ absl::Status ValidateSite(const model::Site& site, const Reference& ref) {
                 "steam and hot water meters must be physical (they need enthalpy or temperature)");
     }
   }
-  if (auto g = ref.GridFactor(site.grid_region, site.grid_year); !g.ok()) {
-    return At(site, site.pos, "[site]",
-              site.grid_year && ref.RegionKey(site.grid_region) != "" ? "grid_year" : "grid_region",
-              SV(g.status().message()));
+  GridRequest grid;
+  grid.type = site.grid_factor;
+  grid.region = site.grid_region;
+  grid.year = site.grid_year;
+  if (auto g = ref.SelectGridFactor(grid); !g.ok()) {
+    std::string_view field = !FindGridFactorType(site.grid_factor)     ? "grid_factor"
+                             : ref.RegionKey(site.grid_region).empty() ? "grid_region"
+                             : site.grid_year                          ? "grid_year"
+                                                                       : "grid_factor";
+    return At(site, site.pos, "[site]", field, SV(g.status().message()));
   }
   if (!ref.Find(absl::StrCat("gwp.", site.gwp, ".CF4"))) {
     return At(site, site.pos, "[site]", "gwp", absl::StrCat("reference has no GWP set ", site.gwp));

@@ -1,9 +1,11 @@
-// dualcarbon reference list [TABLE] | show KEY: the reference library's values with unit,
-// source and confidence.
+// dualcarbon reference list [TABLE] | show KEY | audit: the reference library's values with
+// unit, source and confidence; `audit` lists every row of every table and fails on any row
+// without a credible source.
 #include <iostream>
 #include <memory>
 
 #include "accounting/reference.h"
+#include "accounting/reference_audit.h"
 #include "app/commands.h"
 
 namespace dc::app {
@@ -28,6 +30,30 @@ std::string ValueText(const accounting::RefValue& v) {
     return buf;
   }
   return v.text;
+}
+
+void RegisterAudit(CLI::App* cmd, std::shared_ptr<std::string> dir) {
+  auto format = std::make_shared<std::string>("text");
+  auto* audit = cmd->add_subcommand(
+      "audit",
+      "List every value of every table with its source and confidence; exit 1 if any row has "
+      "no source, a source that points at another row (\"same\"), no valid confidence, or a "
+      "recollection not marked low");
+  audit->add_option("--format", *format, "text | json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  audit->callback([dir, format] {
+    auto report = accounting::AuditReference(
+        dir->empty() ? accounting::Reference::DefaultDir("dualcarbon") : *dir);
+    if (!report.ok()) Fail(std::string(report.status().message()));
+    std::cout << (*format == "json" ? accounting::AuditJson(*report)
+                                    : accounting::AuditText(*report));
+    if (size_t n = report->flagged(); n > 0) {
+      std::cerr << "dualcarbon reference audit: " << n << " of " << report->entries.size()
+                << " rows flagged (lines starting FLAG / \"flags\" in JSON)\n";
+      throw CLI::RuntimeError(kExitFailure);
+    }
+  });
 }
 
 }  // namespace
@@ -59,6 +85,7 @@ void RegisterReference(CLI::App& app) {
                 << accounting::ConfidenceName(v->level) << "\t" << v->source << "\n";
     }
   });
+  RegisterAudit(cmd, dir);
   auto* show = cmd->add_subcommand("show", "Show one value with unit, source, confidence and note");
   show->add_option("key", *key, "Key, e.g. grid.national.2022 or fuel.A.bituminous_coal.ncv")
       ->required();

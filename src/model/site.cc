@@ -208,6 +208,10 @@ absl::Status ParseSiteTable(Site* site, const toml::table& root) {
     s = r.OneOf("sector", &site->sector,
                 {"cement", "steel", "aluminium", "flat_glass", "chemical", "generic"}, false);
   if (s.ok()) s = r.String("grid_region", &site->grid_region, false);
+  if (s.ok()) s = r.String("grid_factor", &site->grid_factor, false);  // checked by ValidateSite
+  if (s.ok() && site->grid_factor.empty()) {
+    s = r.Error("grid_factor", "must not be empty (omit it for \"average\")");
+  }
   if (s.ok()) s = r.OneOf("gwp", &site->gwp, {"SAR", "AR4", "AR5", "AR6"}, false);
   if (s.ok()) s = r.OneOf("fuel_table", &site->fuel_table, {"A", "B", "C"}, false);
   if (s.ok())

@@ -151,7 +151,8 @@ struct Site {
   std::string timezone = "Asia/Shanghai";
   std::string sector = "generic";
   std::string grid_region = "national";
-  int grid_year = 0;  // 0 = newest in the reference library
+  int grid_year = 0;  // 0 = the period's data year (nearest earlier published year)
+  std::string grid_factor = "average";  // published factor type (accounting GridFactorTypes)
   std::string gwp = "AR5";
   std::string fuel_table = "A";               // fuel-defaults variant A | B | C
   std::string electricity_tce = "calorific";  // calorific (0.1229) | equal_value

@@ -251,5 +251,21 @@ TEST(SiteStore, Crud) {
   EXPECT_TRUE(absl::IsNotFound((*store)->Load("cement-a").status()));
 }
 
+TEST(Site, GridFactorTypeRoundTrips) {
+  auto s = ParseSite("[site]\nid = \"a\"\ngrid_factor = \"carbon_market\"\n", "g.toml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->grid_factor, "carbon_market");
+  auto again = ParseSite(SiteToToml(*s), "export.toml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->grid_factor, "carbon_market");
+  auto plain = ParseSite("[site]\nid = \"a\"\n", "p.toml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->grid_factor, "average");
+  EXPECT_FALSE(absl::StrContains(SiteToToml(*plain), "grid_factor"));  // the default is implied
+  auto empty = ParseSite("[site]\nid = \"a\"\ngrid_factor = \"\"\n", "e.toml");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_TRUE(absl::StrContains(empty.status().message(), "grid_factor"));
+}
+
 }  // namespace
 }  // namespace dc::model

@@ -41,6 +41,7 @@ std::string SiteToToml(const Site& site) {
   PutStr(&s, "sector", site.sector);
   PutStr(&s, "grid_region", site.grid_region);
   if (site.grid_year) s.insert_or_assign("grid_year", site.grid_year);
+  if (site.grid_factor != "average") PutStr(&s, "grid_factor", site.grid_factor);
   PutStr(&s, "gwp", site.gwp);
   PutStr(&s, "fuel_table", site.fuel_table);
   PutStr(&s, "electricity_tce", site.electricity_tce);
@@ -144,6 +145,7 @@ nlohmann::json SiteToJson(const Site& site) {
             {"fuel_table", site.fuel_table},
             {"electricity_tce", site.electricity_tce}};
   if (site.grid_year) j["grid_year"] = site.grid_year;
+  if (site.grid_factor != "average") j["grid_factor"] = site.grid_factor;
   opt(&j, "electricity_coal_rate_gce_per_kwh", site.electricity_coal_rate_gce_per_kwh);
   j["meters"] = json::array();
   for (const auto& m : site.meters) {
