@@ -34,6 +34,7 @@
 #include "storage/block.h"
 #include "storage/head.h"
 #include "storage/segment.h"
+#include "storage/series_registry.h"
 #include "storage/store.h"
 #include "storage/wal.h"
 
@@ -224,8 +225,7 @@ class Engine final : public Store {
   std::vector<std::string> unremoved_ ABSL_GUARDED_BY(maint_mu_);  // obsolete, still on disk
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
-  std::vector<std::string> keys_ ABSL_GUARDED_BY(mu_);  // by id
-  absl::flat_hash_map<std::string, uint32_t, StringHash, StringEq> ids_ ABSL_GUARDED_BY(mu_);
+  SeriesRegistry keys_ ABSL_GUARDED_BY(mu_);  // series key <-> id, each key stored once
   std::shared_ptr<Head> mem_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<Head> imm_ ABSL_GUARDED_BY(mu_);
   // Set with imm_: every WAL record before this file is in imm_ or in segment files.
