@@ -4,6 +4,27 @@
 namespace dc {
 namespace engine_internal {
 
+void Engine::StopBackground() {
+  {
+    absl::MutexLock l(&mu_);
+    stop_ = true;
+  }
+  cv_.SignalAll();
+  if (bg_.joinable()) bg_.join();
+}
+
+absl::Status Engine::Close() {
+  StopBackground();
+  closed_ = true;
+  size_t series = 0;
+  {
+    absl::MutexLock l(&mu_);
+    series = mem_->series.size() + (imm_ ? imm_->series.size() : 0);
+  }
+  if (series < kCloseFlushMaxSeries) return Flush();
+  return wal_->Sync();  // the WAL holds the head; the next Open replays it
+}
+
 uint32_t Engine::InternLocked(std::string_view key) { return keys_.Intern(key); }
 
 void Engine::InsertInSteps(const PointBatch& batch) {

@@ -127,13 +127,8 @@ class Engine final : public Store {
   }
 
   ~Engine() override {
-    {
-      absl::MutexLock l(&mu_);
-      stop_ = true;
-    }
-    cv_.SignalAll();
-    if (bg_.joinable()) bg_.join();
-    if (wal_) {
+    StopBackground();
+    if (wal_ && !closed_) {
       absl::Status s = Flush();
       if (!s.ok())
         std::fprintf(stderr, "dualcarbon: flush at close failed: %s\n", s.ToString().c_str());
@@ -161,10 +156,15 @@ class Engine final : public Store {
   }
   absl::StatusOr<int> DropPartitionsBefore(int64_t cutoff_ns) override;
   absl::Status Sync() override { return wal_->Sync(); }
+  absl::Status Close() override;
   StoreStats Stats() override;
   std::string recovery_report() const override { return recovery_; }
 
  private:
+  // Close flushes a head of fewer series than this; a larger one is left to WAL replay
+  // (flushing 1 M series takes seconds; replaying them well under one).
+  static constexpr size_t kCloseFlushMaxSeries = 50'000;
+  void StopBackground() ABSL_LOCKS_EXCLUDED(mu_);
   uint32_t InternLocked(std::string_view key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void InsertLocked(const PointBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // InsertLocked in short steps, taking mu_ for each: a query waits for one step, not for a
@@ -235,6 +235,7 @@ class Engine final : public Store {
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t last_flush_ns_ = 0;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ = false;  // Close() ran: the destructor does not flush
   std::thread bg_;
 
   struct GridKey {
