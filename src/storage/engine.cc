@@ -14,14 +14,16 @@ void Engine::StopBackground() {
 }
 
 absl::Status Engine::Close() {
-  StopBackground();
-  closed_ = true;
   size_t series = 0;
   {
     absl::MutexLock l(&mu_);
     series = mem_->series.size() + (imm_ ? imm_->series.size() : 0);
   }
-  if (series < kCloseFlushMaxSeries) return Flush();
+  const bool flush = series < kCloseFlushMaxSeries;
+  if (!flush) closing_ = true;  // a background flush of imm_ stops; its WAL files stay
+  StopBackground();
+  closed_ = true;
+  if (flush) return Flush();
   return wal_->Sync();  // the WAL holds the head; the next Open replays it
 }
 
@@ -110,6 +112,10 @@ absl::Status Engine::Init() {
     absl::MutexLock l(&mu_);
     next_file_ = max_file + 1;
     next_seq_ = max_seq + 1;
+    // Every segment's keys are interned below: room for the largest one's, without rehashing.
+    size_t most = 0;
+    for (const auto& seg : segs) most = std::max(most, seg->series().size());
+    keys_.Reserve(most);
     InstallLocked(segs, {});
   }
 

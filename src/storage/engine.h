@@ -236,6 +236,9 @@ class Engine final : public Store {
   int64_t last_flush_ns_ = 0;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ = false;  // Close() ran: the destructor does not flush
+  // Set by Close for a large head: a running flush or compaction stops before writing any
+  // file (its inputs, WAL files or segments, stay), so shutdown need not wait for it.
+  std::atomic<bool> closing_{false};
   std::thread bg_;
 
   struct GridKey {
