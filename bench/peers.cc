@@ -113,7 +113,7 @@ absl::Status WaitReady(Server& s, std::string_view path, const std::string& log,
     } else {
       last = c.status().ToString();
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // start-up times are measured
   }
   return absl::DeadlineExceededError(absl::StrCat(s.name, " not ready on port ", s.port, " after ",
                                                   timeout_s, " s (", last, "); log:\n",

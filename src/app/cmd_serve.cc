@@ -232,9 +232,9 @@ void Serve(const ServeFlags& flags) {
   if (demo) demo->StopLive();
   sources.StopAll();  // before the final flush: nothing writes after it
   srv->reset();
-  // The final flush, checked here: its failure must make the exit status say so (the store's
-  // destructor could only print it).
-  if (s.ok()) s = (*store)->Flush();
+  // Close (a flush, or for a large head a WAL fsync), checked here: its failure must make the
+  // exit status say so (the store's destructor could only print it).
+  if (s.ok()) s = (*store)->Close();
   store->reset();
   if (!s.ok()) Fail(s);
   spdlog::info("stopped cleanly");

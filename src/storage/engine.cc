@@ -4,14 +4,30 @@
 namespace dc {
 namespace engine_internal {
 
-uint32_t Engine::InternLocked(std::string_view key) {
-  auto it = ids_.find(key);
-  if (it != ids_.end()) return it->second;
-  uint32_t id = static_cast<uint32_t>(keys_.size());
-  keys_.emplace_back(key);
-  ids_.emplace(keys_.back(), id);
-  return id;
+void Engine::StopBackground() {
+  {
+    absl::MutexLock l(&mu_);
+    stop_ = true;
+  }
+  cv_.SignalAll();
+  if (bg_.joinable()) bg_.join();
 }
+
+absl::Status Engine::Close() {
+  size_t series = 0;
+  {
+    absl::MutexLock l(&mu_);
+    series = mem_->series.size() + (imm_ ? imm_->series.size() : 0);
+  }
+  const bool flush = series < kCloseFlushMaxSeries;
+  if (!flush) closing_ = true;  // a background flush of imm_ stops; its WAL files stay
+  StopBackground();
+  closed_ = true;
+  if (flush) return Flush();
+  return wal_->Sync();  // the WAL holds the head; the next Open replays it
+}
+
+uint32_t Engine::InternLocked(std::string_view key) { return keys_.Intern(key); }
 
 void Engine::InsertInSteps(const PointBatch& batch) {
   constexpr size_t kKeysPerStep = 256, kRowsPerStep = 1024;
@@ -43,8 +59,10 @@ void Engine::InsertInSteps(const PointBatch& batch) {
 void Engine::InsertLocked(const PointBatch& batch) {
   const auto& keys = batch.keys();
   std::vector<SeriesHead*> heads(keys.size(), nullptr);
-  for (size_t i = 0; i < keys.size(); ++i) mem_->series.try_emplace(InternLocked(keys[i]));
-  for (size_t i = 0; i < keys.size(); ++i) heads[i] = &mem_->series[ids_.find(keys[i])->second];
+  std::vector<uint32_t> ids(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) mem_->series.try_emplace(ids[i] = InternLocked(keys[i]));
+  // After every insert: a rehash would move the heads.
+  for (size_t i = 0; i < keys.size(); ++i) heads[i] = &mem_->series.find(ids[i])->second;
   if (mem_->points == 0) mem_->created_ns = env_->MonotonicNanos();
   for (const auto& r : batch.rows()) heads[r.series]->Add(r.t, r.v, r.q);
   mem_->points += static_cast<int64_t>(batch.size());
@@ -94,6 +112,10 @@ absl::Status Engine::Init() {
     absl::MutexLock l(&mu_);
     next_file_ = max_file + 1;
     next_seq_ = max_seq + 1;
+    // Every segment's keys are interned below: room for the largest one's, without rehashing.
+    size_t most = 0;
+    for (const auto& seg : segs) most = std::max(most, seg->series().size());
+    keys_.Reserve(most);
     InstallLocked(segs, {});
   }
 
@@ -216,15 +238,19 @@ absl::Status Engine::Write(const PointBatch& batch) {
 }
 
 std::vector<std::string> Engine::ListSeries(std::string_view match) {
-  std::vector<std::string> out;
+  // Views of the registry's keys (their bytes never move): sorted without the lock and copied
+  // once, straight into the result.
+  std::vector<std::string_view> views;
   {
     absl::MutexLock l(&mu_);
-    for (const auto& k : keys_) {
-      if (match.empty() || k.find(match) != std::string::npos) out.push_back(k);
+    if (match.empty()) views.reserve(keys_.size());
+    for (uint32_t id = 0; id < keys_.size(); ++id) {
+      std::string_view k = keys_[id];
+      if (match.empty() || k.find(match) != std::string_view::npos) views.push_back(k);
     }
   }
-  std::sort(out.begin(), out.end());
-  return out;
+  std::sort(views.begin(), views.end());
+  return std::vector<std::string>(views.begin(), views.end());
 }
 
 StoreStats Engine::Stats() {

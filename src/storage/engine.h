@@ -34,6 +34,7 @@
 #include "storage/block.h"
 #include "storage/head.h"
 #include "storage/segment.h"
+#include "storage/series_registry.h"
 #include "storage/store.h"
 #include "storage/wal.h"
 
@@ -126,13 +127,8 @@ class Engine final : public Store {
   }
 
   ~Engine() override {
-    {
-      absl::MutexLock l(&mu_);
-      stop_ = true;
-    }
-    cv_.SignalAll();
-    if (bg_.joinable()) bg_.join();
-    if (wal_) {
+    StopBackground();
+    if (wal_ && !closed_) {
       absl::Status s = Flush();
       if (!s.ok())
         std::fprintf(stderr, "dualcarbon: flush at close failed: %s\n", s.ToString().c_str());
@@ -160,10 +156,15 @@ class Engine final : public Store {
   }
   absl::StatusOr<int> DropPartitionsBefore(int64_t cutoff_ns) override;
   absl::Status Sync() override { return wal_->Sync(); }
+  absl::Status Close() override;
   StoreStats Stats() override;
   std::string recovery_report() const override { return recovery_; }
 
  private:
+  // Close flushes a head of fewer series than this; a larger one is left to WAL replay
+  // (flushing 1 M series takes seconds; replaying them well under one).
+  static constexpr size_t kCloseFlushMaxSeries = 50'000;
+  void StopBackground() ABSL_LOCKS_EXCLUDED(mu_);
   uint32_t InternLocked(std::string_view key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void InsertLocked(const PointBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // InsertLocked in short steps, taking mu_ for each: a query waits for one step, not for a
@@ -224,8 +225,7 @@ class Engine final : public Store {
   std::vector<std::string> unremoved_ ABSL_GUARDED_BY(maint_mu_);  // obsolete, still on disk
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
-  std::vector<std::string> keys_ ABSL_GUARDED_BY(mu_);  // by id
-  absl::flat_hash_map<std::string, uint32_t, StringHash, StringEq> ids_ ABSL_GUARDED_BY(mu_);
+  SeriesRegistry keys_ ABSL_GUARDED_BY(mu_);  // series key <-> id, each key stored once
   std::shared_ptr<Head> mem_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<Head> imm_ ABSL_GUARDED_BY(mu_);
   // Set with imm_: every WAL record before this file is in imm_ or in segment files.
@@ -235,6 +235,10 @@ class Engine final : public Store {
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t last_flush_ns_ = 0;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ = false;  // Close() ran: the destructor does not flush
+  // Set by Close for a large head: a running flush or compaction stops before writing any
+  // file (its inputs, WAL files or segments, stay), so shutdown need not wait for it.
+  std::atomic<bool> closing_{false};
   std::thread bg_;
 
   struct GridKey {

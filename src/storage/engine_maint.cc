@@ -36,6 +36,7 @@ absl::Status Engine::WriteSegments(
     return raw;
   };
   for (const auto& [key, pts] : series) {
+    if (closing_.load(std::memory_order_relaxed)) return absl::CancelledError("store closing");
     size_t i = 0;
     while (i < pts.size()) {
       const auto [part, part_end] = PartitionOf(pts[i].t, pns, partition_offset_);

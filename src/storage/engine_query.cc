@@ -26,10 +26,10 @@ Snapshot Engine::TakeSnapshot(std::string_view key, int64_t lo, int64_t hi) {
   Snapshot snap;
   absl::MutexLock l(&mu_);
   snap.version = version_;
-  auto it = ids_.find(key);
-  if (it == ids_.end()) return snap;
+  std::optional<uint32_t> id = keys_.Find(key);
+  if (!id) return snap;
   snap.known = true;
-  snap.id = it->second;
+  snap.id = *id;
   std::vector<Sample> older;
   if (imm_) {
     auto h = imm_->series.find(snap.id);
@@ -170,11 +170,11 @@ absl::StatusOr<std::optional<Sample>> Engine::Neighbor(std::string_view key, int
   }
   {
     absl::MutexLock l(&mu_);
-    auto it = ids_.find(key);
-    if (it == ids_.end()) return std::optional<Sample>();
+    std::optional<uint32_t> id = keys_.Find(key);
+    if (!id) return std::optional<Sample>();
     for (const Head* h : {imm_.get(), mem_.get()}) {
       if (!h) continue;
-      auto s = h->series.find(it->second);
+      auto s = h->series.find(*id);
       if (s == h->series.end() || s->second.size() == 0) continue;
       lo_all = std::min(lo_all, s->second.tmin());
       hi_all = std::max(hi_all, s->second.tmax() == INT64_MAX ? INT64_MAX : s->second.tmax() + 1);
@@ -205,7 +205,7 @@ absl::StatusOr<std::optional<Sample>> Engine::Neighbor(std::string_view key, int
 std::string Engine::ResolveKey(std::string_view series) {
   {
     absl::MutexLock l(&mu_);
-    if (ids_.contains(series)) return std::string(series);
+    if (keys_.contains(series)) return std::string(series);
   }
   auto canon = CanonicalSeriesKey(series);
   return canon.ok() ? *canon : std::string(series);

@@ -127,6 +127,10 @@ class Store {
   virtual absl::StatusOr<int> DropPartitionsBefore(int64_t cutoff_ns) = 0;
   // Makes all acknowledged writes durable (fsync), whatever the policy.
   [[nodiscard]] virtual absl::Status Sync() = 0;
+  // Ends the store's use before it is destroyed: stops background work, then flushes the head
+  // if that is quick (a small head), else fsyncs the WAL, which the next Open replays — so a
+  // shutdown never waits for seconds of segment writing. Only queries may follow.
+  [[nodiscard]] virtual absl::Status Close() = 0;
 
   virtual StoreStats Stats() = 0;
   // What recovery found at Open (torn tail truncated, records replayed); empty if clean.
