@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <span>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -42,6 +43,12 @@ namespace engine_internal {
 
 inline constexpr size_t kMaxBuckets = 5'000'000;
 inline constexpr char kSegmentSuffix[] = ".dcs";
+// Background compaction (size-tiered): the newest files of a partition are merged while the
+// next older one is at most kTierRatio times their total, so a partition's files grow
+// geometrically with age and their number stays logarithmic in its size. No merge reads more
+// than kMaxMergeInputBytes.
+inline constexpr uint64_t kTierRatio = 2;
+inline constexpr uint64_t kMaxMergeInputBytes = uint64_t{512} << 20;
 
 inline int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
@@ -159,6 +166,12 @@ class Engine final : public Store {
     return CompactLocked(2);
   }
   absl::StatusOr<int> DropPartitionsBefore(int64_t cutoff_ns) override;
+  // One step of background compaction (at most one merge); true if it merged. `quiet`: ingest
+  // has been quiet a while, so a partition that has ended is merged into one file.
+  absl::StatusOr<bool> CompactStep(bool quiet) {
+    absl::MutexLock m(&maint_mu_);
+    return CompactStepLocked(quiet);
+  }
   absl::Status Sync() override { return wal_->Sync(); }
   StoreStats Stats() override;
   std::string recovery_report() const override { return recovery_; }
@@ -172,6 +185,25 @@ class Engine final : public Store {
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
   absl::Status CompactLocked(size_t min_segments) ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
+  absl::StatusOr<bool> CompactStepLocked(bool quiet) ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
+  // Merges `segs` (one partition's, adjacent in seq order), installs the result and removes
+  // them. I/O without mu_; only the install takes it.
+  absl::Status MergeAndInstallLocked(std::span<const std::shared_ptr<SegmentReader>> segs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
+  // One file carrying the newest seq, written series by series (one series' points in memory
+  // at a time); a series found in one input only is copied block by block, undecoded.
+  absl::StatusOr<std::shared_ptr<SegmentReader>> MergeSegments(
+      std::span<const std::shared_ptr<SegmentReader>> segs);
+  absl::Status CopySeries(SegmentWriter* w, const SegmentReader& seg, const SeriesBlocks& sb);
+  // REQUIRES: `in` holds one key, ascending seq.
+  absl::Status MergeSeries(SegmentWriter* w, int64_t partition_end,
+                           std::span<const std::pair<const SegmentReader*, const SeriesBlocks*>> in,
+                           std::vector<Sample>* pts, std::string* scratch);
+  // The end of the block starting at pts[i]: cut at the partition end, at local midnight in
+  // the block zone, at block_max_points, or at an hour boundary past block_min_points.
+  size_t BlockEnd(const std::vector<Sample>& pts, size_t i, int64_t part_end) const;
+  absl::Status AddEncodedBlock(SegmentWriter* w, std::string_view key,
+                               std::span<const Sample> block, std::string* scratch);
   // Removes the files of segments no Version uses any more, and any an earlier call could not
   // remove. Failures are kept for the next call (retried) and reported: a file left behind
   // would bring its data back at the next open. REQUIRES: maint_mu_ held.
@@ -205,7 +237,9 @@ class Engine final : public Store {
   absl::StatusOr<std::shared_ptr<const BucketGrid>> Grid(const AggregateRequest& req);
 
   // Reads DIR/STORE, or writes it for a new store: the partition grid is fixed at creation.
-  absl::Status LoadOrCreateLayout(bool has_segments);
+  // `legacy_width`: the partition width of the segments of a store older than DIR/STORE (0
+  // if there are none).
+  absl::Status LoadOrCreateLayout(int64_t legacy_width);
 
   StoreOptions opt_;
   absl::TimeZone zone_;  // opt_.block_zone

@@ -180,7 +180,8 @@ absl::StatusOr<std::optional<Sample>> Engine::Neighbor(std::string_view key, int
       hi_all = std::max(hi_all, s->second.tmax() == INT64_MAX ? INT64_MAX : s->second.tmax() + 1);
     }
   }
-  const int64_t w = opt_.partition_ns;
+  // A day at a time (not a whole partition, which may be a month of points to decode).
+  const int64_t w = std::min(opt_.partition_ns, kNanosPerDay);
   const int64_t stop = before ? std::max(lo_all, limit) : std::min(hi_all, limit);
   std::vector<Sample> pts;
   for (int64_t cur = t; before ? cur > stop : cur < stop;) {
