@@ -97,35 +97,21 @@ void Engine::InstallLocked(const std::vector<std::shared_ptr<SegmentReader>>& ad
           segs.end());
       it = segs.empty() ? v->parts.erase(it) : std::next(it);
     }
-    for (auto it = v->by_series.begin(); it != v->by_series.end();) {
-      auto& e = it->second;
-      e.erase(std::remove_if(e.begin(), e.end(), [&](const SegEntry& x) { return removed(x.seg); }),
-              e.end());
-      if (e.empty()) {
-        v->by_series.erase(it++);
-      } else {
-        ++it;
-      }
-    }
+    for (const SegmentReader* r : remove) v->slots.erase(r);
   }
-  auto entry_less = [](const SegEntry& a, const SegEntry& b) {
-    return a.partition != b.partition ? a.partition < b.partition : a.seq < b.seq;
-  };
   for (const auto& seg : add) {
     auto& segs = v->parts[seg->meta().partition_start];
     segs.push_back(seg);
     std::sort(segs.begin(), segs.end(),
               [](const auto& a, const auto& b) { return a->meta().seq < b->meta().seq; });
-    for (const auto& sb : seg->series()) {
-      SegEntry e{seg->meta().partition_start,
-                 seg->meta().partition_end,
-                 seg->meta().seq,
-                 seg.get(),
-                 sb.blocks.data(),
-                 sb.blocks.data() + sb.blocks.size()};
-      auto& list = v->by_series[InternLocked(sb.key)];
-      list.insert(std::upper_bound(list.begin(), list.end(), e, entry_less), e);
+    std::vector<SeriesSlot> slots;
+    slots.reserve(seg->series_count());
+    for (SegmentReader::KeyCursor c(*seg); c.Valid(); c.Next()) {
+      slots.push_back(SeriesSlot{InternLocked(c.key()), c.number()});
     }
+    std::sort(slots.begin(), slots.end(),
+              [](const SeriesSlot& a, const SeriesSlot& b) { return a.id < b.id; });
+    v->slots[seg.get()] = std::make_shared<const std::vector<SeriesSlot>>(std::move(slots));
   }
   version_ = std::move(v);
 }
@@ -178,27 +164,30 @@ absl::Status Engine::FlushLocked() {
   return wal_->RemoveFilesBefore(wal_file);
 }
 
-absl::Status Engine::CopySeries(SegmentWriter* w, const SegmentReader& seg,
-                                const SeriesBlocks& sb) {
-  for (const BlockRef& ref : sb.blocks) {
+absl::Status Engine::CopySeries(SegmentWriter* w, const SegmentReader& seg, const std::string& key,
+                                uint32_t number, std::vector<BlockRef>* refs) {
+  refs->clear();
+  if (absl::Status s = seg.ReadBlocks(number, refs); !s.ok()) return s;
+  for (const BlockRef& ref : *refs) {
     auto data = seg.BlockData(ref);
     if (!data.ok()) return data.status();
-    absl::Status s = w->AddBlock(sb.key, ref.stats, *data);
+    absl::Status s = w->AddBlock(key, ref.stats, *data);
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
 }
 
-absl::Status Engine::MergeSeries(
-    SegmentWriter* w, int64_t partition_end,
-    std::span<const std::pair<const SegmentReader*, const SeriesBlocks*>> in,
-    std::vector<Sample>* pts, std::string* scratch) {
-  const std::string& key = in.front().second->key;
+absl::Status Engine::MergeSeries(SegmentWriter* w, int64_t partition_end, const std::string& key,
+                                 std::span<const std::pair<const SegmentReader*, uint32_t>> in,
+                                 std::vector<Sample>* pts, std::vector<BlockRef>* refs,
+                                 std::string* scratch) {
   pts->clear();
   std::vector<Sample> run;
-  for (const auto& [seg, sb] : in) {  // ascending seq: a later one wins
+  for (const auto& [seg, number] : in) {  // ascending seq: a later one wins
     run.clear();
-    for (const BlockRef& ref : sb->blocks) {
+    refs->clear();
+    if (absl::Status s = seg->ReadBlocks(number, refs); !s.ok()) return s;
+    for (const BlockRef& ref : *refs) {
       auto data = seg->BlockData(ref);
       if (!data.ok()) return data.status();
       absl::Status s = DecodeBlock(*data, ref.stats.count, &run);
@@ -230,28 +219,32 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Engine::MergeSegments(
   const std::string path = SegmentPath(meta.partition_start, file_no);
   auto w = SegmentWriter::Create(env_, path, meta);
   if (!w.ok()) return w.status();
-  std::vector<size_t> pos(segs.size(), 0);
-  std::vector<std::pair<const SegmentReader*, const SeriesBlocks*>> with;
+  std::vector<SegmentReader::KeyCursor> cursors;
+  cursors.reserve(segs.size());
+  for (const auto& seg : segs) cursors.emplace_back(*seg);
+  std::vector<std::pair<const SegmentReader*, uint32_t>> with;
   std::vector<Sample> pts;
-  std::string scratch;
+  std::vector<BlockRef> refs;
+  std::string scratch, key;
   // Series in key order across the inputs: the inputs holding the smallest key, by seq.
   while (true) {
-    const std::string* key = nullptr;
-    for (size_t k = 0; k < segs.size(); ++k) {
-      if (pos[k] == segs[k]->series().size()) continue;
-      const std::string& sk = segs[k]->series()[pos[k]].key;
-      if (key == nullptr || sk < *key) key = &sk;
+    const std::string* min = nullptr;
+    for (const auto& c : cursors) {
+      if (c.Valid() && (min == nullptr || c.key() < *min)) min = &c.key();
     }
-    if (key == nullptr) break;
+    if (min == nullptr) break;
+    key = *min;
     with.clear();
     for (size_t k = 0; k < segs.size(); ++k) {
-      if (pos[k] < segs[k]->series().size() && segs[k]->series()[pos[k]].key == *key) {
-        with.emplace_back(segs[k].get(), &segs[k]->series()[pos[k]++]);
+      if (cursors[k].Valid() && cursors[k].key() == key) {
+        with.emplace_back(segs[k].get(), cursors[k].number());
+        cursors[k].Next();
       }
     }
-    absl::Status s = with.size() == 1
-                         ? CopySeries(w->get(), *with[0].first, *with[0].second)
-                         : MergeSeries(w->get(), meta.partition_end, with, &pts, &scratch);
+    absl::Status s =
+        with.size() == 1
+            ? CopySeries(w->get(), *with[0].first, key, with[0].second, &refs)
+            : MergeSeries(w->get(), meta.partition_end, key, with, &pts, &refs, &scratch);
     if (!s.ok()) return s;
   }
   if (absl::Status s = (*w)->Finish(); !s.ok()) return s;
