@@ -114,6 +114,46 @@ TEST_P(Trickle, FilesPerPartitionStayBoundedAndAggregatesExact) {
   fs::remove_all(dir);
 }
 
+// Random late writes and duplicates over ~100 days of 30-day partitions, series present in some
+// files only, tiered merges between flushes, then retention: every aggregate equals the model.
+TEST(Compaction, TieredMergesAndRetentionKeepAggregatesExact) {
+  std::string dir = TempDir("retention");
+  StoreOptions o;
+  o.dir = dir;
+  o.fsync.mode = FsyncPolicy::Mode::kOff;
+  o.background = false;
+  o.block_zone = "UTC";  // partitions at multiples of 30 days from the epoch
+  auto store = Store::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto* engine = dynamic_cast<engine_internal::Engine*>(store->get());
+  ASSERT_NE(engine, nullptr);
+  std::mt19937_64 rng(5);
+  Model m;
+  const int64_t kWidth = 30 * kNanosPerDay;
+  const int64_t base = 20010 * kNanosPerDay;  // a partition start (667 x 30 days)
+  for (int round = 0; round < 30; ++round) {
+    for (int i = 0; i < 600; ++i) {
+      std::string key = "m,id=" + std::to_string(rng() % (3 + round % 5)) + " v";
+      int64_t t = base + static_cast<int64_t>(rng() % (100 * 1440)) * kNanosPerMinute;
+      WriteBoth(store->get(), &m, key, t, static_cast<double>(rng() % 10000) / 10.0);
+    }
+    ASSERT_TRUE((*store)->Flush().ok());
+    auto merged = engine->CompactStep(round % 3 == 0);
+    ASSERT_TRUE(merged.ok()) << merged.status();
+    if (round % 5 == 0) CheckAgainstModel(store->get(), m, rng, 20);
+  }
+  CheckAgainstModel(store->get(), m, rng, 60);
+  const int64_t cutoff = base + kWidth + 3 * kNanosPerDay;  // drops the first partition only
+  auto dropped = (*store)->DropPartitionsBefore(cutoff);
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_EQ(*dropped, 1);
+  for (auto& [key, pts] : m) pts.erase(pts.begin(), pts.lower_bound(base + kWidth));
+  std::erase_if(m, [](const auto& kv) { return kv.second.empty(); });
+  CheckAgainstModel(store->get(), m, rng, 60);
+  store = decltype(store)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
 INSTANTIATE_TEST_SUITE_P(Widths, Trickle, ::testing::Values(kNanosPerDay, 30 * kNanosPerDay));
 
 }  // namespace
