@@ -775,7 +775,7 @@ TEST(BlockFuzzSeedsTest, CommittedSegmentSeedsOpen) {
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     auto r = SegmentReader::Open(Env::Default(), e.path().string());
     ASSERT_TRUE(r.ok()) << e.path() << ": " << r.status();
-    for (const auto& sb : (*r)->series()) {
+    for (const auto& sb : (*r)->ReadAll()) {
       for (const auto& ref : sb.blocks) {
         auto data = (*r)->BlockData(ref);
         ASSERT_TRUE(data.ok()) << e.path();

@@ -106,7 +106,8 @@ absl::Status Engine::Init() {
     max_seq = std::max(max_seq, (*r)->meta().seq);
     segs.push_back(std::shared_ptr<SegmentReader>(std::move(*r)));
   }
-  s = LoadOrCreateLayout(!segs.empty());
+  s = LoadOrCreateLayout(
+      segs.empty() ? 0 : segs[0]->meta().partition_end - segs[0]->meta().partition_start);
   if (!s.ok()) return s;
   {
     absl::MutexLock l(&mu_);
@@ -143,7 +144,7 @@ absl::Status Engine::Init() {
   return absl::OkStatus();
 }
 
-absl::Status Engine::LoadOrCreateLayout(bool has_segments) {
+absl::Status Engine::LoadOrCreateLayout(int64_t legacy_width) {
   const std::string path = opt_.dir + "/STORE";
   if (env_->FileExists(path)) {
     auto text = ReadFileToString(env_, path);
@@ -160,8 +161,10 @@ absl::Status Engine::LoadOrCreateLayout(bool has_segments) {
     return absl::OkStatus();
   }
   // New store: partitions start at local midnight of the block zone (its UTC offset now).
-  // A store written before this file existed keeps the epoch-aligned grid.
-  if (!has_segments) {
+  // A store written before this file existed keeps the epoch-aligned grid and its width.
+  if (legacy_width > 0) {
+    opt_.partition_ns = legacy_width;
+  } else {
     int64_t off = int64_t{zone_.At(absl::FromUnixNanos(env_->NowNanos())).offset} * kNanosPerSecond;
     partition_offset_ = -off;
   }

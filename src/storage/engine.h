@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <span>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -43,6 +44,12 @@ namespace engine_internal {
 
 inline constexpr size_t kMaxBuckets = 5'000'000;
 inline constexpr char kSegmentSuffix[] = ".dcs";
+// Background compaction (size-tiered): the newest files of a partition are merged while the
+// next older one is at most kTierRatio times their total, so a partition's files grow
+// geometrically with age and their number stays logarithmic in its size. No merge reads more
+// than kMaxMergeInputBytes.
+inline constexpr uint64_t kTierRatio = 2;
+inline constexpr uint64_t kMaxMergeInputBytes = uint64_t{512} << 20;
 
 inline int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
@@ -50,8 +57,6 @@ inline int64_t FloorDiv(int64_t a, int64_t b) {
   return q;
 }
 
-// One series' blocks in one segment file. Flat (no pointer chase to the SeriesBlocks) because
-// long-range aggregates walk hundreds of these per series and are bound by memory latency.
 // The partition [start, end) holding t: partitions are `width` long, shifted by `offset` from
 // the epoch (so they can start at local midnight). 128-bit arithmetic, clamped to int64.
 inline std::pair<int64_t, int64_t> PartitionOf(int64_t t, int64_t width, int64_t offset) {
@@ -65,6 +70,7 @@ inline std::pair<int64_t, int64_t> PartitionOf(int64_t t, int64_t width, int64_t
   return {clamp(start), clamp(end)};
 }
 
+// One series' blocks in one segment file, decoded for one query (SegmentReader::ReadBlocks).
 struct SegEntry {
   int64_t partition;
   int64_t partition_end;
@@ -74,12 +80,29 @@ struct SegEntry {
   const BlockRef* end;
 };
 
-// An immutable set of segment files.
+// A series of one segment file: its number there (SegmentReader::ReadBlocks).
+struct SeriesSlot {
+  uint32_t id;
+  uint32_t number;
+};
+
+// An immutable set of segment files. What it keeps per series: 8 bytes per file holding the
+// series (a SeriesSlot), plus the reader's 12; block indexes stay in the mapped files.
 struct Version {
   // partition start -> segments, ascending seq
   std::map<int64_t, std::vector<std::shared_ptr<SegmentReader>>> parts;
-  // series id -> its blocks in every segment, ordered by (partition, seq)
-  absl::flat_hash_map<uint32_t, std::vector<SegEntry>> by_series;
+  // segment -> its series, by ascending id
+  absl::flat_hash_map<const SegmentReader*, std::shared_ptr<const std::vector<SeriesSlot>>> slots;
+
+  // The series number of `id` in `seg`, or -1 if it has no blocks there.
+  int64_t NumberIn(const SegmentReader* seg, uint32_t id) const {
+    auto it = slots.find(seg);
+    if (it == slots.end()) return -1;
+    const auto& v = *it->second;
+    auto s = std::lower_bound(v.begin(), v.end(), id,
+                              [](const SeriesSlot& x, uint32_t i) { return x.id < i; });
+    return s != v.end() && s->id == id ? int64_t{s->number} : int64_t{-1};
+  }
 };
 
 // Points of a series in the heads for one query range: imm_ then mem_, merged.
@@ -155,6 +178,12 @@ class Engine final : public Store {
     return CompactLocked(2);
   }
   absl::StatusOr<int> DropPartitionsBefore(int64_t cutoff_ns) override;
+  // One step of background compaction (at most one merge); true if it merged. `quiet`: ingest
+  // has been quiet a while, so a partition that has ended is merged into one file.
+  absl::StatusOr<bool> CompactStep(bool quiet) {
+    absl::MutexLock m(&maint_mu_);
+    return CompactStepLocked(quiet);
+  }
   absl::Status Sync() override { return wal_->Sync(); }
   absl::Status Close() override;
   StoreStats Stats() override;
@@ -173,6 +202,27 @@ class Engine final : public Store {
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
   absl::Status CompactLocked(size_t min_segments) ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
+  absl::StatusOr<bool> CompactStepLocked(bool quiet) ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
+  // Merges `segs` (one partition's, adjacent in seq order), installs the result and removes
+  // them. I/O without mu_; only the install takes it.
+  absl::Status MergeAndInstallLocked(std::span<const std::shared_ptr<SegmentReader>> segs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
+  // One file carrying the newest seq, written series by series (one series' points in memory
+  // at a time); a series found in one input only is copied block by block, undecoded.
+  absl::StatusOr<std::shared_ptr<SegmentReader>> MergeSegments(
+      std::span<const std::shared_ptr<SegmentReader>> segs);
+  absl::Status CopySeries(SegmentWriter* w, const SegmentReader& seg, const std::string& key,
+                          uint32_t number, std::vector<BlockRef>* refs);
+  // `in`: the (file, series number) of `key` in each input holding it, ascending seq.
+  absl::Status MergeSeries(SegmentWriter* w, int64_t partition_end, const std::string& key,
+                           std::span<const std::pair<const SegmentReader*, uint32_t>> in,
+                           std::vector<Sample>* pts, std::vector<BlockRef>* refs,
+                           std::string* scratch);
+  // The end of the block starting at pts[i]: cut at the partition end, at local midnight in
+  // the block zone, at block_max_points, or at an hour boundary past block_min_points.
+  size_t BlockEnd(const std::vector<Sample>& pts, size_t i, int64_t part_end) const;
+  absl::Status AddEncodedBlock(SegmentWriter* w, std::string_view key,
+                               std::span<const Sample> block, std::string* scratch);
   // Removes the files of segments no Version uses any more, and any an earlier call could not
   // remove. Failures are kept for the next call (retried) and reported: a file left behind
   // would bring its data back at the next open. REQUIRES: maint_mu_ held.
@@ -194,6 +244,9 @@ class Engine final : public Store {
   // inside the range are offered to `sink` first.
   absl::Status Collect(const Snapshot& snap, int64_t lo, int64_t hi, StatsSink* sink,
                        std::vector<Sample>* out);
+  // Collect for one partition: `entries` are the series' blocks in its files, by seq.
+  absl::Status CollectPartition(const Snapshot& snap, std::span<const SegEntry> entries, int64_t lo,
+                                int64_t hi, StatsSink* sink, std::vector<Sample>* out);
   // The last point with a finite value before t with t >= limit (before=true), or the first at
   // or after t with t < limit (before=false). Failed polls (NaN) are no counter reading.
   absl::StatusOr<std::optional<Sample>> Neighbor(std::string_view key, int64_t t, bool before,
@@ -206,7 +259,9 @@ class Engine final : public Store {
   absl::StatusOr<std::shared_ptr<const BucketGrid>> Grid(const AggregateRequest& req);
 
   // Reads DIR/STORE, or writes it for a new store: the partition grid is fixed at creation.
-  absl::Status LoadOrCreateLayout(bool has_segments);
+  // `legacy_width`: the partition width of the segments of a store older than DIR/STORE (0
+  // if there are none).
+  absl::Status LoadOrCreateLayout(int64_t legacy_width);
 
   StoreOptions opt_;
   absl::TimeZone zone_;  // opt_.block_zone

@@ -5,6 +5,32 @@
 namespace dc {
 namespace engine_internal {
 
+size_t Engine::BlockEnd(const std::vector<Sample>& pts, size_t i, int64_t part_end) const {
+  const Step day{Step::Unit::kDay, 1};
+  const int64_t local_day_end = NextBucket(BucketStart(pts[i].t, day, zone_), day, zone_);
+  const int64_t block_end = std::min(part_end, local_day_end);
+  size_t j = i + 1;
+  // Cut: at the partition end, at local midnight, at max points, or at an hour boundary once
+  // the block has min points.
+  while (j < pts.size() && pts[j].t < block_end) {
+    size_t n = j - i;
+    if (n >= static_cast<size_t>(opt_.block_max_points)) break;
+    if (n >= static_cast<size_t>(opt_.block_min_points) &&
+        FloorDiv(pts[j].t, kNanosPerHour) != FloorDiv(pts[j - 1].t, kNanosPerHour)) {
+      break;
+    }
+    ++j;
+  }
+  return j;
+}
+
+absl::Status Engine::AddEncodedBlock(SegmentWriter* w, std::string_view key,
+                                     std::span<const Sample> block, std::string* scratch) {
+  scratch->clear();
+  EncodeBlock(block, scratch);
+  return w->AddBlock(key, ComputeStats(block), *scratch);
+}
+
 absl::Status Engine::WriteSegments(
     const std::vector<std::pair<std::string, std::vector<Sample>>>& series, uint64_t fixed_seq,
     std::vector<std::shared_ptr<SegmentReader>>* out) {
@@ -15,7 +41,6 @@ absl::Status Engine::WriteSegments(
   std::map<int64_t, Part> parts;
   std::string encoded;
   const int64_t pns = opt_.partition_ns;
-  const Step day{Step::Unit::kDay, 1};
   auto writer_for = [&](int64_t p, int64_t p_end) -> absl::StatusOr<SegmentWriter*> {
     auto it = parts.find(p);
     if (it != parts.end()) return it->second.writer.get();
@@ -40,26 +65,11 @@ absl::Status Engine::WriteSegments(
     size_t i = 0;
     while (i < pts.size()) {
       const auto [part, part_end] = PartitionOf(pts[i].t, pns, partition_offset_);
-      const int64_t local_day_end = NextBucket(BucketStart(pts[i].t, day, zone_), day, zone_);
-      const int64_t block_end = std::min(part_end, local_day_end);
-      size_t j = i + 1;
-      // Cut: at the partition end, at local midnight, at max points, or at an hour boundary
-      // once the block has min points.
-      while (j < pts.size() && pts[j].t < block_end) {
-        size_t n = j - i;
-        if (n >= static_cast<size_t>(opt_.block_max_points)) break;
-        if (n >= static_cast<size_t>(opt_.block_min_points) &&
-            FloorDiv(pts[j].t, kNanosPerHour) != FloorDiv(pts[j - 1].t, kNanosPerHour)) {
-          break;
-        }
-        ++j;
-      }
-      std::span<const Sample> block(pts.data() + i, j - i);
-      encoded.clear();
-      EncodeBlock(block, &encoded);
+      const size_t j = BlockEnd(pts, i, part_end);
       auto w = writer_for(part, part_end);
       if (!w.ok()) return w.status();
-      absl::Status s = (*w)->AddBlock(key, ComputeStats(block), encoded);
+      absl::Status s =
+          AddEncodedBlock(*w, key, std::span<const Sample>(pts.data() + i, j - i), &encoded);
       if (!s.ok()) return s;
       i = j;
     }
@@ -88,35 +98,21 @@ void Engine::InstallLocked(const std::vector<std::shared_ptr<SegmentReader>>& ad
           segs.end());
       it = segs.empty() ? v->parts.erase(it) : std::next(it);
     }
-    for (auto it = v->by_series.begin(); it != v->by_series.end();) {
-      auto& e = it->second;
-      e.erase(std::remove_if(e.begin(), e.end(), [&](const SegEntry& x) { return removed(x.seg); }),
-              e.end());
-      if (e.empty()) {
-        v->by_series.erase(it++);
-      } else {
-        ++it;
-      }
-    }
+    for (const SegmentReader* r : remove) v->slots.erase(r);
   }
-  auto entry_less = [](const SegEntry& a, const SegEntry& b) {
-    return a.partition != b.partition ? a.partition < b.partition : a.seq < b.seq;
-  };
   for (const auto& seg : add) {
     auto& segs = v->parts[seg->meta().partition_start];
     segs.push_back(seg);
     std::sort(segs.begin(), segs.end(),
               [](const auto& a, const auto& b) { return a->meta().seq < b->meta().seq; });
-    for (const auto& sb : seg->series()) {
-      SegEntry e{seg->meta().partition_start,
-                 seg->meta().partition_end,
-                 seg->meta().seq,
-                 seg.get(),
-                 sb.blocks.data(),
-                 sb.blocks.data() + sb.blocks.size()};
-      auto& list = v->by_series[InternLocked(sb.key)];
-      list.insert(std::upper_bound(list.begin(), list.end(), e, entry_less), e);
+    std::vector<SeriesSlot> slots;
+    slots.reserve(seg->series_count());
+    for (SegmentReader::KeyCursor c(*seg); c.Valid(); c.Next()) {
+      slots.push_back(SeriesSlot{InternLocked(c.key()), c.number()});
     }
+    std::sort(slots.begin(), slots.end(),
+              [](const SeriesSlot& a, const SeriesSlot& b) { return a.id < b.id; });
+    v->slots[seg.get()] = std::make_shared<const std::vector<SeriesSlot>>(std::move(slots));
   }
   version_ = std::move(v);
 }
@@ -169,6 +165,111 @@ absl::Status Engine::FlushLocked() {
   return wal_->RemoveFilesBefore(wal_file);
 }
 
+absl::Status Engine::CopySeries(SegmentWriter* w, const SegmentReader& seg, const std::string& key,
+                                uint32_t number, std::vector<BlockRef>* refs) {
+  refs->clear();
+  if (absl::Status s = seg.ReadBlocks(number, refs); !s.ok()) return s;
+  for (const BlockRef& ref : *refs) {
+    auto data = seg.BlockData(ref);
+    if (!data.ok()) return data.status();
+    absl::Status s = w->AddBlock(key, ref.stats, *data);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::MergeSeries(SegmentWriter* w, int64_t partition_end, const std::string& key,
+                                 std::span<const std::pair<const SegmentReader*, uint32_t>> in,
+                                 std::vector<Sample>* pts, std::vector<BlockRef>* refs,
+                                 std::string* scratch) {
+  pts->clear();
+  std::vector<Sample> run;
+  for (const auto& [seg, number] : in) {  // ascending seq: a later one wins
+    run.clear();
+    refs->clear();
+    if (absl::Status s = seg->ReadBlocks(number, refs); !s.ok()) return s;
+    for (const BlockRef& ref : *refs) {
+      auto data = seg->BlockData(ref);
+      if (!data.ok()) return data.status();
+      absl::Status s = DecodeBlock(*data, ref.stats.count, &run);
+      if (!s.ok()) {
+        return absl::DataLossError(
+            absl::StrCat("compaction: block of ", key, " unreadable: ", s.message()));
+      }
+    }
+    *pts = MergeNewerWins(std::move(*pts), run);
+  }
+  for (size_t i = 0; i < pts->size();) {
+    const size_t j = BlockEnd(*pts, i, partition_end);
+    absl::Status s =
+        AddEncodedBlock(w, key, std::span<const Sample>(pts->data() + i, j - i), scratch);
+    if (!s.ok()) return s;
+    i = j;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<SegmentReader>> Engine::MergeSegments(
+    std::span<const std::shared_ptr<SegmentReader>> segs) {
+  const SegmentMeta meta = segs.back()->meta();  // the partition, and the newest seq
+  uint64_t file_no;
+  {
+    absl::MutexLock l(&mu_);
+    file_no = next_file_++;
+  }
+  const std::string path = SegmentPath(meta.partition_start, file_no);
+  auto w = SegmentWriter::Create(env_, path, meta);
+  if (!w.ok()) return w.status();
+  std::vector<SegmentReader::KeyCursor> cursors;
+  cursors.reserve(segs.size());
+  for (const auto& seg : segs) cursors.emplace_back(*seg);
+  std::vector<std::pair<const SegmentReader*, uint32_t>> with;
+  std::vector<Sample> pts;
+  std::vector<BlockRef> refs;
+  std::string scratch, key;
+  // Series in key order across the inputs: the inputs holding the smallest key, by seq.
+  while (true) {
+    const std::string* min = nullptr;
+    for (const auto& c : cursors) {
+      if (c.Valid() && (min == nullptr || c.key() < *min)) min = &c.key();
+    }
+    if (min == nullptr) break;
+    key = *min;
+    with.clear();
+    for (size_t k = 0; k < segs.size(); ++k) {
+      if (cursors[k].Valid() && cursors[k].key() == key) {
+        with.emplace_back(segs[k].get(), cursors[k].number());
+        cursors[k].Next();
+      }
+    }
+    absl::Status s =
+        with.size() == 1
+            ? CopySeries(w->get(), *with[0].first, key, with[0].second, &refs)
+            : MergeSeries(w->get(), meta.partition_end, key, with, &pts, &refs, &scratch);
+    if (!s.ok()) return s;
+  }
+  if (absl::Status s = (*w)->Finish(); !s.ok()) return s;
+  auto r = SegmentReader::Open(env_, path);
+  if (!r.ok()) return r.status();
+  return std::shared_ptr<SegmentReader>(std::move(*r));
+}
+
+absl::Status Engine::MergeAndInstallLocked(std::span<const std::shared_ptr<SegmentReader>> segs) {
+  auto merged = MergeSegments(segs);
+  if (!merged.ok()) return merged.status();
+  std::vector<const SegmentReader*> remove;
+  std::vector<std::string> paths;
+  for (const auto& seg : segs) {
+    remove.push_back(seg.get());
+    paths.push_back(seg->path());
+  }
+  {
+    absl::MutexLock l(&mu_);
+    InstallLocked({*merged}, remove);
+  }
+  return RemoveObsoleteLocked(std::move(paths));
+}
+
 absl::Status Engine::CompactLocked(size_t min_segments) {
   std::shared_ptr<const Version> v;
   {
@@ -177,46 +278,42 @@ absl::Status Engine::CompactLocked(size_t min_segments) {
   }
   for (const auto& [part, segs] : v->parts) {
     if (segs.size() < min_segments) continue;
-    // Merge all series of this partition's segments; later seq wins.
-    std::map<std::string, std::vector<std::vector<Sample>>> merged;
-    for (const auto& seg : segs) {
-      for (const auto& sb : seg->series()) {
-        std::vector<Sample> pts;
-        for (const auto& ref : sb.blocks) {
-          auto data = seg->BlockData(ref);
-          if (!data.ok()) return data.status();
-          absl::Status s = DecodeBlock(*data, ref.stats.count, &pts);
-          if (!s.ok()) {
-            return absl::DataLossError(
-                absl::StrCat("compaction: block of ", sb.key, " unreadable: ", s.message()));
-          }
-        }
-        merged[sb.key].push_back(std::move(pts));
-      }
-    }
-    std::vector<std::pair<std::string, std::vector<Sample>>> series;
-    series.reserve(merged.size());
-    for (auto& [key, runs] : merged) {
-      std::vector<Sample> all = std::move(runs[0]);
-      for (size_t i = 1; i < runs.size(); ++i) all = MergeNewerWins(std::move(all), runs[i]);
-      series.emplace_back(key, std::move(all));
-    }
-    std::vector<std::shared_ptr<SegmentReader>> out;
-    absl::Status s = WriteSegments(series, segs.back()->meta().seq, &out);
+    absl::Status s = MergeAndInstallLocked(segs);
     if (!s.ok()) return s;
-    std::vector<const SegmentReader*> remove;
-    std::vector<std::string> paths;
-    for (const auto& seg : segs) {
-      remove.push_back(seg.get());
-      paths.push_back(seg->path());
-    }
-    {
-      absl::MutexLock l(&mu_);
-      InstallLocked(out, remove);
-    }
-    if (s = RemoveObsoleteLocked(std::move(paths)); !s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+static size_t TierWindowStart(std::span<const std::shared_ptr<SegmentReader>> segs) {
+  size_t j = segs.size() - 1;
+  uint64_t acc = segs[j]->file_size();
+  while (j > 0 && segs[j - 1]->file_size() <= kTierRatio * acc &&
+         acc + segs[j - 1]->file_size() <= kMaxMergeInputBytes) {
+    --j;
+    acc += segs[j]->file_size();
+  }
+  return j;
+}
+
+absl::StatusOr<bool> Engine::CompactStepLocked(bool quiet) {
+  std::shared_ptr<const Version> v;
+  {
+    absl::MutexLock l(&mu_);
+    v = version_;
+  }
+  const int64_t now = env_->NowNanos();
+  for (const auto& [part, segs] : v->parts) {
+    if (segs.size() < 2) continue;
+    std::span<const std::shared_ptr<SegmentReader>> all(segs);
+    size_t j = TierWindowStart(all);
+    // A partition that has ended gets one file once ingest is quiet.
+    if (quiet && segs.front()->meta().partition_end <= now) j = 0;
+    if (segs.size() - j < 2) continue;
+    absl::Status s = MergeAndInstallLocked(all.subspan(j));
+    if (!s.ok()) return s;
+    return true;
+  }
+  return false;
 }
 
 absl::Status Engine::RemoveObsoleteLocked(std::vector<std::string> paths) {
@@ -277,9 +374,10 @@ void Engine::BackgroundLoop() {
     absl::Status s;
     if (full || old) s = Flush();
     if (s.ok()) {
+      // One merge per tick: bounded I/O, and maint_mu_ is released between merges.
       absl::MutexLock m(&maint_mu_);
-      // Merge many small files soon; merge any overlap once ingest has been quiet a while.
-      s = CompactLocked(env_->MonotonicNanos() - last_flush_ns_ > kCompactQuietNs ? 2 : 8);
+      auto merged = CompactStepLocked(env_->MonotonicNanos() - last_flush_ns_ > kCompactQuietNs);
+      if (!merged.ok()) s = merged.status();
     }
     if (s.ok() && now - last_retention > kNanosPerMinute) {
       last_retention = now;

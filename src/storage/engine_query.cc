@@ -49,9 +49,8 @@ bool AnyIn(const std::vector<Sample>& pts, int64_t a, int64_t b) {
 }
 
 // True if a block of another segment of the same partition overlaps [a, b].
-bool OverlapsOthers(const std::vector<SegEntry>& entries, size_t self, size_t part_begin,
-                    size_t part_end, int64_t a, int64_t b) {
-  for (size_t k = part_begin; k < part_end; ++k) {
+bool OverlapsOthers(std::span<const SegEntry> entries, size_t self, int64_t a, int64_t b) {
+  for (size_t k = 0; k < entries.size(); ++k) {
     if (k == self) continue;
     const BlockRef* it =
         std::lower_bound(entries[k].begin, entries[k].end, a,
@@ -65,79 +64,87 @@ absl::Status Engine::Collect(const Snapshot& snap, int64_t lo, int64_t hi, Stats
                              std::vector<Sample>* out) {
   out->clear();
   if (!snap.known) return absl::OkStatus();
-  auto it = snap.version->by_series.find(snap.id);
-  if (it != snap.version->by_series.end()) {
-    const auto& entries = it->second;
-    size_t i = 0;
-    while (i < entries.size()) {
-      // [i, j) = the entries of one partition.
-      size_t j = i + 1;
-      while (j < entries.size() && entries[j].partition == entries[i].partition) ++j;
-      const int64_t ps = entries[i].partition;
-      if (ps >= hi) break;
-      const int64_t pe = entries[i].partition_end;
-      if (j < entries.size()) {
-        __builtin_prefetch(entries[j].begin);
-        __builtin_prefetch(reinterpret_cast<const char*>(entries[j].begin) + 64);
+  const Version& v = *snap.version;
+  // Partitions are partition_ns wide: the first that can reach lo starts after lo - width.
+  const int64_t w = opt_.partition_ns;
+  auto it = lo <= INT64_MIN + w ? v.parts.begin() : v.parts.lower_bound(lo - w + 1);
+  std::vector<std::vector<BlockRef>> refs;
+  std::vector<SegEntry> entries;
+  for (; it != v.parts.end() && it->first < hi; ++it) {
+    const auto& segs = it->second;
+    if (segs.front()->meta().partition_end <= lo) continue;
+    if (refs.size() < segs.size()) refs.resize(segs.size());
+    entries.clear();
+    for (size_t k = 0; k < segs.size(); ++k) {
+      const int64_t n = v.NumberIn(segs[k].get(), snap.id);
+      if (n < 0) continue;
+      refs[k].clear();
+      if (absl::Status s = segs[k]->ReadBlocks(static_cast<uint32_t>(n), &refs[k]); !s.ok()) {
+        return s;
       }
-      if (pe <= lo) {
-        i = j;
-        continue;
-      }
-      const bool multi = j - i > 1;
-      const size_t slice = out->size();
-      for (size_t k = i; k < j; ++k) {
-        const BlockRef* b =
-            entries[k].begin == entries[k].end || entries[k].begin->stats.t_last >= lo
-                ? entries[k].begin
-                : std::lower_bound(entries[k].begin, entries[k].end, lo,
-                                   [](const BlockRef& r, int64_t t) { return r.stats.t_last < t; });
-        for (; b != entries[k].end && b->stats.t_first < hi; ++b) {
-          const BlockStats& st = b->stats;
-          bool clean = !(multi && OverlapsOthers(entries, k, i, j, st.t_first, st.t_last)) &&
-                       !AnyIn(snap.head, st.t_first, st.t_last);
-          if (clean && sink && st.t_first >= lo && st.t_last < hi && sink->Take(st)) continue;
-          auto data = entries[k].seg->BlockData(*b);
-          if (!data.ok()) return data.status();
-          size_t before = out->size();
-          absl::Status s = DecodeBlock(*data, st.count, out);
-          if (!s.ok()) {
-            std::string key;
-            {
-              absl::MutexLock l(&mu_);  // keys_ may grow (reallocate) meanwhile
-              key = keys_[snap.id];
-            }
-            return absl::DataLossError(
-                absl::StrCat("block of ", key, " unreadable: ", s.message()));
-          }
-          // Trim to [lo, hi).
-          if (st.t_first < lo || st.t_last >= hi) {
-            auto first = out->begin() + static_cast<ptrdiff_t>(before);
-            auto keep = std::remove_if(first, out->end(),
-                                       [&](const Sample& x) { return x.t < lo || x.t >= hi; });
-            out->erase(keep, out->end());
-          }
-        }
-      }
-      if (multi) {
-        // Resolve across this partition's segments: stable sort keeps seq order for ties.
-        auto first = out->begin() + static_cast<ptrdiff_t>(slice);
-        std::stable_sort(first, out->end(),
-                         [](const Sample& a, const Sample& b) { return a.t < b.t; });
-        size_t w = slice;
-        for (size_t r = slice; r < out->size(); ++r) {
-          if (w > slice && (*out)[w - 1].t == (*out)[r].t) {
-            (*out)[w - 1] = (*out)[r];
-          } else {
-            (*out)[w++] = (*out)[r];
-          }
-        }
-        out->resize(w);
-      }
-      i = j;
+      const SegmentMeta& m = segs[k]->meta();
+      entries.push_back(SegEntry{m.partition_start, m.partition_end, m.seq, segs[k].get(),
+                                 refs[k].data(), refs[k].data() + refs[k].size()});
     }
+    if (entries.empty()) continue;
+    absl::Status s = CollectPartition(snap, entries, lo, hi, sink, out);
+    if (!s.ok()) return s;
   }
   if (!snap.head.empty()) *out = MergeNewerWins(std::move(*out), snap.head);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::CollectPartition(const Snapshot& snap, std::span<const SegEntry> entries,
+                                      int64_t lo, int64_t hi, StatsSink* sink,
+                                      std::vector<Sample>* out) {
+  const bool multi = entries.size() > 1;
+  const size_t slice = out->size();
+  for (size_t k = 0; k < entries.size(); ++k) {
+    const BlockRef* b =
+        entries[k].begin == entries[k].end || entries[k].begin->stats.t_last >= lo
+            ? entries[k].begin
+            : std::lower_bound(entries[k].begin, entries[k].end, lo,
+                               [](const BlockRef& r, int64_t t) { return r.stats.t_last < t; });
+    for (; b != entries[k].end && b->stats.t_first < hi; ++b) {
+      const BlockStats& st = b->stats;
+      bool clean = !(multi && OverlapsOthers(entries, k, st.t_first, st.t_last)) &&
+                   !AnyIn(snap.head, st.t_first, st.t_last);
+      if (clean && sink && st.t_first >= lo && st.t_last < hi && sink->Take(st)) continue;
+      auto data = entries[k].seg->BlockData(*b);
+      if (!data.ok()) return data.status();
+      size_t before = out->size();
+      absl::Status s = DecodeBlock(*data, st.count, out);
+      if (!s.ok()) {
+        std::string key;
+        {
+          absl::MutexLock l(&mu_);  // keys_ may grow (reallocate) meanwhile
+          key = keys_[snap.id];
+        }
+        return absl::DataLossError(absl::StrCat("block of ", key, " unreadable: ", s.message()));
+      }
+      // Trim to [lo, hi).
+      if (st.t_first < lo || st.t_last >= hi) {
+        auto first = out->begin() + static_cast<ptrdiff_t>(before);
+        auto keep = std::remove_if(first, out->end(),
+                                   [&](const Sample& x) { return x.t < lo || x.t >= hi; });
+        out->erase(keep, out->end());
+      }
+    }
+  }
+  if (multi) {
+    // Resolve across this partition's segments: stable sort keeps seq order for ties.
+    auto first = out->begin() + static_cast<ptrdiff_t>(slice);
+    std::stable_sort(first, out->end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
+    size_t w = slice;
+    for (size_t r = slice; r < out->size(); ++r) {
+      if (w > slice && (*out)[w - 1].t == (*out)[r].t) {
+        (*out)[w - 1] = (*out)[r];
+      } else {
+        (*out)[w++] = (*out)[r];
+      }
+    }
+    out->resize(w);
+  }
   return absl::OkStatus();
 }
 
@@ -180,7 +187,8 @@ absl::StatusOr<std::optional<Sample>> Engine::Neighbor(std::string_view key, int
       hi_all = std::max(hi_all, s->second.tmax() == INT64_MAX ? INT64_MAX : s->second.tmax() + 1);
     }
   }
-  const int64_t w = opt_.partition_ns;
+  // A day at a time (not a whole partition, which may be a month of points to decode).
+  const int64_t w = std::min(opt_.partition_ns, kNanosPerDay);
   const int64_t stop = before ? std::max(lo_all, limit) : std::min(hi_all, limit);
   std::vector<Sample> pts;
   for (int64_t cur = t; before ? cur > stop : cur < stop;) {

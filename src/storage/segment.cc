@@ -238,6 +238,10 @@ absl::Status SegmentWriter::Finish() {
   PutVarint64(&head, series_count_);
   uint64_t index_offset = offset_;
   uint64_t index_length = head.size() + index_.size();
+  if (index_length > fmt::kMaxIndexLength) {
+    return Fail(absl::ResourceExhaustedError(absl::StrCat(
+        "index of ", index_length, " bytes exceeds the limit of ", fmt::kMaxIndexLength)));
+  }
   uint32_t index_crc =
       crc32c::Mask(crc32c::Extend(crc32c::Value(head), index_.data(), index_.size()));
   std::string footer;
@@ -333,11 +337,16 @@ absl::Status SegmentReader::Parse() {
     return Corrupt(absl::StrCat("index at offset ", index_offset, " length ", index_length,
                                 " does not end at the footer (offset ", footer_pos, ")"));
   }
+  if (index_length > fmt::kMaxIndexLength) {
+    return Corrupt(absl::StrCat("index of ", index_length, " bytes exceeds the limit of ",
+                                fmt::kMaxIndexLength));
+  }
   std::string_view index = data_.substr(index_offset, index_length);
   if (MaskedCrc(index) != Fixed32At(footer, fmt::kFooterIndexCrcOffset)) {
     return Corrupt("index checksum mismatch");
   }
   block_area_end_ = index_offset;
+  index_ = index;
   return ParseIndex(index);
 }
 
@@ -347,15 +356,18 @@ absl::Status SegmentReader::ParseIndex(std::string_view in) {
   if (n > in.size()) {
     return Corrupt(absl::StrCat("index: ", n, " series cannot fit in ", in.size(), " bytes"));
   }
-  series_.reserve(n);
+  entry_pos_.reserve(n);
+  block_pos_.reserve(n);
   uint64_t block_pos = fmt::kHeaderSize;
-  std::string prev_key;
+  std::string prev_key, key;
   for (uint64_t i = 0; i < n; ++i) {
     auto bad = [&](std::string_view what) {
       return Corrupt(absl::StrCat("index: series #", i,
                                   i > 0 ? absl::StrCat(" (after ", Quote(prev_key), ")") : "", ": ",
                                   AV(what)));
     };
+    entry_pos_.push_back(static_cast<uint32_t>(index_.size() - in.size()));
+    block_pos_.push_back(block_pos);
     uint64_t prefix = 0, suffix = 0, middle = 0;
     if (!GetVarint64(&in, &prefix) || !GetVarint64(&in, &suffix) || !GetVarint64(&in, &middle)) {
       return bad("truncated key lengths");
@@ -363,50 +375,43 @@ absl::Status SegmentReader::ParseIndex(std::string_view in) {
     if (prefix > prev_key.size() || suffix > prev_key.size() - prefix || middle > in.size()) {
       return bad(absl::StrCat("key lengths ", prefix, "+", middle, "+", suffix, " out of range"));
     }
-    SeriesBlocks sb;
-    sb.key.reserve(prefix + middle + suffix);
-    sb.key.append(prev_key, 0, prefix);
-    sb.key.append(in.substr(0, middle));
-    sb.key.append(prev_key, prev_key.size() - suffix, suffix);
+    key.assign(prev_key, 0, prefix);
+    key.append(in.substr(0, middle));
+    key.append(prev_key, prev_key.size() - suffix, suffix);
     in.remove_prefix(middle);
-    if (sb.key.empty()) return bad("empty key");
-    if (i > 0 && sb.key <= prev_key)
-      return bad(absl::StrCat("key ", Quote(sb.key), " out of order"));
+    if (key.empty()) return bad("empty key");
+    if (i > 0 && key <= prev_key) return bad(absl::StrCat("key ", Quote(key), " out of order"));
     uint64_t count = 0;
     if (!GetVarint64(&in, &count)) return bad("truncated block count");
     // Each block takes at least 5 bytes (length varint, CRC).
     if (count == 0 || count > in.size() / 5) {
       return bad(absl::StrCat("block count ", count, " out of range"));
     }
-    sb.blocks.reserve(count);
+    BlockStats prev;
     for (uint64_t j = 0; j < count; ++j) {
       auto bad_block = [&](std::string_view what) {
-        return bad(absl::StrCat("key ", Quote(sb.key), " block #", j, ": ", AV(what)));
+        return bad(absl::StrCat("key ", Quote(key), " block #", j, ": ", AV(what)));
       };
-      BlockRef ref;
+      BlockStats st;
       uint64_t length = 0;
       if (!GetVarint64(&in, &length) || in.size() < 4) return bad_block("truncated");
-      ref.crc = Fixed32At(in, 0);
-      in.remove_prefix(4);
-      absl::Status s = DecodeStats(&in, &ref.stats);
+      in.remove_prefix(4);  // crc
+      absl::Status s = DecodeStats(&in, &st);
       if (!s.ok()) return bad_block(SV(s.message()));
       if (length == 0 || length > block_area_end_ - block_pos) {
         return bad_block(absl::StrCat("length ", length, " at offset ", block_pos,
                                       " exceeds the block area ending at ", block_area_end_));
       }
-      ref.offset = block_pos;
-      ref.length = static_cast<uint32_t>(length);
       block_pos += length;
-      std::string why = CheckBlock(ref.stats, meta_, j > 0 ? &sb.blocks.back().stats : nullptr);
+      std::string why = CheckBlock(st, meta_, j > 0 ? &prev : nullptr);
       if (!why.empty()) return bad_block(why);
-      if (ref.stats.count > std::numeric_limits<int64_t>::max() - point_count_) {
+      if (st.count > std::numeric_limits<int64_t>::max() - point_count_) {
         return bad_block("total point count overflows");
       }
-      point_count_ += ref.stats.count;
-      sb.blocks.push_back(ref);
+      point_count_ += st.count;
+      prev = st;
     }
-    prev_key = sb.key;
-    series_.push_back(std::move(sb));
+    prev_key.swap(key);
   }
   if (!in.empty()) return Corrupt(absl::StrCat("index: ", in.size(), " trailing bytes"));
   if (block_pos != block_area_end_) {
@@ -416,12 +421,76 @@ absl::Status SegmentReader::ParseIndex(std::string_view in) {
   return absl::OkStatus();
 }
 
-const SeriesBlocks* SegmentReader::Find(std::string_view key) const {
-  auto it = std::lower_bound(
-      series_.begin(), series_.end(), key,
-      [](const SeriesBlocks& s, std::string_view k) { return std::string_view(s.key) < k; });
-  if (it == series_.end() || it->key != key) return nullptr;
-  return &*it;
+void SegmentReader::KeyCursor::Load() {
+  if (!Valid()) return;
+  // Validated at Open: the lengths are in range.
+  std::string_view in = r_.index_.substr(r_.entry_pos_[n_]);
+  uint64_t prefix = 0, suffix = 0, middle = 0;
+  if (!GetVarint64(&in, &prefix) || !GetVarint64(&in, &suffix) || !GetVarint64(&in, &middle) ||
+      prefix + suffix > key_.size() || middle > in.size()) {
+    key_.clear();
+    return;
+  }
+  std::string next;
+  next.reserve(prefix + middle + suffix);
+  next.append(key_, 0, prefix);
+  next.append(in.substr(0, middle));
+  next.append(key_, key_.size() - suffix, suffix);
+  key_.swap(next);
+}
+
+absl::Status SegmentReader::ReadBlocks(uint32_t n, std::vector<BlockRef>* out) const {
+  auto changed = [&] {
+    return Corrupt(absl::StrCat("index of series #", n, " changed since open"));
+  };
+  if (n >= series_count()) return changed();
+  std::string_view in = index_.substr(entry_pos_[n]);
+  uint64_t prefix = 0, suffix = 0, middle = 0, count = 0;
+  if (!GetVarint64(&in, &prefix) || !GetVarint64(&in, &suffix) || !GetVarint64(&in, &middle) ||
+      middle > in.size()) {
+    return changed();
+  }
+  in.remove_prefix(middle);
+  if (!GetVarint64(&in, &count) || count > in.size() / 5) return changed();
+  uint64_t offset = block_pos_[n];
+  out->reserve(out->size() + count);
+  for (uint64_t j = 0; j < count; ++j) {
+    BlockRef ref;
+    uint64_t length = 0;
+    if (!GetVarint64(&in, &length) || in.size() < 4 || length > UINT32_MAX) return changed();
+    ref.crc = Fixed32At(in, 0);
+    in.remove_prefix(4);
+    if (!DecodeStats(&in, &ref.stats).ok()) return changed();
+    ref.offset = offset;
+    ref.length = static_cast<uint32_t>(length);
+    offset += length;
+    out->push_back(ref);
+  }
+  return absl::OkStatus();
+}
+
+std::vector<SeriesBlocks> SegmentReader::ReadAll() const {
+  std::vector<SeriesBlocks> out;
+  out.reserve(series_count());
+  for (KeyCursor c(*this); c.Valid(); c.Next()) {
+    SeriesBlocks sb;
+    sb.key = c.key();
+    (void)ReadBlocks(c.number(), &sb.blocks);  // validated at Open
+    out.push_back(std::move(sb));
+  }
+  return out;
+}
+
+std::optional<SeriesBlocks> SegmentReader::Find(std::string_view key) const {
+  for (KeyCursor c(*this); c.Valid(); c.Next()) {
+    if (c.key() < key) continue;
+    if (c.key() != key) break;
+    SeriesBlocks sb;
+    sb.key = c.key();
+    (void)ReadBlocks(c.number(), &sb.blocks);  // validated at Open
+    return sb;
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<std::string_view> SegmentReader::BlockData(const BlockRef& ref) const {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,22 +86,54 @@ class SegmentWriter {
 };
 
 // A read-only view of one segment file. Thread-safe after Open.
+//
+// The index is validated whole at Open but not kept decoded: per series the reader keeps 12
+// bytes (where its index entry and its first block are); a series' keys and BlockRefs are
+// decoded from the mapped file when asked for.
 class SegmentReader {
  public:
   // Maps the file (env->NewRandomAccessFile: Contents() is an mmap), checks magic, version,
-  // footer and index checksums, decodes the index into memory. Any inconsistency gives a
+  // footer and index checksums, and validates every index entry. Any inconsistency gives a
   // DataLossError naming the file and what is wrong; never a crash, never a read outside the file.
   static absl::StatusOr<std::unique_ptr<SegmentReader>> Open(Env* env, const std::string& path);
 
   const std::string& path() const { return path_; }
   const SegmentMeta& meta() const { return meta_; }
-  const std::vector<SeriesBlocks>& series() const { return series_; }  // sorted by key
-  const SeriesBlocks* Find(std::string_view key) const;  // binary search; nullptr if absent
+  uint32_t series_count() const { return static_cast<uint32_t>(entry_pos_.size()); }
+  // The blocks of series number `n` (< series_count(), in key order), appended to *out.
+  // DataLossError only if the mapped bytes changed since Open.
+  absl::Status ReadBlocks(uint32_t n, std::vector<BlockRef>* out) const;
+
+  // Walks the series keys in ascending order. Borrows the reader.
+  class KeyCursor {
+   public:
+    explicit KeyCursor(const SegmentReader& r) : r_(r) { Load(); }
+    bool Valid() const { return n_ < r_.series_count(); }
+    void Next() {
+      ++n_;
+      Load();
+    }
+    uint32_t number() const { return n_; }
+    const std::string& key() const { return key_; }
+
+   private:
+    void Load();
+    const SegmentReader& r_;
+    uint32_t n_ = 0;
+    std::string key_;
+  };
+
+  // Every series with its blocks, decoded (tools and tests; as large as the index).
+  std::vector<SeriesBlocks> ReadAll() const;
+  // Scans the keys; nullopt if absent.
+  std::optional<SeriesBlocks> Find(std::string_view key) const;
   // The block's bytes after verifying its CRC (DataLossError on mismatch, InvalidArgumentError
   // if `ref` lies outside the file's block area). Valid as long as the reader lives.
   absl::StatusOr<std::string_view> BlockData(const BlockRef& ref) const;
   uint64_t file_size() const { return data_.size(); }
   int64_t point_count() const { return point_count_; }  // sum of block counts
+  // Bytes of RAM the reader keeps per series (its index is in the mapped file).
+  static constexpr size_t kResidentBytesPerSeries = sizeof(uint32_t) + sizeof(uint64_t);
 
  private:
   SegmentReader() = default;
@@ -111,9 +144,12 @@ class SegmentReader {
   std::string path_;
   std::unique_ptr<RandomAccessFile> file_;
   std::string_view data_;
+  std::string_view index_;
   uint64_t block_area_end_ = 0;  // == index offset
   SegmentMeta meta_;
-  std::vector<SeriesBlocks> series_;
+  // Per series, in key order: where its entry starts in index_, where its first block starts.
+  std::vector<uint32_t> entry_pos_;
+  std::vector<uint64_t> block_pos_;
   int64_t point_count_ = 0;
 };
 

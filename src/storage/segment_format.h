@@ -31,6 +31,8 @@ inline constexpr size_t kMinFileSize = kHeaderSize + 1 + kFooterSize;
 
 // Largest encoded block (BlockRef::length is 32-bit).
 inline constexpr uint64_t kMaxBlockLength = UINT32_MAX;
+// Largest index (readers keep 32-bit positions into it).
+inline constexpr uint64_t kMaxIndexLength = UINT32_MAX;
 
 }  // namespace dc::segment_format
 

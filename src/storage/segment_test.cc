@@ -163,12 +163,17 @@ TEST_F(SegmentTest, RoundTripWithRealBlocks) {
   EXPECT_EQ((*r)->meta().partition_start, kDayStart);
   EXPECT_EQ((*r)->meta().partition_end, kDayStart + kDay);
   EXPECT_EQ((*r)->point_count(), points);
-  ASSERT_EQ((*r)->series().size(), want.size());
+  ASSERT_EQ((*r)->series_count(), want.size());
+  const std::vector<SeriesBlocks> all = (*r)->ReadAll();
   for (size_t i = 0; i < want.size(); ++i) {
-    const SeriesBlocks& sb = (*r)->series()[i];
+    const SeriesBlocks& sb = all[i];
     ASSERT_EQ(sb.key, want[i].key);
     ASSERT_EQ(sb.blocks.size(), want[i].blocks.size());
-    EXPECT_EQ((*r)->Find(want[i].key), &sb);
+    auto found = (*r)->Find(want[i].key);
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->key, sb.key);
+    ASSERT_EQ(found->blocks.size(), sb.blocks.size());
+    EXPECT_EQ(found->blocks.back().offset, sb.blocks.back().offset);
     for (size_t b = 0; b < sb.blocks.size(); ++b) {
       const auto& pts = want[i].blocks[b];
       ExpectStatsEq(sb.blocks[b].stats, ComputeStats(pts));
@@ -195,15 +200,15 @@ TEST_F(SegmentTest, FindHitsAndMisses) {
   auto r = SegmentReader::Open(env_, path_);
   ASSERT_TRUE(r.ok()) << r.status();
   for (const auto& k : keys) {
-    const SeriesBlocks* sb = (*r)->Find(k);
-    ASSERT_NE(sb, nullptr) << k;
+    auto sb = (*r)->Find(k);
+    ASSERT_TRUE(sb.has_value()) << k;
     EXPECT_EQ(sb->key, k);
     auto data = (*r)->BlockData(sb->blocks[0]);
     ASSERT_TRUE(data.ok());
     EXPECT_EQ(*data, k);
   }
   for (std::string_view miss : {"", "0", "aa", "abcd", "c", "meter,id=1", "meter,id=2 v", "zz"}) {
-    EXPECT_EQ((*r)->Find(miss), nullptr) << miss;
+    EXPECT_FALSE((*r)->Find(miss).has_value()) << miss;
   }
 }
 
@@ -214,10 +219,10 @@ TEST_F(SegmentTest, EmptySegment) {
   EXPECT_EQ((*w)->bytes_written(), fmt::kMinFileSize);
   auto r = SegmentReader::Open(env_, path_);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_TRUE((*r)->series().empty());
+  EXPECT_EQ((*r)->series_count(), 0u);
   EXPECT_EQ((*r)->point_count(), 0);
   EXPECT_EQ((*r)->meta().seq, 3u);
-  EXPECT_EQ((*r)->Find("x"), nullptr);
+  EXPECT_FALSE((*r)->Find("x").has_value());
 }
 
 TEST_F(SegmentTest, KeyCompressionKeepsIndexSmall) {
@@ -244,14 +249,15 @@ TEST_F(SegmentTest, KeyCompressionKeepsIndexSmall) {
   EXPECT_LE(per_key, 6);
   auto r = SegmentReader::Open(env_, path_);
   ASSERT_TRUE(r.ok()) << r.status();
-  for (int s = 0; s < kSeries; ++s) ASSERT_EQ((*r)->series()[s].key, Key(s));
+  const std::vector<SeriesBlocks> all = (*r)->ReadAll();
+  for (int s = 0; s < kSeries; ++s) ASSERT_EQ(all[s].key, Key(s));
 }
 
 TEST_F(SegmentTest, BlockDataDetectsCorruptBlock) {
   WriteSmall(env_, path_);
   auto r0 = SegmentReader::Open(env_, path_);
   ASSERT_TRUE(r0.ok()) << r0.status();
-  BlockRef victim = (*r0)->series()[1].blocks[1];
+  BlockRef victim = (*r0)->ReadAll()[1].blocks[1];
   r0->reset();
 
   std::string bytes = ReadAll(path_);
@@ -259,7 +265,7 @@ TEST_F(SegmentTest, BlockDataDetectsCorruptBlock) {
   WriteAll(path_, bytes);
   auto r = SegmentReader::Open(env_, path_);
   ASSERT_TRUE(r.ok()) << r.status();
-  for (const auto& sb : (*r)->series()) {
+  for (const auto& sb : (*r)->ReadAll()) {
     for (const auto& ref : sb.blocks) {
       auto data = (*r)->BlockData(ref);
       if (ref.offset == victim.offset) {
@@ -306,7 +312,7 @@ TEST_F(SegmentTest, EveryByteFlipIsDetected) {
   {
     auto r = SegmentReader::Open(env_, path_);
     ASSERT_TRUE(r.ok());
-    for (const auto& sb : (*r)->series())
+    for (const auto& sb : (*r)->ReadAll())
       refs.insert(refs.end(), sb.blocks.begin(), sb.blocks.end());
   }
   std::string flipped = dir_ + "/flip.seg";
@@ -321,7 +327,7 @@ TEST_F(SegmentTest, EveryByteFlipIsDetected) {
         continue;
       }
       int bad = 0;
-      for (const auto& sb : (*r)->series()) {
+      for (const auto& sb : (*r)->ReadAll()) {
         for (const auto& ref : sb.blocks) {
           auto data = (*r)->BlockData(ref);
           bool inside = pos >= ref.offset && pos < ref.offset + ref.length;
@@ -355,7 +361,7 @@ TEST_F(SegmentTest, RandomCorruptionNeverCrashes) {
       continue;
     }
     ++opened;
-    for (const auto& sb : (*r)->series()) {
+    for (const auto& sb : (*r)->ReadAll()) {
       for (const auto& ref : sb.blocks) {
         auto data = (*r)->BlockData(ref);
         EXPECT_TRUE(data.ok() || absl::IsDataLoss(data.status())) << data.status();
@@ -450,9 +456,9 @@ TEST_F(SegmentTest, HandBuiltFileMatchesWriter) {
   EXPECT_EQ(ReadAll(path_), built);
   auto r = SegmentReader::Open(env_, path_);
   ASSERT_TRUE(r.ok()) << r.status();
-  ASSERT_EQ((*r)->series().size(), 2u);
-  EXPECT_EQ((*r)->series()[1].key, "meter,id=b v");
-  EXPECT_EQ((*r)->series()[1].blocks[0].offset, fmt::kHeaderSize + 4);
+  ASSERT_EQ((*r)->series_count(), 2u);
+  EXPECT_EQ((*r)->ReadAll()[1].key, "meter,id=b v");
+  EXPECT_EQ((*r)->ReadAll()[1].blocks[0].offset, fmt::kHeaderSize + 4);
   EXPECT_EQ((*r)->point_count(), 7);
 }
 
@@ -592,8 +598,8 @@ TEST_F(SegmentTest, WriterRejectsMisuseAndStaysUsable) {
 
   auto r = SegmentReader::Open(env_, path_);
   ASSERT_TRUE(r.ok()) << r.status();
-  ASSERT_EQ((*r)->series().size(), 2u);
-  EXPECT_EQ((*r)->series()[0].blocks.size(), 2u);
+  ASSERT_EQ((*r)->series_count(), 2u);
+  EXPECT_EQ((*r)->ReadAll()[0].blocks.size(), 2u);
   EXPECT_EQ((*r)->point_count(), 6);
 
   EXPECT_TRUE(absl::IsInvalidArgument(
@@ -609,7 +615,7 @@ TEST_F(SegmentTest, LastPartitionIncludesInt64Max) {
   ASSERT_TRUE((*w)->Finish().ok());
   auto r = SegmentReader::Open(env_, path_);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ((*r)->series()[0].blocks[0].stats.t_last, kMax);
+  EXPECT_EQ((*r)->ReadAll()[0].blocks[0].stats.t_last, kMax);
 }
 
 TEST_F(SegmentTest, AbandonAndDestructorRemoveTempFile) {

@@ -31,14 +31,14 @@ struct FsyncPolicy {
 absl::StatusOr<FsyncPolicy> ParseFsyncPolicy(std::string_view text);
 
 struct StoreOptions {
-  std::string dir;                       // data directory; created if absent
-  Env* env = nullptr;                    // nullptr = Env::Default()
-  FsyncPolicy fsync;                     // default interval:100
-  int64_t partition_ns = kNanosPerDay;   // time span of one partition (segment files)
-  int64_t head_max_points = 4'000'000;   // flush head to segments past this many points
-  int64_t wal_segment_bytes = 64 << 20;  // rotate WAL files at this size
-  int block_min_points = 720;            // a block closes at an hour boundary once it has this many
-  int block_max_points = 8192;           // ... and unconditionally at this many
+  std::string dir;                           // data directory; created if absent
+  Env* env = nullptr;                        // nullptr = Env::Default()
+  FsyncPolicy fsync;                         // default interval:100
+  int64_t partition_ns = 30 * kNanosPerDay;  // span of one partition of a NEW store (see STORE)
+  int64_t head_max_points = 4'000'000;       // flush head to segments past this many points
+  int64_t wal_segment_bytes = 64 << 20;      // rotate WAL files at this size
+  int block_min_points = 720;   // a block closes at an hour boundary once it has this many
+  int block_max_points = 8192;  // ... and unconditionally at this many
   // Blocks never cross local midnight in this zone, so calendar aggregates (days, weeks,
   // months, years) in it read block stats only, never decoding points. Set it to the plants'
   // zone; other zones still get correct results, decoding the blocks that straddle a bucket.
