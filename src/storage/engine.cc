@@ -115,7 +115,7 @@ absl::Status Engine::Init() {
     next_seq_ = max_seq + 1;
     // Every segment's keys are interned below: room for the largest one's, without rehashing.
     size_t most = 0;
-    for (const auto& seg : segs) most = std::max(most, seg->series().size());
+    for (const auto& seg : segs) most = std::max<size_t>(most, seg->series_count());
     keys_.Reserve(most);
     InstallLocked(segs, {});
   }
