@@ -37,6 +37,10 @@ struct Positions {
   }
 };
 
+}  // namespace dc::model
+#include "model/site_factors.h"  // [[factor]], [[instrument]] (they need Positions)
+namespace dc::model {
+
 // A laboratory value valid over a period ("2025-03", "2025-03-01..2025-03-16"): measured fuel
 // properties that change over time ([[meter.lab]]).
 struct LabValue {
@@ -116,6 +120,8 @@ struct Site {
   std::vector<VirtualMeter> virtual_meters;
   std::vector<Product> products;
   std::vector<Process> processes;
+  std::vector<FactorOverride> factors;   // [[factor]] (model/site_factors.h)
+  std::vector<Instrument> instruments;   // [[instrument]]
   std::vector<std::string> warnings;  // unknown keys (ignored), with positions
   Positions pos;
 
