@@ -188,6 +188,8 @@ absl::StatusOr<double> ConvertFactorUnit(double value, std::string_view from, st
   if (from == to) return value;
   const UnitRule* f = FindUnit(from);
   const UnitRule* t = FindUnit(to);
+  // A reference unit with a qualifier ("tCO2/t carbonate") converts as its first word.
+  if (!t && to.find(' ') != std::string_view::npos) t = FindUnit(to.substr(0, to.find(' ')));
   if (f && t && f->dimension == t->dimension) return value * f->multiplier / t->multiplier;
   std::vector<std::string> accepted = {std::string(to)};
   if (t) {
