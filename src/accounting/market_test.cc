@@ -7,6 +7,7 @@
 #include "accounting/csv.h"
 #include "accounting/inventory.h"
 #include "accounting/market.h"
+#include "accounting/report.h"
 #include "accounting/test_util.h"
 #include "common/time.h"
 #include "gtest/gtest.h"
@@ -127,6 +128,47 @@ TEST(MarketBased, LocationMinusMarketIsTheInstrumentsAndResidualDifference) {
     EXPECT_NEAR(diff, expected, 1e-12 * inv->scope2_tco2e) << text;
     EXPECT_NEAR(inv->total_tco2e - inv->total_market_tco2e, expected, 1e-12 * inv->total_tco2e);
   }
+}
+
+TEST(MarketBased, ReportAndJsonShowBothTotalsAndTheFactorsProvenance) {
+  std::string text = std::string(kHead) +
+                     "\n[[instrument]]\nid = \"gec-7\"\ntype = \"gec\"\nmwh = 10\n"
+                     "period = \"2025-03\"\ncertificates = [\"GEC-1\"]\nsource = \"order 7\"\n"
+                     "\n[[factor]]\nkey = \"grid\"\nmeter = \"a\"\nvalue = 0.5\nunit = "
+                     "\"tCO2/MWh\"\norigin = \"published\"\nsource = \"typed-in table 3\"\n"
+                     "confidence = \"low\"\n";
+  auto site = model::ParseSite(text, "r.toml");
+  ASSERT_TRUE(site.ok()) << site.status();
+  const auto zone = *LoadZone("Asia/Shanghai");
+  auto data = CsvReadings::Parse("time,meter,value\n2025-03-02 00:00,a,30\n", "r.csv", *site, zone);
+  ASSERT_TRUE(data.ok()) << data.status();
+  auto inv = ComputeInventory(*site, *data, "2025-03", Ref());
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  // 30 MWh at 0.5 (site-given) = 15 location-based; 10 covered at 0, 20 at the grid average.
+  EXPECT_DOUBLE_EQ(inv->scope2_tco2e, 15);
+  EXPECT_DOUBLE_EQ(inv->scope2_market_tco2e, 10);
+  std::string md = InventoryReportMarkdown(*inv);
+  for (const char* want : {"Scope 2 market-based", "Total, market-based", "gec-7", "GEC-1",
+                           "published default", "typed-in table 3"}) {
+    EXPECT_TRUE(absl::StrContains(md, want)) << want;
+  }
+  auto json = nlohmann::json::parse(InventoryToJson(*inv));
+  EXPECT_EQ(json["emissions"]["market_based"]["total_market_tco2e"], 10);
+  nlohmann::json grid;
+  for (const auto& l : json["emissions"]["lines"]) {
+    if (l["source"] == "a") grid = l["factors"][0];
+  }
+  EXPECT_EQ(grid["source"], "published");
+  EXPECT_EQ(grid["confidence"], "low");
+  EXPECT_EQ(grid["site_factor"], "grid meter a");
+  EXPECT_EQ(grid["citation"], "typed-in table 3");
+  bool warned_low = false, warned_grid = false;
+  for (const auto& w : inv->warnings) {
+    warned_low |= absl::StrContains(w, "low-confidence site factor used: grid (meter a)");
+    warned_grid |= absl::StrContains(w, "no residual mix given");
+  }
+  EXPECT_TRUE(warned_low);
+  EXPECT_TRUE(warned_grid);
 }
 
 TEST(SiteFactorChecks, ErrorsNameTheFactorAndWhy) {
