@@ -44,8 +44,7 @@ class Engine {
   // A factor by reference key, or the site's [[factor]] for it: the meter's own first, then
   // the site's (market.cc). RefFactor is Resolve with no meter.
   absl::StatusOr<Factor> Resolve(const std::string& name, const std::string& key,
-                                 const std::string& meter, double scale = 1,
-                                 std::string unit = "");
+                                 const std::string& meter, double scale = 1, std::string unit = "");
   // The location-based grid factor of a meter (its [[factor]] "grid", the site's, the library's).
   absl::StatusOr<Factor> GridFor(const std::string& meter);
   Factor Constant(const std::string& name, double value, const std::string& unit);

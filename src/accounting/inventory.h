@@ -111,11 +111,11 @@ struct ProductResult {
 // Market-based scope 2 (GHG Protocol Scope 2 Guidance, 2015; market.cc, docs/accounting.md).
 struct InstrumentUse {
   std::string id, type, period, meter;  // meter "" = any purchased electricity
-  double mwh = 0;          // as given, over the instrument's own period
-  double counted_mwh = 0;  // the part within the inventory period (pro rata by time)
-  double used_mwh = 0;     // applied to consumption: <= counted, <= uncovered consumption
-  Factor factor;           // tCO2/MWh (0 for renewables unless the site gives one)
-  double tco2e = 0;        // used_mwh × factor
+  double mwh = 0;                       // as given, over the instrument's own period
+  double counted_mwh = 0;               // the part within the inventory period (pro rata by time)
+  double used_mwh = 0;  // applied to consumption: <= counted, <= uncovered consumption
+  Factor factor;        // tCO2/MWh (0 for renewables unless the site gives one)
+  double tco2e = 0;     // used_mwh × factor
   std::vector<std::string> certificates;
   std::string source;
   std::vector<Part> parts;  // MWh applied per meter
@@ -130,7 +130,7 @@ struct ResidualUse {
 
 struct MarketScope2 {
   double electricity_mwh = 0, covered_mwh = 0, residual_mwh = 0;
-  double electricity_tco2e = 0;  // market-based purchased electricity
+  double electricity_tco2e = 0;            // market-based purchased electricity
   std::vector<InstrumentUse> instruments;  // in site order
   std::vector<ResidualUse> residual;       // by meter id
 };

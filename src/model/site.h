@@ -120,9 +120,9 @@ struct Site {
   std::vector<VirtualMeter> virtual_meters;
   std::vector<Product> products;
   std::vector<Process> processes;
-  std::vector<FactorOverride> factors;   // [[factor]] (model/site_factors.h)
-  std::vector<Instrument> instruments;   // [[instrument]]
-  std::vector<std::string> warnings;  // unknown keys (ignored), with positions
+  std::vector<FactorOverride> factors;  // [[factor]] (model/site_factors.h)
+  std::vector<Instrument> instruments;  // [[instrument]]
+  std::vector<std::string> warnings;    // unknown keys (ignored), with positions
   Positions pos;
 
   const Meter* FindMeter(std::string_view id) const;
