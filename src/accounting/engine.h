@@ -69,6 +69,12 @@ class Engine {
   // A factor from the reference; low-confidence values are added to the warnings.
   absl::StatusOr<Factor> RefFactor(const std::string& name, const std::string& key,
                                    double scale = 1, std::string unit = "");
+  // A factor by reference key, or the site's [[factor]] for it: the meter's own first, then
+  // the site's (market.cc). RefFactor is Resolve with no meter.
+  absl::StatusOr<Factor> Resolve(const std::string& name, const std::string& key,
+                                 const std::string& meter, double scale = 1, std::string unit = "");
+  // The location-based grid factor of a meter (its [[factor]] "grid", the site's, the library's).
+  absl::StatusOr<Factor> GridFor(const std::string& meter);
   Factor Constant(const std::string& name, double value, const std::string& unit);
   Factor SiteParam(const std::string& name, double value, const std::string& unit);
   const MeterView* View(const std::string& id) const;
@@ -89,6 +95,11 @@ class Engine {
   absl::StatusOr<double> HeatGj(const MeterView& v, double amount_base,
                                 std::vector<Factor>* factors);
   absl::Status Products(Inventory* inv);
+  absl::StatusOr<Factor> ReferenceFactor(const std::string& name, const std::string& key,
+                                         double scale, std::string unit);
+  const model::FactorOverride* Override(std::string_view key, std::string_view meter) const;
+  absl::Status MarketBased(Inventory* inv);  // market.cc
+  absl::StatusOr<std::vector<double>> MwhByInterval(const std::string& meter);
 
   const model::Site& site_;
   DataSource& data_;

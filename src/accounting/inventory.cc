@@ -44,6 +44,11 @@ const MeterView* Engine::View(const std::string& id) const {
 
 absl::StatusOr<Factor> Engine::RefFactor(const std::string& name, const std::string& key,
                                          double scale, std::string unit) {
+  return Resolve(name, key, "", scale, std::move(unit));  // a site-wide [[factor]] first
+}
+
+absl::StatusOr<Factor> Engine::ReferenceFactor(const std::string& name, const std::string& key,
+                                               double scale, std::string unit) {
   auto v = ref_.Get(key);
   if (!v.ok()) return v.status();
   const RefValue& r = **v;
@@ -78,6 +83,13 @@ absl::Status Engine::Setup() {
       for (int64_t t : {p->start, p->end}) {
         if (t > period_.start && t < period_.end) b.insert(t);
       }
+    }
+  }
+  for (const auto& in : site_.instruments) {  // an instrument counts within its period
+    auto p = ParsePeriod(in.period, zone_);
+    if (!p.ok()) return p.status();
+    for (int64_t t : {p->start, p->end}) {
+      if (t > period_.start && t < period_.end) b.insert(t);
     }
   }
   bounds_.assign(b.begin(), b.end());
@@ -380,6 +392,7 @@ absl::StatusOr<Inventory> Engine::Run() {
     }
   }
   inv.total_tco2e = inv.scope1_tco2e + inv.scope2_tco2e - inv.exports_tco2e;
+  if (auto s = MarketBased(&inv); !s.ok()) return s;  // market.cc
   if (auto s = Products(&inv); !s.ok()) return s;
   for (const auto& w : site_.warnings) warnings_.insert(w);
   for (const auto& w : data_.Warnings()) warnings_.insert(w);

@@ -39,6 +39,10 @@ struct Factor {
   std::string key;         // reference key when source == "reference"
   std::string citation;    // the reference value's source text
   std::string confidence;  // high | medium | low (reference values)
+  // A value the site gives in [[factor]]: "<key>" or "<key> meter <id>" (source is then the
+  // factor's origin: measured | supplier | published | calculated | estimated; citation and
+  // confidence are the site's; key is the reference key it replaces, if the library has one).
+  std::string site_factor = {};
 };
 
 // A metered amount contributing to a line (process lines that add several meters).
@@ -104,6 +108,33 @@ struct ProductResult {
   std::optional<BenchmarkResult> benchmark;
 };
 
+// Market-based scope 2 (GHG Protocol Scope 2 Guidance, 2015; market.cc, docs/accounting.md).
+struct InstrumentUse {
+  std::string id, type, period, meter;  // meter "" = any purchased electricity
+  double mwh = 0;                       // as given, over the instrument's own period
+  double counted_mwh = 0;               // the part within the inventory period (pro rata by time)
+  double used_mwh = 0;  // applied to consumption: <= counted, <= uncovered consumption
+  Factor factor;        // tCO2/MWh (0 for renewables unless the site gives one)
+  double tco2e = 0;     // used_mwh × factor
+  std::vector<std::string> certificates;
+  std::string source;
+  std::vector<Part> parts;  // MWh applied per meter
+};
+
+struct ResidualUse {
+  std::string meter;
+  double mwh = 0;  // purchased electricity no instrument covers
+  Factor factor;   // the residual mix (site-given), else the meter's grid factor (warned)
+  double tco2e = 0;
+};
+
+struct MarketScope2 {
+  double electricity_mwh = 0, covered_mwh = 0, residual_mwh = 0;
+  double electricity_tco2e = 0;            // market-based purchased electricity
+  std::vector<InstrumentUse> instruments;  // in site order
+  std::vector<ResidualUse> residual;       // by meter id
+};
+
 struct Inventory {
   std::string site, site_name, timezone;
   Period period;
@@ -121,6 +152,11 @@ struct Inventory {
   std::vector<MeterEnergy> by_meter;      // every meter with energy, sorted by meter id
   // Emissions (GB/T 32150): scope1 + scope2 − exports = total.
   double total_tco2e = 0, scope1_tco2e = 0, scope2_tco2e = 0, exports_tco2e = 0;
+  // Market-based: scope 2 with purchased electricity from instruments and the residual mix
+  // (heat as location-based); total = scope1 + scope2_market − exports. scope2_tco2e is
+  // location-based.
+  double scope2_market_tco2e = 0, total_market_tco2e = 0;
+  MarketScope2 market;
   std::vector<Line> lines;              // sorted by category order, then source
   std::vector<ProductResult> products;  // in site order
   std::vector<std::string> warnings;    // sorted, unique

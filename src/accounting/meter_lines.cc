@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "accounting/engine.h"
+#include "accounting/market.h"
 #include "common/counter.h"
 #include "common/strings.h"
 #include "common/time.h"
@@ -87,7 +88,7 @@ absl::StatusOr<Line> Engine::Combustion(const MeterView& v) {
     if (p.ncv) {
       ncv = Factor{"ncv", *p.ncv, ncv_unit, p.ncv_lab ? "lab" : "measured", "", "", ""};
     } else {
-      auto f = RefFactor("ncv", fuel + "ncv");
+      auto f = Resolve("ncv", fuel + "ncv", v.id);
       if (!f.ok()) {
         return absl::NotFoundError(absl::StrCat(where, ": missing factor ncv: no measured ",
                                                 gas ? "ncv_gj_per_10k_nm3" : "ncv_gj_per_t",
@@ -103,7 +104,7 @@ absl::StatusOr<Line> Engine::Combustion(const MeterView& v) {
     if (p.cc) {
       cc = Factor{"cc", *p.cc, "tC/GJ", p.cc_lab ? "lab" : "measured", "", "", ""};
     } else {
-      auto f = RefFactor("cc", fuel + "cc", 1e-3, "tC/GJ");
+      auto f = Resolve("cc", fuel + "cc", v.id, 1e-3, "tC/GJ");
       if (!f.ok()) {
         return absl::NotFoundError(absl::StrCat(
             where, ": missing factor cc: no measured carbon_tc_per_gj and ", f.status().message()));
@@ -113,7 +114,7 @@ absl::StatusOr<Line> Engine::Combustion(const MeterView& v) {
     if (p.of) {
       of = Factor{"of", *p.of, "fraction", p.of_lab ? "lab" : "measured", "", "", ""};
     } else {
-      auto f = RefFactor("of", fuel + "of");
+      auto f = Resolve("of", fuel + "of", v.id);
       if (!f.ok()) {
         return absl::NotFoundError(absl::StrCat(
             where, ": missing factor of: no measured oxidation and ", f.status().message()));
@@ -180,13 +181,15 @@ absl::StatusOr<std::optional<Line>> Engine::MeterLine(const MeterView& v) {
     line.category = sign < 0 ? "exported_electricity" : "purchased_electricity";
     line.amount = base / 1000;
     line.unit = "MWh";
-    line.factors = {grid_factor_};
+    auto grid = GridFor(v.id);  // the meter's or the site's [[factor]] "grid", else reference
+    if (!grid.ok()) return grid.status();
+    line.factors = {*grid};
     line.formula = "AD_MWh × EF_grid";
-    line.tco2e = sign * line.amount * grid_ef_;
+    line.tco2e = sign * line.amount * grid->value;
     return std::optional<Line>(line);
   }
   line.category = sign < 0 ? "exported_heat" : "purchased_heat";
-  auto ef = RefFactor("ef_heat", "process.heat.purchased_ef");
+  auto ef = Resolve("ef_heat", "process.heat.purchased_ef", v.id);
   if (!ef.ok()) return ef.status();
   std::vector<Factor> factors;
   auto gj = HeatGj(v, base, &factors);
@@ -260,6 +263,14 @@ absl::StatusOr<MeterEnergy> Engine::Energy(const MeterView& v) {
       }
     }
     double fc = base / (gas ? 1e4 : 1);
+    const std::string ncv_key = absl::StrCat("fuel.", site_.fuel_table, ".", v.carrier, ".ncv");
+    if (!ncv && Override(OverrideKeyFor(ncv_key), v.id)) {  // a [[factor]] NCV
+      auto f = Resolve("ncv", ncv_key, v.id);
+      if (!f.ok()) return f.status();
+      bases.insert("site_ncv");
+      e.tce += fc * f->value / k_gj;
+      continue;
+    }
     if (ncv) {
       bases.insert("measured_ncv");
       e.tce += fc * *ncv / k_gj;

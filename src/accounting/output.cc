@@ -47,6 +47,45 @@ Json LineJson(const Line& l) {
   return j;
 }
 
+// Market-based scope 2 beside the location-based figures (GHG Protocol Scope 2 Guidance).
+Json MarketJson(const Inventory& inv) {
+  const MarketScope2& m = inv.market;
+  Json j = {{"scope2_location_tco2e", N(inv.scope2_tco2e)},
+            {"scope2_market_tco2e", N(inv.scope2_market_tco2e)},
+            {"total_location_tco2e", N(inv.total_tco2e)},
+            {"total_market_tco2e", N(inv.total_market_tco2e)},
+            {"electricity_mwh", N(m.electricity_mwh)},
+            {"covered_mwh", N(m.covered_mwh)},
+            {"residual_mwh", N(m.residual_mwh)},
+            {"electricity_tco2e", N(m.electricity_tco2e)}};
+  j["instruments"] = Json::array();
+  for (const InstrumentUse& u : m.instruments) {
+    Json x = {{"id", u.id},
+              {"type", u.type},
+              {"period", u.period},
+              {"mwh", N(u.mwh)},
+              {"counted_mwh", N(u.counted_mwh)},
+              {"used_mwh", N(u.used_mwh)},
+              {"factor", FactorJson(u.factor)},
+              {"tco2e", N(u.tco2e)},
+              {"certificates", u.certificates},
+              {"source", u.source}};
+    if (!u.meter.empty()) x["meter"] = u.meter;
+    x["parts"] = Json::array();
+    for (const Part& p : u.parts)
+      x["parts"].push_back({{"meter", p.meter}, {"amount", N(p.amount)}, {"unit", p.unit}});
+    j["instruments"].push_back(x);
+  }
+  j["residual"] = Json::array();
+  for (const ResidualUse& r : m.residual) {
+    j["residual"].push_back({{"meter", r.meter},
+                             {"mwh", N(r.mwh)},
+                             {"factor", FactorJson(r.factor)},
+                             {"tco2e", N(r.tco2e)}});
+  }
+  return j;
+}
+
 Json ToJson(const Inventory& inv) {
   Json j;
   j["site"] = inv.site;
@@ -85,6 +124,7 @@ Json ToJson(const Inventory& inv) {
              {"exports_tco2e", N(inv.exports_tco2e)}};
   em["lines"] = Json::array();
   for (const Line& l : inv.lines) em["lines"].push_back(LineJson(l));
+  em["market_based"] = MarketJson(inv);
   j["emissions"] = em;
   j["products"] = Json::array();
   for (const auto& p : inv.products) {
@@ -299,6 +339,7 @@ Json FactorJson(const Factor& f) {
   if (!f.key.empty()) j["key"] = f.key;
   if (!f.confidence.empty()) j["confidence"] = f.confidence;
   if (!f.citation.empty()) j["citation"] = f.citation;
+  if (!f.site_factor.empty()) j["site_factor"] = f.site_factor;
   return j;
 }
 

@@ -239,6 +239,11 @@ std::string FactorSourceLabel(std::string_view s) {
   if (s == "site") return "现场参数 site";
   if (s == "reference") return "参考库 reference";
   if (s == "formula") return "公式常数 formula";
+  if (s == "supplier") return "供应商 supplier";
+  if (s == "published") return "公开缺省值录入 published default";
+  if (s == "calculated") return "计算 calculated";
+  if (s == "estimated") return "估算 estimated";
+  if (s == "instrument") return "合同工具 instrument";
   return std::string(s);
 }
 
@@ -302,7 +307,10 @@ void KeyFigures(const Inventory& inv, Doc* d) {
             {T("范围二 外购电力与热力 Scope 2 purchased electricity and heat (tCO2e)"),
              NumCell(inv.scope2_tco2e)},
             {T("输出电力与热力扣减 Exported electricity and heat deducted (tCO2e)"),
-             NumCell(inv.exports_tco2e)}});
+             NumCell(inv.exports_tco2e)},
+            {T("范围二 基于市场 Scope 2 market-based (tCO2e)"), NumCell(inv.scope2_market_tco2e)},
+            {T("排放总量 基于市场 Total, market-based (tCO2e)"),
+             NumCell(inv.total_market_tco2e)}});
   d->Paragraph(
       "排放总量 = 范围一 + 范围二 − 输出 (GB/T 32150). Total = scope 1 + scope 2 − exports. "
       "综合能源消费量按 GB/T 2589-2020 折标准煤, 输出能源扣减. Energy per GB/T 2589-2020, exports "
@@ -330,6 +338,35 @@ void Energy(const Inventory& inv, const ReportOptions& opt, Doc* d) {
   }
   d->Table({"计量器具 Meter", "品种 Carrier", "流向 Flow", "区域 Area", "实物量 Amount",
             "单位 Unit", "折标系数 tce/unit", "折标依据 Basis", "折标准煤 tce"},
+           std::move(rows));
+}
+
+// Market-based scope 2: the instruments and the residual mix (GHG Protocol Scope 2 Guidance).
+void MarketBased(const Inventory& inv, Doc* d) {
+  const MarketScope2& m = inv.market;
+  d->Heading("范围二 基于位置与基于市场 Scope 2, location- and market-based", 3);
+  d->Paragraph(absl::StrCat(
+      "基于位置 Location-based ", FormatNumber(inv.scope2_tco2e), " tCO2e; 基于市场 Market-based ",
+      FormatNumber(inv.scope2_market_tco2e), " tCO2e. 外购电力 Purchased electricity ",
+      FormatNumber(m.electricity_mwh), " MWh, 合同工具覆盖 covered by instruments ",
+      FormatNumber(m.covered_mwh), " MWh, 剩余 residual ", FormatNumber(m.residual_mwh), " MWh."));
+  if (m.instruments.empty() && m.residual.empty()) return;
+  std::vector<std::vector<DocCell>> rows;
+  for (const InstrumentUse& u : m.instruments) {
+    rows.push_back({T(u.id), T(u.type), T(u.period), T(u.meter.empty() ? "全厂 site" : u.meter),
+                    NumCell(u.mwh), NumCell(u.counted_mwh), NumCell(u.used_mwh),
+                    NumCell(u.factor.value), NumCell(u.tco2e),
+                    T(absl::StrJoin(u.certificates, ", ")), T(u.source)});
+  }
+  for (const ResidualUse& r : m.residual) {
+    rows.push_back({T("剩余组合 residual"), T(FactorSourceLabel(r.factor.source)), T(""),
+                    T(r.meter), NumCell(r.mwh), T(""), NumCell(r.mwh), NumCell(r.factor.value),
+                    NumCell(r.tco2e), T(r.factor.key.empty() ? r.factor.site_factor : r.factor.key),
+                    T(r.factor.citation)});
+  }
+  d->Table({"工具 Instrument", "类型 Type", "期间 Period", "计量器具 Meter", "MWh",
+            "期内 Counted MWh", "使用 Used MWh", "因子 tCO2/MWh", "排放 tCO2e",
+            "证书 Certificates", "出处 Source"},
            std::move(rows));
 }
 
@@ -382,13 +419,20 @@ void Emissions(const Inventory& inv, Doc* d) {
              std::move(rows));
   }
 
+  MarketBased(inv, d);
+
   d->Heading("排放因子 Factors");
   rows.clear();
   for (size_t i = 0; i < inv.lines.size(); ++i) {
     for (const Factor& f : inv.lines[i].factors) {
       bool low = LowConfidence(f.confidence);
       rows.push_back({T(std::to_string(i + 1)), T(inv.lines[i].source), T(f.name),
-                      NumCell(f.value), T(f.unit), T(FactorSourceLabel(f.source)), T(f.key),
+                      NumCell(f.value), T(f.unit),
+                      T(f.site_factor.empty()
+                            ? FactorSourceLabel(f.source)
+                            : absl::StrCat(FactorSourceLabel(f.source), " (site [[factor]] ",
+                                           f.site_factor, ")")),
+                      T(f.key),
                       DocCell{f.confidence, false, low}, T(f.citation)});
     }
   }

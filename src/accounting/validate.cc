@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "accounting/engine.h"
+#include "accounting/market.h"
 #include "common/counter.h"
 #include "common/strings.h"
 #include "common/time.h"
@@ -159,6 +160,7 @@ absl::Status ValidateSite(const model::Site& site, const Reference& ref) {
     return At(site, site.pos, "[site]", "electricity_coal_rate_gce_per_kwh",
               "required with electricity_tce = \"equal_value\"");
   }
+  if (auto s = internal::ValidateFactorTables(site, ref, *zone); !s.ok()) return s;  // market.h
   for (const auto& p : site.products) {
     if (!p.benchmark.empty() && !ref.Find(absl::StrCat("benchmark.", p.benchmark, ".benchmark"))) {
       return At(site, p.pos, absl::StrCat("product '", p.id, "'"), "benchmark",

@@ -14,6 +14,7 @@
 #include "common/strings.h"
 #include "common/text.h"
 #include "common/toml_depth.h"
+#include "model/site_factors_internal.h"
 #include "model/site_internal.h"
 #include "toml++/toml.h"
 
@@ -508,7 +509,7 @@ absl::StatusOr<Site> ParseSite(std::string_view text, std::string_view file) {
     std::string key(k.str());
     // [cbam] is read by the CBAM report (accounting/cbam.h), not by the site model.
     if (key != "site" && key != "meter" && key != "virtual_meter" && key != "product" &&
-        key != "process" && key != "cbam") {
+        key != "process" && key != "cbam" && key != "factor" && key != "instrument") {
       site.warnings.push_back(
           absl::StrCat(site.Where(PosOf(v.source())), "unknown table '", key, "' ignored"));
     }
@@ -525,6 +526,7 @@ absl::StatusOr<Site> ParseSite(std::string_view text, std::string_view file) {
   if (s.ok())
     s = EachTable(&site, root, "process", kMaxProcesses,
                   [&](const toml::table& t, size_t i) { return ParseProcess(&site, t, i); });
+  if (s.ok()) s = internal::ParseFactorTables(&site, root);  // site_factors.cc
   if (s.ok()) s = internal::CheckReferences(site);
   if (!s.ok()) return s;
   return site;

@@ -74,6 +74,9 @@ std::string_view Name(Flow f);
 std::string_view Name(Integration i);
 std::string_view Name(Tier t);
 std::string_view Name(ProcessMethod m);
+}  // namespace dc::model
+#include "model/site_factors.h"  // [[factor]], [[instrument]] (they need Positions)
+namespace dc::model {
 
 // A laboratory value valid over a period ("2025-03", "2025-03-01..2025-03-16"): measured fuel
 // properties that change over time ([[meter.lab]]).
@@ -161,7 +164,9 @@ struct Site {
   std::vector<VirtualMeter> virtual_meters;
   std::vector<Product> products;
   std::vector<Process> processes;
-  std::vector<std::string> warnings;  // unknown keys (ignored), with positions
+  std::vector<FactorOverride> factors;  // [[factor]] (model/site_factors.h)
+  std::vector<Instrument> instruments;  // [[instrument]]
+  std::vector<std::string> warnings;    // unknown keys (ignored), with positions
   Positions pos;
 
   const Meter* FindMeter(std::string_view id) const;

@@ -3,6 +3,7 @@
 
 #include "model/site.h"
 #include "model/site_internal.h"
+#include "model/site_factors_internal.h"
 #include "nlohmann/json.hpp"
 #include "toml++/toml.h"
 
@@ -126,6 +127,7 @@ std::string SiteToToml(const Site& site) {
     processes.push_back(std::move(t));
   }
   if (!processes.empty()) root.insert_or_assign("process", std::move(processes));
+  internal::FactorTablesToToml(site, &root);  // [[factor]], [[instrument]] (site_factors.cc)
   std::ostringstream out;
   out << root << "\n";
   return out.str();
@@ -199,6 +201,7 @@ nlohmann::json SiteToJson(const Site& site) {
     }
     j["processes"].push_back(x);
   }
+  internal::FactorTablesToJson(site, &j);
   return j;
 }
 
