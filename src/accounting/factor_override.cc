@@ -62,7 +62,7 @@ absl::Status At(const model::Site& site, const model::Positions& pos, std::strin
 
 // The carrier of a meter (physical or virtual); nullptr if unknown.
 const Carrier* MeterCarrier(const model::Site& site, const Reference& ref, std::string_view id,
-                            std::string* flow = nullptr) {
+                            model::Flow* flow = nullptr) {
   if (const model::Meter* m = site.FindMeter(id)) {
     if (flow) *flow = m->flow;
     return ref.FindCarrier(m->carrier);
@@ -165,9 +165,9 @@ absl::Status CheckInstrument(const model::Site& site, const Reference& ref,
     return At(site, in.pos, what, "period", SV(p.status().message()));
   }
   if (!in.meter.empty()) {
-    std::string flow;
+    model::Flow flow = model::Flow::kPurchased;
     const Carrier* c = MeterCarrier(site, ref, in.meter, &flow);
-    if (!c || c->cls != CarrierClass::kElectricity || flow != "purchased") {
+    if (!c || c->cls != CarrierClass::kElectricity || flow != model::Flow::kPurchased) {
       return At(site, in.pos, what, "meter",
                 absl::StrCat("meter \"", in.meter,
                              "\" is not a purchased electricity meter; an instrument covers "
