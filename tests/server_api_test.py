@@ -26,7 +26,7 @@ admin = srv.admin_token
 check(admin is not None and admin.startswith("dc_"), "admin token printed at first start")
 with open(os.path.join(data, "tokens.json")) as f:
     stored = f.read()
-check(admin not in stored and admin.split("_")[2] not in stored, "tokens.json does not hold the plaintext")
+check(admin not in stored and admin.split("_", 2)[2] not in stored, "tokens.json does not hold the plaintext")
 
 print("== public routes and authentication")
 st, h, _ = srv.request("GET", "/ping")
