@@ -12,6 +12,7 @@
 #include "common/strings.h"
 #include "common/text.h"
 #include "model/site_factors_internal.h"
+#include "model/site_reader.h"
 #include "nlohmann/json.hpp"
 
 namespace dc::model {
@@ -35,34 +36,16 @@ const std::vector<std::string>& Confidences() {
   return *v;
 }
 
-Pos PosOf(const toml::source_region& r) {
-  return Pos{static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
-}
-
-// Reads the keys of one table with positions; unknown keys become warnings.
-class Fields {
+// The site reader, with the stricter reads of these tables (no empty texts, bounded numbers).
+class Fields : public Reader {
  public:
-  Fields(Site* site, const toml::table& t, std::string what)
-      : site_(site), t_(t), what_(std::move(what)) {
-    pos_.table = PosOf(t.source());
-    for (auto&& [k, v] : t) pos_.keys[std::string(k.str())] = PosOf(v.source());
-  }
-  absl::Status Error(std::string_view key, std::string_view msg) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat(site_->Where(key.empty() ? pos_.table : pos_.of(key)), what_,
-                     key.empty() ? "" : absl::StrCat(" field '", AV(key), "'"), ": ", AV(msg)));
-  }
+  using Reader::Reader;
   absl::Status Text(std::string_view key, std::string* out, bool required) {
-    used_.insert(std::string(key));
-    const toml::node* n = t_.get(key);
-    if (!n) return required ? Error(key, "required (missing)") : absl::OkStatus();
-    auto v = n->value<std::string>();
-    if (!v) return Error(key, "must be a string");
-    if (auto s = CheckText("the value", *v, kMaxSiteTextBytes); !s.ok()) {
-      return Error(key, SV(s.message()));
-    }
-    if (v->empty()) return Error(key, "must not be empty (omit it instead)");
-    *out = std::move(*v);
+    std::string v;
+    if (auto s = String(key, &v, required); !s.ok()) return s;
+    if (!t_.contains(key)) return absl::OkStatus();
+    if (v.empty()) return Error(key, "must not be empty (omit it instead)");
+    *out = std::move(v);
     return absl::OkStatus();
   }
   absl::Status Choice(std::string_view key, std::string* out,
@@ -74,21 +57,15 @@ class Fields {
   // A finite number >= 0 (> 0 when `positive`).
   absl::Status Number(std::string_view key, std::optional<double>* out, bool required,
                       bool positive) {
-    used_.insert(std::string(key));
-    const toml::node* n = t_.get(key);
-    if (!n) return required ? Error(key, "required (missing)") : absl::OkStatus();
-    if (!n->is_number()) return Error(key, "must be a number");
-    double v = *n->value<double>();
-    if (!std::isfinite(v)) return Error(key, "must be finite");
-    if (positive ? !(v > 0) : v < 0) {
-      return Error(key,
-                   absl::StrCat(positive ? "must be > 0" : "must not be negative", ", got ", v));
+    if (auto s = Reader::Number(key, out, required); !s.ok()) return s;
+    if (*out && (positive ? !(**out > 0) : **out < 0)) {
+      return Error(
+          key, absl::StrCat(positive ? "must be > 0" : "must not be negative", ", got ", **out));
     }
-    *out = v;
     return absl::OkStatus();
   }
   absl::Status TextList(std::string_view key, std::vector<std::string>* out) {
-    used_.insert(std::string(key));
+    Use(key);
     const toml::node* n = t_.get(key);
     if (!n) return absl::OkStatus();
     const toml::array* arr = n->as_array();
@@ -112,22 +89,6 @@ class Fields {
     if (out->empty() || site_->HasMeter(*out)) return absl::OkStatus();
     return Error("meter", absl::StrCat("unknown meter \"", *out, "\""));
   }
-  void WarnUnknown() {
-    for (auto&& [k, v] : t_) {
-      std::string key(k.str());
-      if (used_.count(key)) continue;
-      site_->warnings.push_back(
-          absl::StrCat(site_->Where(pos_.of(key)), what_, ": unknown key '", key, "' ignored"));
-    }
-  }
-  const Positions& pos() const { return pos_; }
-
- private:
-  Site* site_;
-  const toml::table& t_;
-  std::string what_;
-  Positions pos_;
-  std::set<std::string> used_;
 };
 
 // The key grammar (which keys exist is checked against the reference in ValidateSite).
