@@ -145,6 +145,9 @@ struct Inventory {
   int grid_year = 0;
   double grid_tco2_per_mwh = 0;
   std::string grid_key;
+  // The site-wide [[factor]] key = "grid", when the site gives one: it replaces the published
+  // factor above for every meter without a factor of its own (outputs show both).
+  std::optional<Factor> grid_site;
   std::string electricity_tce;  // calorific | equal_value
   // Energy (GB/T 2589): purchased − exported; internal and generated meters not added.
   double total_tce = 0;

@@ -102,6 +102,7 @@ Json ToJson(const Inventory& inv) {
                       {"key", inv.grid_key}}},
                     {"fuel_table", inv.fuel_table},
                     {"electricity_tce", inv.electricity_tce}};
+  if (inv.grid_site) j["reference"]["grid"]["site_factor"] = FactorJson(*inv.grid_site);
   j["data_source"] = inv.data_source;
   Json energy = {{"total_tce", N(inv.total_tce)}};
   energy["by_carrier"] = Json::array();
@@ -209,7 +210,11 @@ std::string InventoryToMarkdown(const Inventory& inv) {
   o << "- Period 核算期: " << Zoned(inv.period.start, inv.timezone) << " .. "
     << Zoned(inv.period.end, inv.timezone) << "\n- Reference 参考库: " << inv.reference_version
     << " (grid " << inv.grid_region << " " << inv.grid_year << ": " << Num(inv.grid_tco2_per_mwh)
-    << " tCO2/MWh; GWP " << inv.gwp << ")\n\n";
+    << " tCO2/MWh";
+  if (inv.grid_site)
+    o << "; site-wide grid factor used instead: " << Num(inv.grid_site->value) << " "
+      << inv.grid_site->unit << ", " << inv.grid_site->source << " — " << inv.grid_site->citation;
+  o << "; GWP " << inv.gwp << ")\n\n";
   o << "| 项目 item | value |\n|---|---:|\n";
   o << "| 综合能耗 energy (tce) | " << Num(inv.total_tce) << " |\n";
   o << "| 排放总量 total (tCO2e) | " << Num(inv.total_tco2e) << " |\n";

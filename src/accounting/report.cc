@@ -247,6 +247,18 @@ std::string FactorSourceLabel(std::string_view s) {
   return std::string(s);
 }
 
+// The grid factor row: the published factor, or the site-wide [[factor]] that replaced it (with
+// its origin, source and confidence) and the published one it replaced.
+std::string GridFactorText(const Inventory& inv) {
+  std::string published = absl::StrCat(FormatNumber(inv.grid_tco2_per_mwh), " tCO2/MWh (",
+                                       inv.grid_region, " ", inv.grid_year, ", ", inv.grid_key, ")");
+  if (!inv.grid_site) return published;
+  const Factor& f = *inv.grid_site;
+  return absl::StrCat(FormatNumber(f.value), " ", f.unit, " — 场所给定 site [[factor]] (",
+                      FactorSourceLabel(f.source), ": ", f.citation, "; 可信度 confidence ",
+                      f.confidence, "); 替代 replaces ", published);
+}
+
 std::string GradeLabel(std::string_view g) {
   if (g == "benchmark") return "达到标杆 benchmark";
   if (g == "between") return "标杆与基准之间 between";
@@ -288,8 +300,7 @@ void GeneralInfo(const Inventory& inv, const ReportOptions& opt, Doc* d) {
       {T("参考库版本 Reference version"), T(inv.reference_version)},
       {T("全球增温潜势 GWP set"), T(inv.gwp)},
       {T("电网排放因子 Grid emission factor"),
-       T(absl::StrCat(FormatNumber(inv.grid_tco2_per_mwh), " tCO2/MWh (", inv.grid_region, " ",
-                      inv.grid_year, ", ", inv.grid_key, ")"))},
+       T(GridFactorText(inv))},
       {T("燃料缺省值表 Fuel defaults table"), T(inv.fuel_table)},
       {T("电力折标方法 Electricity to tce"),
        T(inv.electricity_tce == "equal_value" ? "等价值 equal value" : "当量值 calorific value")},

@@ -19,14 +19,14 @@ namespace {
 
 const std::string kCase = DC_SOURCE_DIR "/tests/accounting/golden/cement_clinker_product/";
 
-Inventory Compute(const std::string& site_name = "") {
-  auto toml = ReadTextFile(kCase + "site.toml");
+Inventory Compute(const std::string& site_name = "", const std::string& dir = kCase) {
+  auto toml = ReadTextFile(dir + "site.toml");
   EXPECT_TRUE(toml.ok());
   auto site = model::ParseSite(*toml, "site.toml");
   EXPECT_TRUE(site.ok()) << site.status();
   if (!site_name.empty()) site->name = site_name;
   auto zone = LoadZone(site->timezone);
-  auto readings = CsvReadings::ReadFile(kCase + "readings.csv", *site, *zone);
+  auto readings = CsvReadings::ReadFile(dir + "readings.csv", *site, *zone);
   EXPECT_TRUE(readings.ok()) << readings.status();
   auto inv = ComputeInventory(*site, *readings, "2025-03", Ref());
   EXPECT_TRUE(inv.ok()) << inv.status();
@@ -133,6 +133,25 @@ int Pipes(const std::string& line) {
     }
   }
   return n;
+}
+
+// A site-wide [[factor]] key = "grid" replaces the published grid factor: the report's grid row
+// shows the value used, with the site's source and confidence, and the published one it replaced.
+TEST(Report, GridRowShowsTheSiteFactorUsed) {
+  Inventory inv = Compute("", DC_SOURCE_DIR "/tests/accounting/golden/factor_overrides/");
+  ASSERT_TRUE(inv.grid_site.has_value());
+  EXPECT_DOUBLE_EQ(inv.grid_site->value, 0.55);
+  std::string md = InventoryReportMarkdown(inv);
+  std::string row = absl::StrCat("| 电网排放因子 Grid emission factor | ", FormatNumber(0.55),
+                                 " tCO2/MWh — 场所给定 site \\[\\[factor\\]\\]");
+  EXPECT_TRUE(absl::StrContains(md, row)) << md.substr(0, 2000);
+  EXPECT_TRUE(absl::StrContains(md, "table 4 (typed in)"));
+  EXPECT_TRUE(
+      absl::StrContains(md, absl::StrCat("替代 replaces ", FormatNumber(inv.grid_tco2_per_mwh))));
+  // Without the override the row is the published factor alone.
+  Inventory plain = Compute();
+  EXPECT_FALSE(plain.grid_site.has_value());
+  EXPECT_FALSE(absl::StrContains(InventoryReportMarkdown(plain), "替代 replaces"));
 }
 
 TEST(Report, HostileSiteNameIsEscaped) {
