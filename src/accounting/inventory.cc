@@ -332,9 +332,9 @@ absl::StatusOr<Inventory> Engine::Run() {
   inv.grid_key = grid_factor_.key;
   inv.grid_year = std::stoi(grid_factor_.key.substr(grid_factor_.key.rfind('.') + 1));
   inv.grid_tco2_per_mwh = grid_ef_;
-  if (Override("grid", "")) {
-    auto g = GridFor("");
-    if (!g.ok()) return g.status();
+  if (auto g = GridFor(""); !g.ok()) {
+    return g.status();
+  } else if (!g->site_factor.empty()) {
     inv.grid_site = *g;
   }
   inv.electricity_tce = site_.electricity_tce;
