@@ -297,17 +297,22 @@ void Computer::ComparisonDefaults(const CbamGoodSpec& spec, CbamGood* g) {
   }
 }
 
-// Indirect: net electricity of the good's areas × the inventory's grid factor.
+// Indirect: net electricity of the good's areas × the grid factor the inventory used — the
+// site's own [[factor]] key = "grid" when it gives one (with its origin and citation), else the
+// published factor of the inventory's region and year.
 void Computer::Indirect(const ProductResult& pr, CbamGood* g) {
   g->electricity_mwh = pr.electricity_kwh / 1000;
-  if (const RefValue* ef = ref_.Find(inv_.grid_key); ef && ef->numeric()) {
+  if (inv_.grid_site) {
+    g->ef_electricity = *inv_.grid_site;
+    g->ef_electricity.name = "ef_el";
+  } else if (const RefValue* ef = ref_.Find(inv_.grid_key); ef && ef->numeric()) {
     g->ef_electricity = CbamRefFactor(*ef, "ef_el");
+    g->ef_electricity.value = inv_.grid_tco2_per_mwh;
   } else {
     g->ef_electricity = {
         "ef_el", inv_.grid_tco2_per_mwh, "tCO2/MWh", "reference", inv_.grid_key, "", ""};
   }
-  g->ef_electricity.value = inv_.grid_tco2_per_mwh;
-  g->attributed_indirect = g->electricity_mwh * inv_.grid_tco2_per_mwh;
+  g->attributed_indirect = g->electricity_mwh * g->ef_electricity.value;
   if (g->electricity_mwh < 0) {
     Warn(absl::StrCat("cbam: good '", g->product,
                       "': net electricity is negative (exports exceed consumption)"));
