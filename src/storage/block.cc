@@ -1013,7 +1013,7 @@ void EncodeStats(const BlockStats& s, std::string* out) {
   }
 }
 
-absl::Status DecodeStats(std::string_view* in, BlockStats* s) {
+absl::Status DecodeStats(std::string_view* in, BlockStats* s, unsigned fields) {
   Source src(*in);
   auto fail = [&](std::string_view what) {
     return absl::DataLossError(
@@ -1043,25 +1043,26 @@ absl::Status DecodeStats(std::string_view* in, BlockStats* s) {
         return fail("correction mask");
     }
   }
-  double f[kNumStatFields];
+  double f[kNumStatFields] = {};
   int64_t m_first = 0;
   for (int i = 0; i < kNumStatFields; ++i) {
+    const bool want = (fields >> i) & 1;
     uint64_t u;
     if (raw & (1 << i)) {
       if (!src.Fixed64(&u)) return fail("raw field");
-      f[i] = FromBits(u);
+      if (want) f[i] = FromBits(u);
       continue;
     }
     if (!src.Varint(&u)) return fail("decimal field");
     int64_t ref = (i == kFirst || i == kSum || (raw & 1)) ? 0 : m_first;
     int64_t m = WrapAdd(ref, UnZigZag(u));
     if (i == kFirst) m_first = m;
-    uint64_t bits = Bits(static_cast<double>(m) / kPow10d[e]);
+    uint64_t bits = want ? Bits(static_cast<double>(m) / kPow10d[e]) : 0;
     if (has_corr & (1 << i)) {
       if (!src.Varint(&u)) return fail("field correction");
       bits += static_cast<uint64_t>(UnZigZag(u));
     }
-    f[i] = FromBits(bits);
+    if (want) f[i] = FromBits(bits);
   }
   r.first = f[kFirst];
   r.last = f[kLast];

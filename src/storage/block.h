@@ -56,8 +56,20 @@ absl::Status DecodeBlock(std::string_view data, int64_t count, std::vector<Sampl
 // Compact encoding of stats for the segment index (varint/delta, ~20 bytes typical).
 // Round-trips every field bit-exactly.
 void EncodeStats(const BlockStats& s, std::string* out);
-// Reads stats from *in and advances it; DataLossError on truncation.
-absl::Status DecodeStats(std::string_view* in, BlockStats* s);
+// The value fields of BlockStats, as a mask of those DecodeStats converts.
+enum StatFields : unsigned {
+  kStatFirst = 1,
+  kStatLast = 2,
+  kStatMin = 4,
+  kStatMax = 8,
+  kStatSum = 16,
+  kAllStatFields = 31,
+};
+// Reads stats from *in and advances it; DataLossError on truncation. Only the value fields in
+// `fields` are converted (the others are left 0): a query that sums reads only the sum, and
+// skips the conversions (a division each) of the rest. count, the times and the flags are
+// always read, and the whole entry is checked whatever `fields` is.
+absl::Status DecodeStats(std::string_view* in, BlockStats* s, unsigned fields = kAllStatFields);
 
 // Plain Gorilla XOR value coding (Pelkonen et al., VLDB 2015), kept for comparison in
 // benchmarks. Appends to *out; returns the number of bits written.

@@ -130,6 +130,8 @@ class StatsSink {
   virtual ~StatsSink() = default;
   // Returns true if the sink consumed the block's stats.
   virtual bool Take(const BlockStats& s) = 0;
+  // The stats' value fields Take reads (block.h, StatFields); the others are not decoded.
+  virtual unsigned fields() const = 0;
 };
 
 struct Snapshot {

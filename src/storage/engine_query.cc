@@ -70,6 +70,8 @@ absl::Status Engine::Collect(const Snapshot& snap, int64_t lo, int64_t hi, Stats
   auto it = lo <= INT64_MIN + w ? v.parts.begin() : v.parts.lower_bound(lo - w + 1);
   std::vector<std::vector<BlockRef>> refs;
   std::vector<SegEntry> entries;
+  // Without a sink only the blocks' times and counts are read.
+  const unsigned fields = sink ? sink->fields() : 0;
   for (; it != v.parts.end() && it->first < hi; ++it) {
     const auto& segs = it->second;
     if (segs.front()->meta().partition_end <= lo) continue;
@@ -79,7 +81,8 @@ absl::Status Engine::Collect(const Snapshot& snap, int64_t lo, int64_t hi, Stats
       const int64_t n = v.NumberIn(segs[k].get(), snap.id);
       if (n < 0) continue;
       refs[k].clear();
-      if (absl::Status s = segs[k]->ReadBlocks(static_cast<uint32_t>(n), &refs[k]); !s.ok()) {
+      if (absl::Status s = segs[k]->ReadBlocks(static_cast<uint32_t>(n), &refs[k], fields);
+          !s.ok()) {
         return s;
       }
       const SegmentMeta& m = segs[k]->meta();
@@ -237,6 +240,7 @@ class CounterRunSink final : public StatsSink {
     runs_.push_back(CounterRun{s.t_first, s.t_last, s.first, s.last});
     return true;
   }
+  unsigned fields() const override { return kStatFirst | kStatLast; }
   // The runs in time order. Within a partition of several segment files blocks arrive file by
   // file, so they may be out of order; runs never overlap each other or any other reading.
   std::vector<CounterRun>& SortedRuns() {
@@ -304,28 +308,61 @@ absl::StatusOr<CounterResult> Engine::CounterIncrease(std::string_view series,
   return std::move(acc).Finish();
 }
 
+constexpr size_t kNone = SIZE_MAX;
+
+// The bucket holding assignment time `at` (kNone if outside the grid). Points and blocks arrive
+// mostly in time order: the bucket of the previous one, then the next, are tried before a search.
+size_t NextBucket(const BucketGrid& grid, size_t cursor, int64_t at) {
+  const auto& b = grid.bounds();
+  if (cursor == kNone) cursor = 0;
+  if (at >= b[cursor]) {
+    if (at < b[cursor + 1]) return cursor;
+    if (cursor + 2 < b.size() && at < b[cursor + 2]) return cursor + 1;
+  }
+  int64_t i = grid.Find(at);
+  return i < 0 ? kNone : static_cast<size_t>(i);
+}
+
 class BucketStatsSink final : public StatsSink {
  public:
-  BucketStatsSink(const BucketGrid& grid, std::vector<Acc>* accs) : grid_(grid), accs_(accs) {}
+  BucketStatsSink(const BucketGrid& grid, Agg agg, std::vector<Acc>* accs)
+      : grid_(grid), fields_(FieldsOf(agg)), accs_(accs) {}
   bool Take(const BlockStats& s) override {
     // A block with a non-finite value is decoded: aggregates skip those values, which the
     // stats cannot subtract.
     if (!s.finite) return false;
-    // Blocks arrive mostly in time order: try the bucket of the previous block first.
-    const auto& b = grid_.bounds();
     const int64_t a0 = grid_.AssignTime(s.t_first), a1 = grid_.AssignTime(s.t_last);
-    if (!(a0 >= b[cursor_] && a0 < b[cursor_ + 1])) {
-      int64_t i = grid_.Find(a0);
-      if (i < 0) return false;
-      cursor_ = static_cast<size_t>(i);
-    }
-    if (a1 >= b[cursor_ + 1]) return false;
+    cursor_ = NextBucket(grid_, cursor_, a0);
+    if (cursor_ == kNone || a1 >= grid_.bounds()[cursor_ + 1]) return false;
     (*accs_)[cursor_].AddStats(s);
     return true;
   }
+  unsigned fields() const override { return fields_; }
 
  private:
+  // Acc::Result of `agg` reads only these of the folded fields.
+  static unsigned FieldsOf(Agg agg) {
+    switch (agg) {
+      case Agg::kSum:
+      case Agg::kMean:
+        return kStatSum;
+      case Agg::kMin:
+        return kStatMin;
+      case Agg::kMax:
+        return kStatMax;
+      case Agg::kFirst:
+        return kStatFirst;
+      case Agg::kLast:
+        return kStatLast;
+      case Agg::kCount:
+        return 0;
+      case Agg::kIncrease:
+        break;
+    }
+    return kAllStatFields;
+  }
   const BucketGrid& grid_;
+  const unsigned fields_;
   std::vector<Acc>* accs_;
   size_t cursor_ = 0;
 };
@@ -353,19 +390,15 @@ absl::StatusOr<std::vector<Bucket>> Engine::Aggregate(const AggregateRequest& re
     return out;
   }
   std::vector<Acc> accs(grid->size());
-  BucketStatsSink sink(*grid, &accs);
+  BucketStatsSink sink(*grid, req.agg, &accs);
   Snapshot snap = TakeSnapshot(key, lo, hi);
   absl::Status s = Collect(snap, lo, hi, &sink, &pts);
   if (!s.ok()) return s;
   size_t cursor = 0;
-  const auto& bounds = grid->bounds();
   for (const Sample& p : pts) {
-    int64_t at = grid->AssignTime(p.t);
-    if (at < bounds[cursor] || at >= bounds[cursor + 1]) {
-      int64_t i = grid->Find(at);
-      if (i < 0) continue;
-      cursor = static_cast<size_t>(i);
-    }
+    size_t i = NextBucket(*grid, cursor, grid->AssignTime(p.t));
+    if (i == kNone) continue;
+    cursor = i;
     accs[cursor].AddPoint(p.t, p.v);
   }
   for (size_t i = 0; i < accs.size(); ++i) {

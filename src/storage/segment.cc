@@ -439,7 +439,8 @@ void SegmentReader::KeyCursor::Load() {
   key_.swap(next);
 }
 
-absl::Status SegmentReader::ReadBlocks(uint32_t n, std::vector<BlockRef>* out) const {
+absl::Status SegmentReader::ReadBlocks(uint32_t n, std::vector<BlockRef>* out,
+                                       unsigned fields) const {
   auto changed = [&] {
     return Corrupt(absl::StrCat("index of series #", n, " changed since open"));
   };
@@ -460,7 +461,7 @@ absl::Status SegmentReader::ReadBlocks(uint32_t n, std::vector<BlockRef>* out) c
     if (!GetVarint64(&in, &length) || in.size() < 4 || length > UINT32_MAX) return changed();
     ref.crc = Fixed32At(in, 0);
     in.remove_prefix(4);
-    if (!DecodeStats(&in, &ref.stats).ok()) return changed();
+    if (!DecodeStats(&in, &ref.stats, fields).ok()) return changed();
     ref.offset = offset;
     ref.length = static_cast<uint32_t>(length);
     offset += length;

@@ -101,8 +101,10 @@ class SegmentReader {
   const SegmentMeta& meta() const { return meta_; }
   uint32_t series_count() const { return static_cast<uint32_t>(entry_pos_.size()); }
   // The blocks of series number `n` (< series_count(), in key order), appended to *out.
-  // DataLossError only if the mapped bytes changed since Open.
-  absl::Status ReadBlocks(uint32_t n, std::vector<BlockRef>* out) const;
+  // DataLossError only if the mapped bytes changed since Open. Only the stats' value fields
+  // in `fields` (block.h, StatFields) are converted; the others are 0.
+  absl::Status ReadBlocks(uint32_t n, std::vector<BlockRef>* out,
+                          unsigned fields = kAllStatFields) const;
 
   // Walks the series keys in ascending order. Borrows the reader.
   class KeyCursor {
