@@ -1,9 +1,11 @@
 // GET and POST /api/v1/query: the request parsed (params.h), checked against the token's scope
 // (scope.h, ScopeQuery), its series listed or selected by tags, and the answer in JSON or CSV.
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -62,10 +64,17 @@ std::string SelectionHint(const SeriesSelection& sel) {
 
 // The answer, series by series: {"results":[{"series":K,"points":[[t,v],...]},...]} or CSV
 // rows "series,time,value[,quality]" under a header row, after a UTF-8 BOM (common/csv_writer.h).
+// A query may be written in parts (one per worker, RunQuery): the first part opens the answer,
+// the others continue it, and Finish closes the joined text.
 class QueryWriter {
  public:
-  QueryWriter(const QuerySpec& spec, bool csv, std::string* out)
-      : spec_(spec), csv_(csv), raw_(spec.step.unit == Step::Unit::kRaw), out_(*out) {
+  QueryWriter(const QuerySpec& spec, bool csv, bool first_part, std::string* out)
+      : spec_(spec),
+        csv_(csv),
+        raw_(spec.step.unit == Step::Unit::kRaw),
+        out_(*out),
+        results_(first_part ? 0 : 1) {
+    if (!first_part) return;
     if (csv_) {
       out_.assign(kUtf8Bom);
       out_ += raw_ ? R"("series","time","value","quality")" : R"("series","time","value")";
@@ -77,27 +86,39 @@ class QueryWriter {
   void Add(const std::string& key, const std::vector<Sample>& points) {
     csv_ ? AddCsv(key, points) : AddJson(key, points);
   }
-  void Finish() {
-    if (!csv_) out_ += "]}\n";
+  static void Finish(bool csv, std::string* out) {
+    if (!csv) *out += "]}\n";
   }
 
  private:
-  void AppendTime(int64_t t, bool quoted) {
-    if (spec_.epoch_ms) {
-      absl::StrAppend(&out_, t / 1'000'000);
-      return;
-    }
+  // The j-th time of a series. Series of one aggregate share their bucket times, so the text of
+  // the times is kept from the first series and copied for the others.
+  void AppendTime(size_t j, int64_t t, bool quoted) {
     if (quoted) out_.push_back('"');
-    AppendRfc3339(t, spec_.zone, &out_);
+    if (j < times_.size() && times_[j].t == t) {
+      out_.append(time_text_, times_[j].pos, times_[j].len);
+    } else {
+      const size_t pos = out_.size();
+      if (spec_.epoch_ms) {
+        absl::StrAppend(&out_, t / 1'000'000);
+      } else {
+        AppendRfc3339(t, spec_.zone, &out_);
+      }
+      if (j == times_.size() && j < kMaxCachedTimes) {
+        times_.push_back(CachedTime{t, time_text_.size(), out_.size() - pos});
+        time_text_.append(out_, pos, out_.size() - pos);
+      }
+    }
     if (quoted) out_.push_back('"');
   }
   void AddCsv(const std::string& key, const std::vector<Sample>& points) {
     std::string quoted;
     AppendCsvText(key, &quoted);
-    for (const Sample& p : points) {
+    for (size_t j = 0; j < points.size(); ++j) {
+      const Sample& p = points[j];
       out_ += quoted;
       out_.push_back(',');
-      AppendTime(p.t, false);
+      AppendTime(j, p.t, false);
       out_.push_back(',');
       AppendDouble(p.v, &out_);
       if (raw_) absl::StrAppend(&out_, ",", static_cast<int>(p.q));
@@ -112,7 +133,7 @@ class QueryWriter {
     for (size_t j = 0; j < points.size(); ++j) {
       const Sample& p = points[j];
       out_ += j == 0 ? "[" : ",[";
-      AppendTime(p.t, true);
+      AppendTime(j, p.t, !spec_.epoch_ms);
       out_.push_back(',');
       AppendDouble(p.v, &out_);
       // Raw points carry their quality when it is not good: [t, v, q] (1 uncertain, 2 bad).
@@ -122,12 +143,23 @@ class QueryWriter {
     out_ += "]}";
   }
 
+  struct CachedTime {
+    int64_t t;
+    size_t pos, len;
+  };
+  static constexpr size_t kMaxCachedTimes = 1 << 16;
   const QuerySpec& spec_;
   const bool csv_;
   const bool raw_;
   std::string& out_;
-  size_t results_ = 0;
+  size_t results_;
+  std::vector<CachedTime> times_;
+  std::string time_text_;
 };
+
+// Series per worker thread: a query of fewer is answered on the handler's thread alone.
+constexpr size_t kSeriesPerWorker = 64;
+constexpr size_t kMaxWorkers = 4;
 
 }  // namespace
 
@@ -168,6 +200,8 @@ absl::StatusOr<std::vector<std::string>> Api::SelectSeries(const QuerySpec& spec
   return keys;  // ListSeries sorts them
 }
 
+// The series are answered by up to kMaxWorkers threads, each writing the answer of a run of
+// consecutive series into its own text; the texts are joined in series order.
 absl::Status Api::RunQuery(QuerySpec& spec, const HttpRequest& req, HttpResponse& res) {
   auto t0 = std::chrono::steady_clock::now();
   if (absl::Status s = ScopeQuery(req.token, &spec); !s.ok()) return s;
@@ -175,16 +209,47 @@ absl::Status Api::RunQuery(QuerySpec& spec, const HttpRequest& req, HttpResponse
   if (!keys.ok()) return keys.status();
   const bool csv =
       spec.format ? *spec.format == QueryFormat::kCsv : ContainsIgnoreCase(req.accept, "text/csv");
-  QueryWriter writer(spec, csv, &res.body);
-  for (const std::string& key : *keys) {
-    auto points = QueryPoints(spec, key);
-    if (!points.ok()) return points.status();
-    if (res.body.size() > options_.max_body_bytes * 4) {
-      return absl::ResourceExhaustedError("query result too large; narrow the range or use a step");
+  const size_t n = keys->size();
+  const size_t workers =
+      std::clamp<size_t>(std::min<size_t>(std::thread::hardware_concurrency(),
+                                          (n + kSeriesPerWorker - 1) / kSeriesPerWorker),
+                         1, kMaxWorkers);
+  const size_t limit = options_.max_body_bytes * 4;
+  std::vector<std::string> parts(workers);
+  std::vector<absl::Status> errors(workers);
+  std::atomic<size_t> total{0};
+  std::atomic<bool> failed{false};
+  auto run = [&](size_t w) {
+    QueryWriter writer(spec, csv, w == 0, &parts[w]);
+    for (size_t i = n * w / workers; i < n * (w + 1) / workers && !failed; ++i) {
+      if (total.load() > limit) {
+        errors[w] =
+            absl::ResourceExhaustedError("query result too large; narrow the range or use a step");
+        failed = true;
+        return;
+      }
+      auto points = QueryPoints(spec, (*keys)[i]);
+      if (!points.ok()) {
+        errors[w] = points.status();
+        failed = true;
+        return;
+      }
+      const size_t before = parts[w].size();
+      writer.Add((*keys)[i], *points);
+      total += parts[w].size() - before;
     }
-    writer.Add(key, *points);
+  };
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < workers; ++w) threads.emplace_back(run, w);
+  run(0);
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& e : errors) {
+    if (!e.ok()) return e;
   }
-  writer.Finish();
+  res.body = std::move(parts[0]);
+  res.body.reserve(total.load() + res.body.size() + 8);
+  for (size_t w = 1; w < workers; ++w) res.body += parts[w];
+  QueryWriter::Finish(csv, &res.body);
   res.content_type = csv ? "text/csv; charset=utf-8" : "application/json";
   metrics_.ObserveQuery(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
