@@ -1,4 +1,6 @@
 // dualcarbon serve: the HTTP server on the embedded store.
+#include <malloc.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -153,6 +155,11 @@ void AddSources(const std::string& config, const std::string& data_dir, acquire:
 }
 
 void Serve(const ServeFlags& flags) {
+  // Buffers of 1 MiB or more (query answers, series listings) come from mmap and go back to
+  // the system when freed. glibc would otherwise raise this threshold after the first such
+  // buffer is freed and keep the later ones in its heap: a listing of a million series left
+  // the server 38 MiB larger (docs/benchmarks.md, "A million series").
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   server::ServeConfig cfg = BuildConfig(flags);
   spdlog::set_default_logger(spdlog::stderr_color_mt("dualcarbon"));
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));

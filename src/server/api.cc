@@ -2,6 +2,8 @@
 
 #include "server/stream.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -26,6 +28,9 @@
 
 namespace dc::server {
 namespace {
+
+// A series listing at least this long is followed by malloc_trim (Api::Series).
+constexpr size_t kTrimAfterSeries = 100'000;
 
 using nlohmann::json;
 
@@ -221,23 +226,36 @@ absl::Status Api::StoreWrite(const PointBatch& batch) {
   return s;
 }
 
+void AppendJsonString(std::string_view s, std::string* out) {
+  out->append(json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+// {"series":[keys...],"total":N}, written straight into the body: no JSON tree of every key.
+// A listing of many keys leaves the heap with many small free blocks, handed back to the
+// system here (malloc_trim), so that listing a million series does not leave the server larger.
 absl::Status Api::Series(HttpRequest& req, HttpResponse& res) {
-  std::string match = req.params.GetOr("match", "");
-  std::vector<std::string> keys = store_.ListSeries(match);
-  std::erase_if(keys, [&](const std::string& k) { return !SeriesInScope(req.token, k); });
-  size_t limit = keys.size();
+  size_t limit = SIZE_MAX;
   if (const std::string* l = req.params.Get("limit")) {
     int64_t n = 0;
     if (!absl::SimpleAtoi(AV(*l), &n) || n < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("parameter limit=\"", *l, "\": expected a non-negative integer"));
     }
-    limit = std::min(limit, static_cast<size_t>(n));
+    limit = static_cast<size_t>(n);
   }
-  json list = json::array();
-  for (size_t i = 0; i < limit; ++i) list.push_back(keys[i]);
-  json doc = {{"series", list}, {"total", keys.size()}};
-  res.body = doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  size_t total = 0;
+  {
+    std::vector<std::string> keys = store_.ListSeries(req.params.GetOr("match", ""));
+    std::erase_if(keys, [&](const std::string& k) { return !SeriesInScope(req.token, k); });
+    total = keys.size();
+    res.body = "{\"series\":[";
+    for (size_t i = 0; i < std::min(limit, keys.size()); ++i) {
+      if (i > 0) res.body.push_back(',');
+      AppendJsonString(keys[i], &res.body);
+    }
+    absl::StrAppend(&res.body, "],\"total\":", total, "}\n");
+  }
+  if (total >= kTrimAfterSeries) malloc_trim(0);
   return absl::OkStatus();
 }
 

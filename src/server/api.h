@@ -41,6 +41,8 @@ struct ApiOptions {
 // the Api. Thread-safe.
 // The sources as JSON ({"sources": [...]}, docs/api.md) and as Prometheus lines.
 std::string SourcesJson(const acquire::SourceRegistry& sources);
+// Appends `s` as a JSON string (quoted, escaped; invalid UTF-8 replaced by U+FFFD).
+void AppendJsonString(std::string_view s, std::string* out);
 std::string SourcesMetrics(const acquire::SourceRegistry& sources, int64_t now_ns);
 
 class Api {

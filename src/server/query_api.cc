@@ -32,11 +32,6 @@ void AppendDouble(double v, std::string* out) {
   out->append(buf, r.ptr);
 }
 
-void AppendJsonString(std::string_view s, std::string* out) {
-  using nlohmann::json;
-  out->append(json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace));
-}
-
 bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
   auto it =
       std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
