@@ -53,6 +53,11 @@ class PointBatch {
     Add(Series(key), t, v, q);
   }
   void Reserve(size_t rows) { rows_.reserve(rows); }
+  // Room for `keys` series keys without regrowing (a decoder that knows the count).
+  void ReserveKeys(size_t keys) {
+    keys_.reserve(keys);
+    index_.reserve(keys);
+  }
   void Clear() {
     keys_.clear();
     index_.clear();

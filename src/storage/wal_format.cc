@@ -1,5 +1,6 @@
 #include "storage/wal_format.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -128,6 +129,7 @@ absl::Status DecodePayload(std::string_view payload, PointBatch* batch) {
   if (!r.Varint(&nkeys) || nkeys > r.left()) return Malformed(r, "bad series key count");
   std::vector<uint32_t> ids;  // payload key index -> batch key index (duplicates collapse)
   ids.reserve(nkeys);
+  batch->ReserveKeys(std::min<uint64_t>(nkeys, 1 << 16));  // a corrupt count cannot claim more
   for (uint64_t i = 0; i < nkeys; ++i) {
     uint64_t len = 0;
     if (!r.Varint(&len) || len > r.left()) {
