@@ -10,12 +10,14 @@
 // --batch-meters (5000) x --batch-minutes (5); the full size is --scale 1 (1 M series
 // for a month); 100 k series for a year is --series 100000 --minutes 525600.
 // Other options: --connections N (2), --fsync POLICY (interval:100), --dualcarbon PATH,
-// --keep 1 (keep the directory).
+// --keep 1 (keep the directory), --phases N (1..3, default 3: run only the first N phases;
+// --phases 1 --keep 1 leaves the store as SIGTERM left it, head in the WAL, for profiling).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -359,7 +361,7 @@ DC_BENCH(scale_million,
     return static_cast<int64_t>(std::stod(args.Get(k, absl::StrCat(def))));
   };
   cx.shape.series = std::max<int64_t>(100, num("series", 1e6 * args.scale));
-  cx.shape.minutes = std::max<int64_t>(10, num("minutes", 43200 * args.scale));
+  cx.shape.minutes = std::max<int64_t>(1, num("minutes", 43200 * args.scale));
   cx.shape.batch_meters = std::max<int64_t>(1, num("batch-meters", 5000));
   cx.shape.batch_minutes = std::max<int64_t>(1, num("batch-minutes", 5));
   cx.connections = static_cast<int>(std::max<int64_t>(1, num("connections", 2)));
@@ -373,8 +375,10 @@ DC_BENCH(scale_million,
       static_cast<long long>(cx.shape.series), static_cast<long long>(cx.shape.minutes),
       static_cast<long long>(cx.shape.points()), static_cast<long long>(cx.shape.batch_meters),
       static_cast<long long>(cx.shape.batch_minutes), cx.connections);
-  for (auto phase : {Phase1, Phase2, Phase3}) {
-    if (absl::Status s = phase(cx); !s.ok()) {
+  const int64_t phases = std::clamp<int64_t>(num("phases", 3), 1, 3);
+  const std::array<absl::Status (*)(const Ctx&), 3> all = {Phase1, Phase2, Phase3};
+  for (int64_t i = 0; i < phases; ++i) {
+    if (absl::Status s = all[i](cx); !s.ok()) {
       std::printf("scale_million: FAILED: %s\n", s.ToString().c_str());
       return 1;
     }

@@ -25,10 +25,12 @@ std::string_view SeriesRegistry::Store(std::string_view key) {
 }
 
 uint32_t SeriesRegistry::Intern(std::string_view key) {
-  auto it = ids_.find(key);
+  const uint32_t h = KeyHash(key);
+  auto it = ids_.find(key, h);
   if (it != ids_.end()) return *it;
   const auto id = static_cast<uint32_t>(views_.size());
   views_.push_back(Store(key));
+  hashes_.push_back(h);
   ids_.insert(id);
   return id;
 }
@@ -41,12 +43,13 @@ std::optional<uint32_t> SeriesRegistry::Find(std::string_view key) const {
 
 void SeriesRegistry::Reserve(size_t series) {
   views_.reserve(views_.size() + series);
+  hashes_.reserve(hashes_.size() + series);
   ids_.reserve(ids_.size() + series);
 }
 
 size_t SeriesRegistry::MemoryBytes() const {
   return arena_bytes_ + views_.capacity() * sizeof(std::string_view) +
-         ids_.capacity() * (sizeof(uint32_t) + 1);
+         hashes_.capacity() * sizeof(uint32_t) + ids_.capacity() * (sizeof(uint32_t) + 1);
 }
 
 }  // namespace dc
