@@ -59,10 +59,11 @@ void Engine::InsertInSteps(const PointBatch& batch) {
 void Engine::InsertLocked(const PointBatch& batch) {
   const auto& keys = batch.keys();
   std::vector<SeriesHead*> heads(keys.size(), nullptr);
-  std::vector<uint32_t> ids(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) mem_->series.try_emplace(ids[i] = InternLocked(keys[i]));
-  // After every insert: a rehash would move the heads.
-  for (size_t i = 0; i < keys.size(); ++i) heads[i] = &mem_->series.find(ids[i])->second;
+  // Reserved first, so no insert below rehashes and each head stays where try_emplace put it.
+  mem_->series.reserve(mem_->series.size() + keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    heads[i] = &mem_->series.try_emplace(InternLocked(keys[i])).first->second;
+  }
   if (mem_->points == 0) mem_->created_ns = env_->MonotonicNanos();
   for (const auto& r : batch.rows()) heads[r.series]->Add(r.t, r.v, r.q);
   mem_->points += static_cast<int64_t>(batch.size());
