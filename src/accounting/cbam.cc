@@ -86,8 +86,9 @@ absl::Status Computer::Direct(const model::Product& prod, const ProductResult& p
   std::set<std::string> areas(prod.areas.begin(), prod.areas.end());
   double visible = 0;
   for (const Line& l : inv_.lines) {
-    if (l.category != "combustion" && l.category != "process" && l.category != "purchased_heat" &&
-        l.category != "exported_heat") {
+    // Direct emissions: fuels, processes and heat (bought or exported); not electricity.
+    if (!IsDirect(l.category) && l.category != LineCategory::kPurchasedHeat &&
+        l.category != LineCategory::kExportedHeat) {
       continue;
     }
     bool own = false;

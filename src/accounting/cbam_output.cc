@@ -102,7 +102,7 @@ Json GoodJson(const CbamGood& g, bool definitive) {
             {"areas", g.areas}};
   Json lines = Json::array();
   for (const Line& l : g.direct_lines) {
-    Json x = {{"source", l.source},   {"category", l.category},
+    Json x = {{"source", l.source},   {"category", CategoryName(l.category)},
               {"area", l.area},       {"activity", {{"amount", N(l.amount)}, {"unit", l.unit}}},
               {"formula", l.formula}, {"tco2e", N(l.tco2e)}};
     x["factors"] = Json::array();
@@ -257,8 +257,9 @@ void GoodDoc(const CbamReport& r, const CbamGood& g, Doc* d) {
   for (const Line& l : g.direct_lines) {
     std::vector<std::string> fs;
     for (const Factor& f : l.factors) fs.push_back(FactorText(f));
-    rows.push_back({T(l.source), T(l.category), T(l.area), NumCell(l.amount), T(l.unit),
-                    T(l.formula), T(absl::StrJoin(fs, "; ")), NumCell(l.tco2e)});
+    rows.push_back({T(l.source), T(std::string(CategoryName(l.category))), T(l.area),
+                    NumCell(l.amount), T(l.unit), T(l.formula), T(absl::StrJoin(fs, "; ")),
+                    NumCell(l.tco2e)});
   }
   if (g.internal_tco2e != 0) {
     rows.push_back({T("internal sub-meters"), T("internal"), T(""), T(""), T(""), T(""),

@@ -21,6 +21,24 @@ namespace dc::accounting {
 using internal::Engine;
 using internal::MeterView;
 
+std::string_view CategoryName(LineCategory c) {
+  switch (c) {
+    case LineCategory::kCombustion:
+      return "combustion";
+    case LineCategory::kProcess:
+      return "process";
+    case LineCategory::kPurchasedElectricity:
+      return "purchased_electricity";
+    case LineCategory::kPurchasedHeat:
+      return "purchased_heat";
+    case LineCategory::kExportedElectricity:
+      return "exported_electricity";
+    case LineCategory::kExportedHeat:
+      return "exported_heat";
+  }
+  return "unknown";
+}
+
 std::string FormatNumber(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.12g", RoundOutput(v));
@@ -377,20 +395,13 @@ absl::StatusOr<Inventory> Engine::Run() {
       inv.lines.push_back(l);
     }
   }
-  static const std::map<std::string, int> kOrder = {{"combustion", 0},
-                                                    {"process", 1},
-                                                    {"purchased_electricity", 2},
-                                                    {"purchased_heat", 3},
-                                                    {"exported_electricity", 4},
-                                                    {"exported_heat", 5}};
   std::stable_sort(inv.lines.begin(), inv.lines.end(), [](const Line& a, const Line& b) {
-    int oa = kOrder.at(a.category), ob = kOrder.at(b.category);
-    return oa != ob ? oa < ob : a.source < b.source;
+    return a.category != b.category ? a.category < b.category : a.source < b.source;
   });
   for (const Line& l : inv.lines) {
-    if (l.category == "combustion" || l.category == "process") {
+    if (IsDirect(l.category)) {
       inv.scope1_tco2e += l.tco2e;
-    } else if (l.category == "purchased_electricity" || l.category == "purchased_heat") {
+    } else if (IsPurchased(l.category)) {
       inv.scope2_tco2e += l.tco2e;
     } else {
       inv.exports_tco2e -= l.tco2e;

@@ -52,12 +52,35 @@ struct Part {
   std::string unit;
 };
 
+// What a ledger line accounts for, in the ledger's order (lines are sorted by it).
+enum class LineCategory {
+  kCombustion,
+  kProcess,
+  kPurchasedElectricity,
+  kPurchasedHeat,
+  kExportedElectricity,
+  kExportedHeat,
+};
+inline constexpr LineCategory kLineCategories[] = {
+    LineCategory::kCombustion,           LineCategory::kProcess,
+    LineCategory::kPurchasedElectricity, LineCategory::kPurchasedHeat,
+    LineCategory::kExportedElectricity,  LineCategory::kExportedHeat};
+// "combustion", "process", "purchased_electricity", "purchased_heat", "exported_electricity",
+// "exported_heat": the name in JSON, CSV and the reports.
+std::string_view CategoryName(LineCategory c);
+// Scope 1 (direct), scope 2 (purchased energy), or an export (deducted from the total).
+inline bool IsDirect(LineCategory c) {
+  return c == LineCategory::kCombustion || c == LineCategory::kProcess;
+}
+inline bool IsPurchased(LineCategory c) {
+  return c == LineCategory::kPurchasedElectricity || c == LineCategory::kPurchasedHeat;
+}
+
 struct Line {
-  std::string source;    // meter id, or process id (process id/meter for per-item lines)
-  std::string category;  // combustion | process | purchased_electricity | purchased_heat |
-                         // exported_electricity | exported_heat
-  int scope = 1;         // 1 (combustion, process) | 2 (purchased electricity/heat)
-  double amount = 0;     // activity in the formula's unit
+  std::string source;  // meter id, or process id (process id/meter for per-item lines)
+  LineCategory category = LineCategory::kCombustion;
+  int scope = 1;      // 1 (combustion, process) | 2 (purchased electricity/heat)
+  double amount = 0;  // activity in the formula's unit
   std::string unit;
   std::vector<Factor> factors;
   std::string formula;

@@ -47,7 +47,7 @@ absl::Status Engine::MarketBased(Inventory* inv) {
   std::map<std::string, double> line_mwh, used_by_meter;
   std::map<std::string, Factor> grid_by_meter;
   for (const Line& l : inv->lines) {
-    if (l.category != "purchased_electricity") continue;
+    if (l.category != LineCategory::kPurchasedElectricity) continue;
     auto mwh = MwhByInterval(l.meter);
     if (!mwh.ok()) return mwh.status();
     uncovered[l.meter] = std::move(*mwh);
@@ -156,7 +156,7 @@ absl::Status Engine::MarketBased(Inventory* inv) {
   }
   inv->scope2_market_tco2e = m.electricity_tco2e;
   for (const Line& l : inv->lines) {
-    if (l.category == "purchased_heat") inv->scope2_market_tco2e += l.tco2e;
+    if (l.category == LineCategory::kPurchasedHeat) inv->scope2_market_tco2e += l.tco2e;
   }
   inv->total_market_tco2e = inv->scope1_tco2e + inv->scope2_market_tco2e - inv->exports_tco2e;
   return absl::OkStatus();

@@ -136,7 +136,7 @@ absl::StatusOr<Line> Engine::Combustion(const MeterView& v) {
   line.source = v.id;
   line.meter = v.id;
   line.area = v.area;
-  line.category = "combustion";
+  line.category = LineCategory::kCombustion;
   line.scope = 1;
   line.amount = fc_total;
   line.unit = gas ? "10^4Nm3" : "t";
@@ -178,7 +178,8 @@ absl::StatusOr<std::optional<Line>> Engine::MeterLine(const MeterView& v) {
   line.area = v.area;
   line.scope = 2;
   if (v.c->cls == CarrierClass::kElectricity) {
-    line.category = sign < 0 ? "exported_electricity" : "purchased_electricity";
+    line.category =
+        sign < 0 ? LineCategory::kExportedElectricity : LineCategory::kPurchasedElectricity;
     line.amount = base / 1000;
     line.unit = "MWh";
     auto grid = GridFor(v.id);  // the meter's or the site's [[factor]] "grid", else reference
@@ -188,7 +189,7 @@ absl::StatusOr<std::optional<Line>> Engine::MeterLine(const MeterView& v) {
     line.tco2e = sign * line.amount * grid->value;
     return std::optional<Line>(line);
   }
-  line.category = sign < 0 ? "exported_heat" : "purchased_heat";
+  line.category = sign < 0 ? LineCategory::kExportedHeat : LineCategory::kPurchasedHeat;
   auto ef = Resolve("ef_heat", "process.heat.purchased_ef", v.id);
   if (!ef.ok()) return ef.status();
   std::vector<Factor> factors;

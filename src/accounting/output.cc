@@ -29,7 +29,7 @@ std::string Num(double v) {
 
 Json LineJson(const Line& l) {
   Json j = {{"source", l.source},
-            {"category", l.category},
+            {"category", CategoryName(l.category)},
             {"scope", l.scope},
             {"activity", {{"amount", N(l.amount)}, {"unit", l.unit}}}};
   j["factors"] = Json::array();
@@ -169,7 +169,7 @@ void CsvRows(const Inventory& inv, const std::string* lead, CsvWriter& w) {
     return w.Text(section).Text(category);
   };
   for (const Line& l : inv.lines) {
-    row("emissions", l.category).Text(l.source).Number(absl::StrCat(l.scope));
+    row("emissions", CategoryName(l.category)).Text(l.source).Number(absl::StrCat(l.scope));
     w.Number(Num(l.amount)).Text(l.unit).Number(Num(l.tco2e)).Empty().Text(l.formula).EndRow();
   }
   for (const auto& c : inv.by_carrier) {
@@ -224,8 +224,8 @@ std::string InventoryToMarkdown(const Inventory& inv) {
   o << "## Ledger 排放明细\n\n| source | category | activity | formula | tCO2e "
        "|\n|---|---|---:|---|---:|\n";
   for (const Line& l : inv.lines) {
-    o << "| " << l.source << " | " << l.category << " | " << Num(l.amount) << " " << l.unit << " | "
-      << l.formula << " | " << Num(l.tco2e) << " |\n";
+    o << "| " << l.source << " | " << CategoryName(l.category) << " | " << Num(l.amount) << " "
+      << l.unit << " | " << l.formula << " | " << Num(l.tco2e) << " |\n";
   }
   if (!inv.products.empty()) {
     o << "\n## Products 产品\n\n| product | output | kgce/unit | tCO2e/unit | grade "
@@ -259,9 +259,9 @@ std::string InventoryToHtml(const Inventory& inv) {
   o << "<table>\n<tr><th>source</th><th>category</th><th>activity</th><th>formula</th><th>tCO2e</"
        "th></tr>\n";
   for (const Line& l : inv.lines) {
-    o << "<tr><td>" << Html(l.source) << "</td><td>" << Html(l.category) << "</td><td>"
-      << Num(l.amount) << " " << Html(l.unit) << "</td><td>" << Html(l.formula) << "</td><td>"
-      << Num(l.tco2e) << "</td></tr>\n";
+    o << "<tr><td>" << Html(l.source) << "</td><td>" << Html(std::string(CategoryName(l.category)))
+      << "</td><td>" << Num(l.amount) << " " << Html(l.unit) << "</td><td>" << Html(l.formula)
+      << "</td><td>" << Num(l.tco2e) << "</td></tr>\n";
   }
   o << "</table>\n";
   if (!inv.warnings.empty()) {

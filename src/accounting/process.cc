@@ -80,11 +80,11 @@ double Num(const model::Process& p, const std::string& key, double dflt) {
 Line ProcessLine(const model::Process& p, std::string source) {
   Line l;
   l.source = std::move(source);
-  l.category = "process";
+  l.category = LineCategory::kProcess;
   l.scope = 1;
   l.method = std::string(model::Name(p.method));
   l.area = p.area;
-  l.unit = "t";
+  l.unit = std::string("t");  // not = "t": GCC 12's false -Wrestrict (PR 105329) on _M_replace
   return l;
 }
 

@@ -213,16 +213,16 @@ std::string PeriodKindLabel(std::string_view t) {
 
 namespace {
 
-std::string CategoryLabel(std::string_view c) {
-  static const std::map<std::string, std::string, std::less<>> kLabels = {
-      {"combustion", "化石燃料燃烧 Fuel combustion"},
-      {"process", "工业生产过程 Industrial processes"},
-      {"purchased_electricity", "购入电力 Purchased electricity"},
-      {"purchased_heat", "购入热力 Purchased heat"},
-      {"exported_electricity", "输出电力 Exported electricity"},
-      {"exported_heat", "输出热力 Exported heat"}};
-  auto it = kLabels.find(c);
-  return it == kLabels.end() ? std::string(c) : it->second;
+std::string CategoryLabel(LineCategory c) {
+  switch (c) {
+    case LineCategory::kCombustion: return "化石燃料燃烧 Fuel combustion";
+    case LineCategory::kProcess: return "工业生产过程 Industrial processes";
+    case LineCategory::kPurchasedElectricity: return "购入电力 Purchased electricity";
+    case LineCategory::kPurchasedHeat: return "购入热力 Purchased heat";
+    case LineCategory::kExportedElectricity: return "输出电力 Exported electricity";
+    case LineCategory::kExportedHeat: return "输出热力 Exported heat";
+  }
+  return std::string(CategoryName(c));
 }
 
 std::string FlowLabel(std::string_view f) {
@@ -383,11 +383,8 @@ void MarketBased(const Inventory& inv, Doc* d) {
 
 void Emissions(const Inventory& inv, Doc* d) {
   d->Heading("分类别排放 Emissions by category");
-  std::vector<std::string> order = {"combustion",           "process",
-                                    "purchased_electricity", "purchased_heat",
-                                    "exported_electricity",  "exported_heat"};
   std::vector<std::vector<DocCell>> rows;
-  for (const auto& c : order) {
+  for (LineCategory c : kLineCategories) {
     double sum = 0;
     int n = 0, scope = 0;
     for (const Line& l : inv.lines) {
