@@ -179,6 +179,7 @@ void Serve(const ServeFlags& flags) {
   auto retention = server::ParseDurationNs(cfg.retention);
   if (!retention.ok()) Fail(retention.status(), kExitUsage);
   so.retention_ns = *retention;
+  so.compaction_bytes_per_sec = cfg.compaction_mb_per_s << 20;
 
   std::unique_ptr<server::TokenStore> tokens;
   if (cfg.http.auth) tokens = OpenTokens(cfg.data_dir);

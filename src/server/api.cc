@@ -282,7 +282,9 @@ absl::Status Api::Health(HttpRequest&, HttpResponse& res) {
                 {"partitions", st.partitions},
                 {"bytes_on_disk", st.bytes_on_disk},
                 {"wal_bytes", st.wal_bytes},
-                {"wal_pending_bytes", st.wal_pending_bytes}}},
+                {"wal_pending_bytes", st.wal_pending_bytes},
+                {"compactions", st.compactions},
+                {"compaction_bytes", st.compaction_bytes}}},
               {"recovery", store_.recovery_report()}};
   if (options_.sources != nullptr) {
     const auto states = options_.sources->States();

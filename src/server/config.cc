@@ -100,6 +100,13 @@ const std::vector<Key>& Keys() {
          c->retention = std::get<std::string>(v);
          return absl::OkStatus();
        }},
+      {"storage.compaction_mb_per_s", Key::kInt,
+       [](const Value& v, ServeConfig* c) -> absl::Status {
+         int64_t n = std::get<int64_t>(v);
+         if (n < 0 || n > 100'000) return absl::InvalidArgumentError("must be 0..100000");
+         c->compaction_mb_per_s = n;
+         return absl::OkStatus();
+       }},
       {"log.level", Key::kString,
        [](const Value& v, ServeConfig* c) -> absl::Status {
          const std::string& s = std::get<std::string>(v);

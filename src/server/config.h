@@ -17,6 +17,7 @@ struct ServeConfig {
   ServerOptions http;                  // [http]
   std::string fsync = "interval:100";  // [storage] fsync
   std::string retention = "0";         // [storage] retention ("0" = keep everything)
+  int64_t compaction_mb_per_s = 48;    // [storage] compaction_mb_per_s (0 = unpaced)
   std::string log_level = "info";      // [log] level: trace|debug|info|warn|error|off
 };
 

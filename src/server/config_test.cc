@@ -18,6 +18,7 @@ request_timeout = "5s"
 [storage]
 fsync = "always"
 retention = "365d"
+compaction_mb_per_s = 0
 [log]
 level = "debug"
 )",
@@ -30,6 +31,7 @@ level = "debug"
   EXPECT_EQ(c.http.request_timeout_ns, 5'000'000'000);
   EXPECT_EQ(c.fsync, "always");
   EXPECT_EQ(c.retention, "365d");
+  EXPECT_EQ(c.compaction_mb_per_s, 0);
   EXPECT_EQ(c.log_level, "debug");
 }
 
@@ -47,6 +49,7 @@ TEST(ConfigTest, ErrorsNameKeyAndLine) {
   EXPECT_NE(Error("[http]\nlisten = \"nope\"\n").find("HOST:PORT"), std::string::npos);
   EXPECT_NE(Error("[storage]\nfsync = \"sometimes\"\n").find("storage.fsync"), std::string::npos);
   EXPECT_NE(Error("[http]\nidle_timeout = \"0\"\n").find("greater than 0"), std::string::npos);
+  EXPECT_NE(Error("[storage]\ncompaction_mb_per_s = -1\n").find("0..100000"), std::string::npos);
   EXPECT_NE(Error("[log]\nlevel = \"loud\"\n").find("log.level"), std::string::npos);
   EXPECT_NE(Error("data_dir = \n").find("f.toml line 1"), std::string::npos);
 }
@@ -90,6 +93,7 @@ TEST(ConfigTest, ExampleFileIsValidAndHoldsTheDefaults) {
   EXPECT_EQ(c.http.shutdown_grace_ns, defaults.http.shutdown_grace_ns);
   EXPECT_EQ(c.fsync, defaults.fsync);
   EXPECT_EQ(c.retention, defaults.retention);
+  EXPECT_EQ(c.compaction_mb_per_s, defaults.compaction_mb_per_s);
   EXPECT_EQ(c.log_level, defaults.log_level);
 }
 

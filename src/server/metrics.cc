@@ -118,6 +118,10 @@ std::string Metrics::Render(const StoreStats& stats, int64_t now_ns) {
         static_cast<double>(stats.wal_bytes));
   gauge("dualcarbon_wal_pending_bytes", "WAL bytes written but not yet fsynced.", "gauge",
         static_cast<double>(stats.wal_pending_bytes));
+  gauge("dualcarbon_compactions_total", "Segment merges since start.", "counter",
+        static_cast<double>(stats.compactions));
+  gauge("dualcarbon_compaction_bytes_total", "Bytes written by segment merges since start.",
+        "counter", static_cast<double>(stats.compaction_bytes));
 
   {
     absl::MutexLock f(&fault_mu_);

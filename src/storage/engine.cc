@@ -5,6 +5,7 @@ namespace dc {
 namespace engine_internal {
 
 void Engine::StopBackground() {
+  stopping_ = true;
   {
     absl::MutexLock l(&mu_);
     stop_ = true;
@@ -45,7 +46,8 @@ void Engine::InsertInSteps(const PointBatch& batch) {
   {
     absl::MutexLock l(&mu_);
     for (size_t k = 0; k < keys.size(); ++k) heads[k] = &mem_->series.find(ids[k])->second;
-    if (mem_->points == 0) mem_->created_ns = env_->MonotonicNanos();
+    mem_->written_ns = env_->MonotonicNanos();
+    if (mem_->points == 0) mem_->created_ns = mem_->written_ns;
   }
   const auto& rows = batch.rows();
   for (size_t i = 0; i < rows.size(); i += kRowsPerStep) {
@@ -64,7 +66,8 @@ void Engine::InsertLocked(const PointBatch& batch) {
   for (size_t i = 0; i < keys.size(); ++i) {
     heads[i] = &mem_->series.try_emplace(InternLocked(keys[i])).first->second;
   }
-  if (mem_->points == 0) mem_->created_ns = env_->MonotonicNanos();
+  mem_->written_ns = env_->MonotonicNanos();
+  if (mem_->points == 0) mem_->created_ns = mem_->written_ns;
   for (const auto& r : batch.rows()) heads[r.series]->Add(r.t, r.v, r.q);
   mem_->points += static_cast<int64_t>(batch.size());
 }
@@ -278,6 +281,8 @@ StoreStats Engine::Stats() {
   st.wal_bytes = wal_->total_bytes();
   st.wal_pending_bytes = wal_->pending_bytes();
   st.bytes_on_disk += st.wal_bytes;
+  st.compactions = compactions_.load();
+  st.compaction_bytes = compaction_bytes_.load();
   return st;
 }
 

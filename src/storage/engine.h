@@ -207,12 +207,13 @@ class Engine final : public Store {
   absl::StatusOr<bool> CompactStepLocked(bool quiet) ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
   // Merges `segs` (one partition's, adjacent in seq order), installs the result and removes
   // them. I/O without mu_; only the install takes it.
-  absl::Status MergeAndInstallLocked(std::span<const std::shared_ptr<SegmentReader>> segs)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
+  // `paced`: at opt_.compaction_bytes_per_sec (background merges).
+  absl::Status MergeAndInstallLocked(std::span<const std::shared_ptr<SegmentReader>> segs,
+                                     bool paced) ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
   // One file carrying the newest seq, written series by series (one series' points in memory
   // at a time); a series found in one input only is copied block by block, undecoded.
   absl::StatusOr<std::shared_ptr<SegmentReader>> MergeSegments(
-      std::span<const std::shared_ptr<SegmentReader>> segs);
+      std::span<const std::shared_ptr<SegmentReader>> segs, bool paced);
   absl::Status CopySeries(SegmentWriter* w, const SegmentReader& seg, const std::string& key,
                           uint32_t number, std::vector<BlockRef>* refs);
   // `in`: the (file, series number) of `key` in each input holding it, ascending seq.
@@ -296,6 +297,9 @@ class Engine final : public Store {
   // Set by Close for a large head: a running flush or compaction stops before writing any
   // file (its inputs, WAL files or segments, stay), so shutdown need not wait for it.
   std::atomic<bool> closing_{false};
+  // Set when the background thread is asked to stop: a paced merge is abandoned.
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> compactions_{0}, compaction_bytes_{0};
   std::thread bg_;
 
   struct GridKey {

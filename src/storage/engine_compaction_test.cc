@@ -1,12 +1,15 @@
 // Background (size-tiered) compaction: a store written by slow trickle keeps a bounded number
 // of files per partition, every aggregate stays equal to the naive reference through the
-// merges, and an ended partition ends as one file once ingest is quiet.
+// merges, an ended partition ends as one file once ingest is quiet, and background merges keep
+// to their bytes/s budget.
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
 #include <random>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "storage/engine.h"
@@ -150,6 +153,96 @@ TEST(Compaction, TieredMergesAndRetentionKeepAggregatesExact) {
   for (auto& [key, pts] : m) pts.erase(pts.begin(), pts.lower_bound(base + kWidth));
   std::erase_if(m, [](const auto& kv) { return kv.second.empty(); });
   CheckAgainstModel(store->get(), m, rng, 60);
+  store = decltype(store)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
+// Two files of one partition, each holding every series (so the merge decodes and rewrites).
+void WriteTwoFiles(Store* store, Model* m, int series, int points) {
+  std::mt19937_64 rng(3);
+  const int64_t base = 1735689600LL * kNanosPerSecond;  // 2025-01-01T00:00Z
+  for (int file = 0; file < 2; ++file) {
+    for (int s = 0; s < series; ++s) {
+      PointBatch b;
+      std::string key = "meter,id=p" + std::to_string(s) + " kwh";
+      for (int i = file; i < points; i += 2) {
+        const int64_t t = base + i * kNanosPerMinute;
+        const double v = static_cast<double>(rng() % 100'000'000) / 1000.0;
+        b.Add(key, t, v);
+        (*m)[key][t] = v;
+      }
+      ASSERT_TRUE(store->Write(b).ok());
+    }
+    ASSERT_TRUE(store->Flush().ok());
+  }
+}
+
+// A background merge writes at most compaction_bytes_per_sec: merging ~1.5 MB at 1 MiB/s
+// takes at least (bytes written) / (budget). Only the lower bound is checked (a slow machine
+// only makes it longer); Compact() is not paced.
+TEST(Compaction, PacedMergeKeepsItsByteBudget) {
+  std::string dir = TempDir("paced");
+  StoreOptions o;
+  o.dir = dir;
+  o.fsync.mode = FsyncPolicy::Mode::kOff;
+  o.background = false;
+  o.compaction_bytes_per_sec = 1 << 20;
+  auto store = Store::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto* engine = dynamic_cast<engine_internal::Engine*>(store->get());
+  ASSERT_NE(engine, nullptr);
+  Model m;
+  WriteTwoFiles(store->get(), &m, 100, 2880);
+  ASSERT_EQ((*store)->Stats().segments, 2);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto merged = engine->CompactStep(false);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  ASSERT_TRUE(*merged);
+  const StoreStats st = (*store)->Stats();
+  EXPECT_EQ(st.segments, 1);
+  EXPECT_EQ(st.compactions, 1);
+  ASSERT_GT(st.compaction_bytes, 1'000'000);
+  // The index (written by Finish, after the last pause) is not paced: 90 % of the bytes.
+  EXPECT_GE(seconds, 0.9 * static_cast<double>(st.compaction_bytes) / o.compaction_bytes_per_sec)
+      << st.compaction_bytes << " bytes";
+  std::mt19937_64 rng(4);
+  CheckAgainstModel(store->get(), m, rng, 30);
+  store = decltype(store)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
+// Closing the store while the background thread is in a slow paced merge abandons the merge:
+// Close returns at once (the merge alone would take minutes), no temporary file is left, and
+// every point is there after reopening (the merge's inputs stayed).
+TEST(Compaction, CloseAbandonsAPacedMergeAndLosesNothing) {
+  std::string dir = TempDir("paced_close");
+  StoreOptions o;
+  o.dir = dir;
+  o.fsync.mode = FsyncPolicy::Mode::kOff;
+  o.compaction_bytes_per_sec = 16 << 10;
+  Model m;
+  {
+    auto store = Store::Open(o);
+    ASSERT_TRUE(store.ok()) << store.status();
+    WriteTwoFiles(store->get(), &m, 100, 2880);
+    // The background thread looks every 200 ms; let it start the merge.
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE((*store)->Close().ok());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_LT(seconds, 10.0) << "a merge of ~1.5 MB at 16 KiB/s takes ~90 s";
+  }
+  for (const auto& e : fs::directory_iterator(dir + "/segments")) {
+    EXPECT_NE(e.path().extension(), ".tmp") << e.path();
+  }
+  auto store = Store::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->Stats().segments, 2);
+  std::mt19937_64 rng(6);
+  CheckAgainstModel(store->get(), m, rng, 30);
   store = decltype(store)(absl::UnknownError("closed"));
   fs::remove_all(dir);
 }

@@ -1,5 +1,8 @@
 // The engine's maintenance: flush (head -> segment files), compaction, retention, and the
 // background thread that triggers them.
+#include <chrono>
+#include <thread>
+
 #include "storage/engine.h"
 
 namespace dc {
@@ -209,8 +212,37 @@ absl::Status Engine::MergeSeries(SegmentWriter* w, int64_t partition_end, const 
   return absl::OkStatus();
 }
 
+// Paces a merge to a budget of bytes written per second: after each series the merge sleeps
+// while it is ahead of the budget, 20 ms at a time, and gives up once `stop` is set (the
+// writer then removes its temporary file; the inputs stay). The steady clock, not the Env's:
+// a test Env's clock may stand still.
+class MergePacer {
+ public:
+  MergePacer(int64_t bytes_per_sec, const std::atomic<bool>& stop)
+      : rate_(static_cast<double>(bytes_per_sec)), stop_(stop) {}
+  absl::Status After(uint64_t bytes_written) {
+    if (rate_ <= 0) return absl::OkStatus();
+    const auto due = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                  std::chrono::duration<double>(bytes_written / rate_));
+    for (auto now = Clock::now(); now < due; now = Clock::now()) {
+      if (stop_.load(std::memory_order_relaxed)) {
+        return absl::CancelledError("store closing: a paced merge was abandoned");
+      }
+      std::this_thread::sleep_for(std::min<Clock::duration>(due - now, kStep));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::milliseconds kStep{20};
+  const double rate_;  // bytes per second; <= 0: unpaced
+  const std::atomic<bool>& stop_;
+  const Clock::time_point start_ = Clock::now();
+};
+
 absl::StatusOr<std::shared_ptr<SegmentReader>> Engine::MergeSegments(
-    std::span<const std::shared_ptr<SegmentReader>> segs) {
+    std::span<const std::shared_ptr<SegmentReader>> segs, bool paced) {
   const SegmentMeta meta = segs.back()->meta();  // the partition, and the newest seq
   uint64_t file_no;
   {
@@ -227,6 +259,7 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Engine::MergeSegments(
   std::vector<Sample> pts;
   std::vector<BlockRef> refs;
   std::string scratch, key;
+  MergePacer pacer(paced ? opt_.compaction_bytes_per_sec : 0, stopping_);
   // Series in key order across the inputs: the inputs holding the smallest key, by seq.
   while (true) {
     const std::string* min = nullptr;
@@ -246,16 +279,20 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Engine::MergeSegments(
         with.size() == 1
             ? CopySeries(w->get(), *with[0].first, key, with[0].second, &refs)
             : MergeSeries(w->get(), meta.partition_end, key, with, &pts, &refs, &scratch);
+    if (s.ok()) s = pacer.After((*w)->bytes_written());
     if (!s.ok()) return s;
   }
   if (absl::Status s = (*w)->Finish(); !s.ok()) return s;
+  compactions_.fetch_add(1);
+  compaction_bytes_.fetch_add(static_cast<int64_t>((*w)->bytes_written()));
   auto r = SegmentReader::Open(env_, path);
   if (!r.ok()) return r.status();
   return std::shared_ptr<SegmentReader>(std::move(*r));
 }
 
-absl::Status Engine::MergeAndInstallLocked(std::span<const std::shared_ptr<SegmentReader>> segs) {
-  auto merged = MergeSegments(segs);
+absl::Status Engine::MergeAndInstallLocked(std::span<const std::shared_ptr<SegmentReader>> segs,
+                                           bool paced) {
+  auto merged = MergeSegments(segs, paced);
   if (!merged.ok()) return merged.status();
   std::vector<const SegmentReader*> remove;
   std::vector<std::string> paths;
@@ -278,7 +315,7 @@ absl::Status Engine::CompactLocked(size_t min_segments) {
   }
   for (const auto& [part, segs] : v->parts) {
     if (segs.size() < min_segments) continue;
-    absl::Status s = MergeAndInstallLocked(segs);
+    absl::Status s = MergeAndInstallLocked(segs, false);
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
@@ -309,7 +346,7 @@ absl::StatusOr<bool> Engine::CompactStepLocked(bool quiet) {
     // A partition that has ended gets one file once ingest is quiet.
     if (quiet && segs.front()->meta().partition_end <= now) j = 0;
     if (segs.size() - j < 2) continue;
-    absl::Status s = MergeAndInstallLocked(all.subspan(j));
+    absl::Status s = MergeAndInstallLocked(all.subspan(j), true);
     if (!s.ok()) return s;
     return true;
   }
@@ -370,9 +407,14 @@ void Engine::BackgroundLoop() {
     const int64_t now = env_->MonotonicNanos();
     const bool full = mem_->points >= opt_.head_max_points;
     const bool old = mem_->points > 0 && now - mem_->created_ns > kMaxHeadAgeNs;
+    // A large head with no write for a while (the end of a bulk load) goes to segment files,
+    // where queries read block stats instead of aggregating the head's points one by one. A
+    // trickle's small head waits for its age, so slow polling does not make tiny files.
+    const bool idle =
+        mem_->points >= opt_.head_max_points / 8 && now - mem_->written_ns > kCompactQuietNs;
     mu_.Unlock();
     absl::Status s;
-    if (full || old) s = Flush();
+    if (full || old || idle) s = Flush();
     if (s.ok()) {
       // One merge per tick: bounded I/O, and maint_mu_ is released between merges.
       absl::MutexLock m(&maint_mu_);
@@ -389,7 +431,7 @@ void Engine::BackgroundLoop() {
         s = RemoveObsoleteLocked({});  // files an earlier compaction could not remove
       }
     }
-    if (!s.ok())
+    if (!s.ok() && !absl::IsCancelled(s))  // cancelled: the store is closing
       std::fprintf(stderr, "dualcarbon: background maintenance: %s\n", s.ToString().c_str());
     mu_.Lock();
   }

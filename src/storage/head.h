@@ -69,6 +69,7 @@ struct Head {
   absl::flat_hash_map<uint32_t, SeriesHead> series;  // by engine series id
   int64_t points = 0;
   int64_t created_ns = 0;  // monotonic time of the first point
+  int64_t written_ns = 0;  // monotonic time of the last write
 };
 
 }  // namespace dc

@@ -44,7 +44,11 @@ struct StoreOptions {
   // zone; other zones still get correct results, decoding the blocks that straddle a bucket.
   std::string block_zone = "Asia/Shanghai";
   int64_t retention_ns = 0;  // drop partitions older than now - retention; 0 = keep all
-  bool background = true;    // background flush/compaction/fsync thread
+  // Background merges write at most this many bytes per second (0: unpaced), so compaction
+  // never takes the disk from ingest and queries. Flushes, Compact() and retention are not
+  // paced; a paced merge is abandoned (its inputs stay) when the store closes.
+  int64_t compaction_bytes_per_sec = int64_t{48} << 20;
+  bool background = true;  // background flush/compaction/fsync thread
 };
 
 enum class Agg { kSum, kMean, kMin, kMax, kCount, kFirst, kLast, kIncrease };
@@ -80,6 +84,8 @@ struct StoreStats {
   int64_t bytes_on_disk = 0;  // WAL + segments
   int64_t wal_bytes = 0;
   int64_t wal_pending_bytes = 0;  // written but not yet fsynced
+  int64_t compactions = 0;        // merges done since open (background and Compact())
+  int64_t compaction_bytes = 0;   // bytes those merges wrote
 };
 
 class Store {
