@@ -11,11 +11,13 @@
 //   trend_20_hourly   hourly sums of 20 meters over 90 days (April–June)
 // Options: --meters N, --days D (366), --reps N (10), --max-seconds S per query and server (30,
 // at least 3 reps), --servers LIST (dualcarbon,influxdb,clickhouse), --connections N (2),
-// --dualcarbon PATH, --influxd PATH, --clickhouse PATH, --fsync POLICY, --keep 1.
+// --dualcarbon PATH, --influxd PATH, --clickhouse PATH, --fsync POLICY, --keep 1, --settle S
+// (seconds every server is left alone between its ingest and its queries; 0).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -408,6 +410,10 @@ absl::StatusOr<P50s> RunPeer(const Peer& peer, const Server& server, const Plant
   if (!ingest.ok()) return absl::InternalError(absl::StrCat("ingest: ", ingest.ToString()));
   Report(w.c_str(), "ingest_points_per_s", static_cast<double>(plant.points()) / SecondsSince(t0),
          "points/s");
+  // --settle S: the same quiet time for every server between its ingest and its queries, for
+  // background merges (dualcarbon's compaction, ClickHouse's merges, InfluxDB's compactions).
+  const double settle = std::stod(args.Get("settle", "0"));
+  if (settle > 0) std::this_thread::sleep_for(std::chrono::duration<double>(settle));
   auto c = HttpClient::Connect(server.port);
   if (!c.ok()) return c.status();
   const int reps = std::stoi(args.Get("reps", "10"));
