@@ -60,42 +60,7 @@ absl::Status ParseSiteTable(Site* site, const toml::table& root) {
     return absl::InvalidArgumentError(absl::StrCat(site->file, ": missing [site] table"));
   }
   Reader r(site, *n->as_table(), "[site]");
-  if (auto s = r.Id("id", &site->id); !s.ok()) return s;
-  for (char c : site->id) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
-      return r.Error("id", absl::StrCat("\"", site->id, "\" must match [a-z0-9_-]+"));
-    }
-  }
-  absl::Status s = r.String("name", &site->name, false);
-  if (s.ok()) s = r.String("timezone", &site->timezone, false);
-  if (s.ok() && site->timezone.empty()) {
-    // Absent means the default zone; an empty name would be written back as absent.
-    s = r.Error("timezone",
-                "must be an IANA zone name like Asia/Shanghai (omit it for the default)");
-  }
-  if (s.ok())
-    s = r.OneOf("sector", &site->sector,
-                {"cement", "steel", "aluminium", "flat_glass", "chemical", "generic"}, false);
-  if (s.ok()) s = r.String("grid_region", &site->grid_region, false);
-  if (s.ok()) s = r.String("grid_factor", &site->grid_factor, false);  // checked by ValidateSite
-  if (s.ok() && site->grid_factor.empty()) {
-    s = r.Error("grid_factor", "must not be empty (omit it for \"average\")");
-  }
-  if (s.ok()) s = r.OneOf("gwp", &site->gwp, {"SAR", "AR4", "AR5", "AR6"}, false);
-  if (s.ok()) s = r.OneOf("fuel_table", &site->fuel_table, {"A", "B", "C"}, false);
-  if (s.ok())
-    s = r.OneOf("electricity_tce", &site->electricity_tce, {"calorific", "equal_value"}, false);
-  if (s.ok())
-    s = r.Positive("electricity_coal_rate_gce_per_kwh", &site->electricity_coal_rate_gce_per_kwh);
-  if (!s.ok()) return s;
-  std::optional<double> year;
-  if (auto s2 = r.Number("grid_year", &year, false); !s2.ok()) return s2;
-  if (year) {
-    if (*year != std::floor(*year) || *year < 1990 || *year > 2100) {
-      return r.Error("grid_year", "must be a year like 2022");
-    }
-    site->grid_year = static_cast<int>(*year);
-  }
+  if (absl::Status s = r.Fields(internal::SiteFields(), site); !s.ok()) return s;
   site->pos = r.pos();
   r.WarnUnknown();
   return absl::OkStatus();
@@ -104,9 +69,7 @@ absl::Status ParseSiteTable(Site* site, const toml::table& root) {
 absl::Status ParseLab(Site* site, Meter* m, const toml::table& t) {
   LabValue lab;
   Reader r(site, t, absl::StrCat("meter '", m->id, "' [[meter.lab]]"));
-  absl::Status s = r.String("period", &lab.period, true);
-  if (s.ok()) s = r.Numbers(internal::LabNumbers(), &lab);
-  if (!s.ok()) return s;
+  if (absl::Status s = r.Fields(internal::LabFields(), &lab); !s.ok()) return s;
   lab.pos = r.pos();
   r.WarnUnknown();
   m->lab.push_back(std::move(lab));
@@ -119,18 +82,7 @@ absl::Status ParseMeter(Site* site, const toml::table& t, size_t i) {
   Reader r(site, t, absl::StrCat("[[meter]] #", i + 1));
   if (auto s = r.Id("id", &m.id); !s.ok()) return s;
   Reader rm(site, t, absl::StrCat("meter '", m.id, "'"));
-  rm.Use("id");
-  absl::Status s = rm.String("carrier", &m.carrier, true);
-  if (s.ok()) s = rm.Enum("kind", &m.kind, MeterKinds(), true);
-  if (s.ok()) s = rm.String("unit", &m.unit, true);
-  if (s.ok()) s = rm.Enum("flow", &m.flow, Flows(), false);
-  if (s.ok()) s = rm.Enum("integrate", &m.integrate, Integrations(), false);
-  if (s.ok()) s = rm.String("area", &m.area, false);
-  if (s.ok()) s = rm.String("series", &m.series, false, kMaxSeriesKeyBytes);
-  std::optional<double> rollover;
-  if (s.ok()) s = rm.Positive("rollover", &rollover);
-  if (s.ok()) s = rm.Numbers(internal::MeterNumbers(), &m);
-  if (!s.ok()) return s;
+  if (absl::Status s = rm.Fields(internal::MeterFields(), &m); !s.ok()) return s;
   if (m.unit.empty()) return rm.Error("unit", "must not be empty");
   if (m.integrate != Integration::kNone) {
     if (m.kind != MeterKind::kGauge) return rm.Error("integrate", "only a gauge is integrated");
@@ -140,9 +92,8 @@ absl::Status ParseMeter(Site* site, const toml::table& t, size_t i) {
                                            m.unit, "\""));
     }
   }
-  if (rollover) {
-    if (m.kind != MeterKind::kCounter) return rm.Error("rollover", "only a counter can roll over");
-    m.rollover = *rollover;
+  if (m.rollover > 0 && m.kind != MeterKind::kCounter) {
+    return rm.Error("rollover", "only a counter can roll over");
   }
   if (!m.series.empty()) {
     auto key = CanonicalSeriesKey(m.series);
@@ -166,13 +117,9 @@ absl::Status ParseVirtual(Site* site, const toml::table& t, size_t i) {
   Reader r(site, t, absl::StrCat("[[virtual_meter]] #", i + 1));
   if (auto s = r.Id("id", &v.id); !s.ok()) return s;
   Reader rv(site, t, absl::StrCat("virtual_meter '", v.id, "'"));
-  rv.Use("id");
   std::string formula;
   absl::Status s = rv.String("formula", &formula, true, Formula::kMaxBytes, /*spaces=*/true);
-  if (s.ok()) s = rv.String("carrier", &v.carrier, false);
-  if (s.ok()) s = rv.String("unit", &v.unit, false);
-  if (s.ok()) s = rv.Enum("flow", &v.flow, Flows(), false);
-  if (s.ok()) s = rv.String("area", &v.area, false);
+  if (s.ok()) s = rv.Fields(internal::VirtualMeterFields(), &v);
   if (!s.ok()) return s;
   auto f = Formula::Parse(formula);
   if (!f.ok()) return rv.Error("formula", SV(f.status().message()));
@@ -189,26 +136,7 @@ absl::Status ParseProduct(Site* site, const toml::table& t, size_t i) {
   Reader r(site, t, absl::StrCat("[[product]] #", i + 1));
   if (auto s = r.Id("id", &p.id); !s.ok()) return s;
   Reader rp(site, t, absl::StrCat("product '", p.id, "'"));
-  rp.Use("id");
-  absl::Status s = rp.String("meter", &p.meter, true);
-  if (s.ok()) s = rp.String("benchmark", &p.benchmark, false);
-  if (!s.ok()) return s;
-  rp.Use("areas");
-  if (const toml::node* a = t.get("areas")) {
-    const toml::array* arr = a->as_array();
-    if (!arr) return rp.Error("areas", "must be an array of strings");
-    if (arr->size() > kMaxListEntries) {
-      return rp.Error("areas", absl::StrCat("more than ", kMaxListEntries, " entries"));
-    }
-    for (const auto& e : *arr) {
-      auto v = e.value<std::string>();
-      if (!v) return rp.Error("areas", "must be an array of strings");
-      if (auto st = CheckText("an area", *v, kMaxSiteTextBytes); !st.ok()) {
-        return rp.Error("areas", SV(st.message()));
-      }
-      p.areas.push_back(*v);
-    }
-  }
+  if (absl::Status s = rp.Fields(internal::ProductFields(), &p); !s.ok()) return s;
   p.pos = rp.pos();
   rp.WarnUnknown();
   site->products.push_back(std::move(p));
@@ -218,10 +146,7 @@ absl::Status ParseProduct(Site* site, const toml::table& t, size_t i) {
 absl::Status ParseItem(Site* site, const std::string& what, const toml::table& t,
                        ProcessItem* item) {
   Reader r(site, t, what);
-  absl::Status s = r.String("meter", &item->meter, true);
-  if (s.ok()) s = r.String("material", &item->material, false);
-  if (s.ok()) s = r.Numbers(internal::ItemNumbers(), item);
-  if (!s.ok()) return s;
+  if (absl::Status s = r.Fields(internal::ItemFields(), item); !s.ok()) return s;
   item->pos = r.pos();
   r.WarnUnknown();
   return absl::OkStatus();

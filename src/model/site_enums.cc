@@ -161,42 +161,6 @@ const std::vector<std::string>& ProcessMethods() {
   return *v;
 }
 
-namespace internal {
-
-const std::vector<NumberField<Meter>>& MeterNumbers() {
-  using F = NumberField<Meter>;
-  static const auto* t =
-      new std::vector<F>{{"ncv_gj_per_t", F::Rule::kPositive, &Meter::ncv_gj_per_t},
-                         {"ncv_gj_per_10k_nm3", F::Rule::kPositive, &Meter::ncv_gj_per_10k_nm3},
-                         {"carbon_tc_per_gj", F::Rule::kPositive, &Meter::carbon_tc_per_gj},
-                         {"oxidation", F::Rule::kFraction, &Meter::oxidation},
-                         {"enthalpy_kj_per_kg", F::Rule::kPositive, &Meter::enthalpy_kj_per_kg},
-                         {"temperature_c", F::Rule::kAny, &Meter::temperature_c}};
-  return *t;
-}
-
-const std::vector<NumberField<LabValue>>& LabNumbers() {
-  using F = NumberField<LabValue>;
-  static const auto* t =
-      new std::vector<F>{{"ncv_gj_per_t", F::Rule::kPositive, &LabValue::ncv_gj_per_t},
-                         {"ncv_gj_per_10k_nm3", F::Rule::kPositive, &LabValue::ncv_gj_per_10k_nm3},
-                         {"carbon_tc_per_gj", F::Rule::kPositive, &LabValue::carbon_tc_per_gj},
-                         {"oxidation", F::Rule::kFraction, &LabValue::oxidation}};
-  return *t;
-}
-
-const std::vector<NumberField<ProcessItem>>& ItemNumbers() {
-  using F = NumberField<ProcessItem>;
-  static const auto* t =
-      new std::vector<F>{{"purity", F::Rule::kFraction, &ProcessItem::purity},
-                         {"fraction", F::Rule::kFraction, &ProcessItem::fraction},
-                         {"ef_tco2_per_t", F::Rule::kPositive, &ProcessItem::ef_tco2_per_t},
-                         {"carbon_content", F::Rule::kFraction, &ProcessItem::carbon_content}};
-  return *t;
-}
-
-}  // namespace internal
-
 std::string Meter::AmountUnit() const {
   if (integrate == Integration::kNone) return unit;
   if (unit.size() > 2 && unit.compare(unit.size() - 2, 2, "/h") == 0) {

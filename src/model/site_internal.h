@@ -11,19 +11,6 @@
 
 namespace dc::model::internal {
 
-// An optional number of a table, read, written to TOML and to JSON from one entry (site.cc,
-// site_write.cc): adding a key to a section means adding one entry here.
-template <typename T>
-struct NumberField {
-  enum class Rule { kAny, kPositive, kFraction };
-  std::string_view key;
-  Rule rule;
-  std::optional<double> T::*member;
-};
-const std::vector<NumberField<Meter>>& MeterNumbers();
-const std::vector<NumberField<LabValue>>& LabNumbers();
-const std::vector<NumberField<ProcessItem>>& ItemNumbers();
-
 // Unique ids, references to meters from virtual meters, products and processes, and cycles
 // among virtual meters; errors name file:line:column and the field (site_references.cc).
 absl::Status CheckReferences(const Site& site);

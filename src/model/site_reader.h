@@ -17,6 +17,7 @@
 #include "common/strings.h"
 #include "common/text.h"
 #include "model/site.h"
+#include "model/site_fields.h"
 #include "model/site_internal.h"
 #include "toml++/toml.h"
 
@@ -124,16 +125,16 @@ class Reader {
     }
     return absl::OkStatus();
   }
-  // Every entry of a number-field table into *out.
+  // Every key of a section's field table (site_fields.h) into *out, in the table's order; the
+  // first error is returned. Keys the section's parser reads itself are only marked used.
   template <typename T>
-  absl::Status Numbers(const std::vector<NumberField<T>>& fields, T* out) {
-    using Rule = typename NumberField<T>::Rule;
+  absl::Status Fields(const std::vector<Field<T>>& fields, T* out) {
     for (const auto& f : fields) {
-      std::optional<double>* v = &(out->*f.member);
-      absl::Status s = f.rule == Rule::kPositive   ? Positive(f.key, v)
-                       : f.rule == Rule::kFraction ? Fraction(f.key, v)
-                                                   : Number(f.key, v, false);
-      if (!s.ok()) return s;
+      if (!f.read) {
+        Use(f.key);
+        continue;
+      }
+      if (absl::Status s = f.read(*this, out); !s.ok()) return s;
     }
     return absl::OkStatus();
   }
