@@ -113,7 +113,7 @@ absl::Status Computer::Direct(const model::Product& prod, const ProductResult& p
     g->attributed_direct = total;
     g->internal_tco2e = total - visible;
     for (const auto& m : inv_.by_meter) {
-      if (m.flow == "internal" && m.carrier != "electricity" && areas.count(m.area)) {
+      if (m.flow == model::Flow::kInternal && m.carrier != "electricity" && areas.count(m.area)) {
         g->internal_meters.push_back(
             absl::StrCat(m.meter, " (", m.carrier, " ", FormatNumber(m.amount), " ", m.unit, ")"));
       }

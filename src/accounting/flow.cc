@@ -138,10 +138,20 @@ Flow ComputeFlow(const model::Site& site, const Inventory& inv) {
   std::map<std::string, CarrierMeters> by_carrier;
   for (const MeterEnergy& e : inv.by_meter) {
     CarrierMeters& m = by_carrier[e.carrier];
-    if (e.flow == "purchased") m.purchased.push_back(&e);
-    if (e.flow == "internal") m.internal.push_back(&e);
-    if (e.flow == "generated") m.generated.push_back(&e);
-    if (e.flow == "exported") m.exported.push_back(&e);
+    switch (e.flow) {
+      case model::Flow::kPurchased:
+        m.purchased.push_back(&e);
+        break;
+      case model::Flow::kInternal:
+        m.internal.push_back(&e);
+        break;
+      case model::Flow::kGenerated:
+        m.generated.push_back(&e);
+        break;
+      case model::Flow::kExported:
+        m.exported.push_back(&e);
+        break;
+    }
   }
   FlowBuilder b;
   for (const auto& [carrier, meters] : by_carrier) CarrierLinks(b, carrier, meters);

@@ -93,7 +93,9 @@ struct Line {
 
 // Energy of one meter over the period.
 struct MeterEnergy {
-  std::string meter, carrier, flow, area;
+  std::string meter, carrier;
+  model::Flow flow = model::Flow::kPurchased;
+  std::string area;
   double amount = 0;  // in the carrier's base unit
   std::string unit;
   double tce = 0;          // unsigned; the flow decides whether it adds or is deducted

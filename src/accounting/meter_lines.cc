@@ -212,8 +212,7 @@ absl::StatusOr<std::optional<Line>> Engine::MeterLine(const MeterView& v) {
 }
 
 absl::StatusOr<MeterEnergy> Engine::Energy(const MeterView& v) {
-  MeterEnergy e{v.id, v.carrier, std::string(model::Name(v.flow)), v.area, 0, v.c->base_unit, 0, "",
-                0,    ""};
+  MeterEnergy e{v.id, v.carrier, v.flow, v.area, 0, v.c->base_unit, 0, "", 0, ""};
   auto amounts = Amounts(v.id);
   if (!amounts.ok()) return amounts.status();
   double base_total = 0;
@@ -317,8 +316,8 @@ absl::Status Engine::Products(Inventory* inv) {
       }
     } else {
       for (const auto& me : inv->by_meter) {
-        if (!areas.count(me.area) || me.flow == "generated") continue;
-        double sign = me.flow == "exported" ? -1 : 1;
+        if (!areas.count(me.area) || me.flow == model::Flow::kGenerated) continue;
+        double sign = me.flow == model::Flow::kExported ? -1 : 1;
         r.energy_tce += sign * me.tce;
         if (me.carrier == "electricity") r.electricity_kwh += sign * me.amount;
       }

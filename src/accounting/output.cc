@@ -112,7 +112,7 @@ Json ToJson(const Inventory& inv) {
   }
   energy["by_meter"] = Json::array();
   for (const auto& m : inv.by_meter) {
-    Json x = {{"meter", m.meter}, {"carrier", m.carrier},  {"flow", m.flow},
+    Json x = {{"meter", m.meter}, {"carrier", m.carrier},  {"flow", model::Name(m.flow)},
               {"area", m.area},   {"amount", N(m.amount)}, {"unit", m.unit},
               {"tce", N(m.tce)},  {"basis", m.basis},      {"tce_per_unit", N(m.coefficient)}};
     if (!m.coefficient_key.empty()) x["key"] = m.coefficient_key;

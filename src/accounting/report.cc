@@ -225,12 +225,14 @@ std::string CategoryLabel(LineCategory c) {
   return std::string(CategoryName(c));
 }
 
-std::string FlowLabel(std::string_view f) {
-  if (f == "purchased") return "购入 purchased";
-  if (f == "exported") return "输出 exported";
-  if (f == "generated") return "自产 generated";
-  if (f == "internal") return "分表 internal";
-  return std::string(f);
+std::string FlowLabel(model::Flow f) {
+  switch (f) {
+    case model::Flow::kPurchased: return "购入 purchased";
+    case model::Flow::kExported: return "输出 exported";
+    case model::Flow::kGenerated: return "自产 generated";
+    case model::Flow::kInternal: return "分表 internal";
+  }
+  return std::string(model::Name(f));
 }
 
 std::string FactorSourceLabel(std::string_view s) {
