@@ -235,10 +235,8 @@ absl::Status ParseProcess(Site* site, const toml::table& t, size_t i) {
                                           "\"; known: ", absl::StrJoin(ProcessMethods(), ", ")));
   }
   p.method = schema->method;
-  if (auto s = r.String("id", &p.id, false); !s.ok()) return s;
+  if (auto s = r.Fields(internal::ProcessFields(), &p); !s.ok()) return s;
   if (p.id.empty()) p.id = absl::StrCat(method, "-", i + 1);
-  if (auto s = r.String("area", &p.area, false); !s.ok()) return s;
-  if (auto s = r.Enum("tier", &p.tier, Tiers(), false); !s.ok()) return s;
   if (p.tier == Tier::kIpccTier1 && !schema->ipcc_tier1) {
     return r.Error("tier", absl::StrCat("method ", method, " has no IPCC Tier 1 option"));
   }

@@ -12,6 +12,7 @@
 #include "common/strings.h"
 #include "common/text.h"
 #include "model/site_factors_internal.h"
+#include "model/site_fields.h"
 #include "model/site_reader.h"
 #include "nlohmann/json.hpp"
 
@@ -36,60 +37,98 @@ const std::vector<std::string>& Confidences() {
   return *v;
 }
 
-// The site reader, with the stricter reads of these tables (no empty texts, bounded numbers).
-class Fields : public Reader {
- public:
-  using Reader::Reader;
-  absl::Status Text(std::string_view key, std::string* out, bool required) {
-    std::string v;
-    if (auto s = String(key, &v, required); !s.ok()) return s;
-    if (!t_.contains(key)) return absl::OkStatus();
-    if (v.empty()) return Error(key, "must not be empty (omit it instead)");
-    *out = std::move(v);
-    return absl::OkStatus();
+// The stricter reads of these tables: no empty texts, numbers >= 0, meters that exist.
+absl::Status Text(Reader& r, std::string_view key, std::string* out, bool required) {
+  std::string v;
+  if (auto s = r.String(key, &v, required); !s.ok()) return s;
+  if (!r.table().contains(key)) return absl::OkStatus();
+  if (v.empty()) return r.Error(key, "must not be empty (omit it instead)");
+  *out = std::move(v);
+  return absl::OkStatus();
+}
+
+absl::Status Choice(Reader& r, std::string_view key, std::string* out,
+                    const std::vector<std::string>& allowed) {
+  if (auto s = Text(r, key, out, true); !s.ok()) return s;
+  if (std::find(allowed.begin(), allowed.end(), *out) != allowed.end()) return absl::OkStatus();
+  return r.Error(key, absl::StrCat("\"", *out, "\" is not one of: ", absl::StrJoin(allowed, ", ")));
+}
+
+// A finite number >= 0 (> 0 when `positive`).
+absl::Status Number(Reader& r, std::string_view key, std::optional<double>* out, bool required,
+                    bool positive) {
+  if (auto s = r.Number(key, out, required); !s.ok()) return s;
+  if (*out && (positive ? !(**out > 0) : **out < 0)) {
+    return r.Error(
+        key, absl::StrCat(positive ? "must be > 0" : "must not be negative", ", got ", **out));
   }
-  absl::Status Choice(std::string_view key, std::string* out,
-                      const std::vector<std::string>& allowed) {
-    if (auto s = Text(key, out, true); !s.ok()) return s;
-    if (std::find(allowed.begin(), allowed.end(), *out) != allowed.end()) return absl::OkStatus();
-    return Error(key, absl::StrCat("\"", *out, "\" is not one of: ", absl::StrJoin(allowed, ", ")));
+  return absl::OkStatus();
+}
+
+absl::Status TextList(Reader& r, std::string_view key, std::vector<std::string>* out) {
+  r.Use(key);
+  const toml::node* n = r.table().get(key);
+  if (!n) return absl::OkStatus();
+  const toml::array* arr = n->as_array();
+  if (!arr) return r.Error(key, "must be an array of strings");
+  if (arr->size() > kMaxListEntries) {
+    return r.Error(key, absl::StrCat("more than ", kMaxListEntries, " entries"));
   }
-  // A finite number >= 0 (> 0 when `positive`).
-  absl::Status Number(std::string_view key, std::optional<double>* out, bool required,
-                      bool positive) {
-    if (auto s = Reader::Number(key, out, required); !s.ok()) return s;
-    if (*out && (positive ? !(**out > 0) : **out < 0)) {
-      return Error(
-          key, absl::StrCat(positive ? "must be > 0" : "must not be negative", ", got ", **out));
+  for (const auto& e : *arr) {
+    auto v = e.value<std::string>();
+    if (!v) return r.Error(key, "must be an array of strings");
+    if (auto s = CheckText("an entry", *v, kMaxSiteTextBytes); !s.ok()) {
+      return r.Error(key, SV(s.message()));
     }
-    return absl::OkStatus();
+    if (v->empty()) return r.Error(key, "entries must not be empty");
+    out->push_back(std::move(*v));
   }
-  absl::Status TextList(std::string_view key, std::vector<std::string>* out) {
-    Use(key);
-    const toml::node* n = t_.get(key);
-    if (!n) return absl::OkStatus();
-    const toml::array* arr = n->as_array();
-    if (!arr) return Error(key, "must be an array of strings");
-    if (arr->size() > kMaxListEntries) {
-      return Error(key, absl::StrCat("more than ", kMaxListEntries, " entries"));
-    }
-    for (const auto& e : *arr) {
-      auto v = e.value<std::string>();
-      if (!v) return Error(key, "must be an array of strings");
-      if (auto s = CheckText("an entry", *v, kMaxSiteTextBytes); !s.ok()) {
-        return Error(key, SV(s.message()));
-      }
-      if (v->empty()) return Error(key, "entries must not be empty");
-      out->push_back(std::move(*v));
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Meter(std::string* out) {
-    if (auto s = Text("meter", out, false); !s.ok()) return s;
-    if (out->empty() || site_->HasMeter(*out)) return absl::OkStatus();
-    return Error("meter", absl::StrCat("unknown meter \"", *out, "\""));
-  }
-};
+  return absl::OkStatus();
+}
+
+// Field constructors for these tables.
+template <typename T>
+Field<T> TextField(std::string_view key, std::string T::*m, bool required) {
+  const Json json = required ? Json::kAlways : Json::kIfSet;
+  return {key, [=](Reader& r, T* t) { return Text(r, key, &(t->*m), required); },
+          [=](const T& t) { return TextValue(t.*m, Json::kIfSet); },
+          [=](const T& t) { return TextValue(t.*m, json); }};
+}
+
+template <typename T>
+Field<T> ChoiceField(std::string_view key, std::string T::*m,
+                     const std::vector<std::string>& (*allowed)()) {
+  return {key, [=](Reader& r, T* t) { return Choice(r, key, &(t->*m), allowed()); },
+          [=](const T& t) { return TextValue(t.*m, Json::kAlways); },
+          [=](const T& t) { return TextValue(t.*m, Json::kAlways); }};
+}
+
+template <typename T>
+Field<T> RequiredNumber(std::string_view key, double T::*m, bool positive) {
+  auto value = [=](const T& t) { return FieldValue{t.*m}; };
+  return {key,
+          [=](Reader& r, T* t) {
+            std::optional<double> v;
+            absl::Status s = Number(r, key, &v, true, positive);
+            if (v) t->*m = *v;
+            return s;
+          },
+          value, value};
+}
+
+// An optional meter id, which must name a meter of the site.
+template <typename T>
+Field<T> MeterField(std::string T::*m) {
+  auto value = [=](const T& t) { return TextValue(t.*m, Json::kIfSet); };
+  return {"meter",
+          [=](Reader& r, T* t) -> absl::Status {
+            std::string* out = &(t->*m);
+            if (auto s = Text(r, "meter", out, false); !s.ok()) return s;
+            if (out->empty() || r.site().HasMeter(*out)) return absl::OkStatus();
+            return r.Error("meter", absl::StrCat("unknown meter \"", *out, "\""));
+          },
+          value, value};
+}
 
 // The key grammar (which keys exist is checked against the reference in ValidateSite).
 bool KnownKeyShape(std::string_view key) {
@@ -129,27 +168,13 @@ absl::Status EachTable(Site* site, const toml::table& root, std::string_view key
 
 absl::Status ParseFactor(Site* site, const toml::table& t, size_t i) {
   FactorOverride f;
-  Fields r(site, t, absl::StrCat("[[factor]] #", i + 1));
-  if (auto s = r.Text("key", &f.key, true); !s.ok()) return s;
-  if (!KnownKeyShape(f.key)) {
-    return r.Error("key", absl::StrCat("unknown factor key \"", f.key,
-                                       "\"; known: grid, residual_mix, heat, "
-                                       "fuel.<carrier>.ncv|cc|of, process.<reference key>"));
-  }
-  std::optional<double> value;
-  absl::Status s = r.Meter(&f.meter);
-  if (s.ok()) s = r.Number("value", &value, true, false);
-  if (s.ok()) s = r.Text("unit", &f.unit, true);
-  if (s.ok()) s = r.Choice("origin", &f.origin, FactorOrigins());
-  if (s.ok()) s = r.Text("source", &f.source, true);
-  if (s.ok()) s = r.Choice("confidence", &f.confidence, Confidences());
-  if (!s.ok()) return s;
+  Reader r(site, t, absl::StrCat("[[factor]] #", i + 1));
+  if (absl::Status s = r.Fields(FactorFields(), &f); !s.ok()) return s;
   if (!f.meter.empty() && absl::StartsWith(f.key, "process.")) {
     return r.Error("meter",
                    "a process factor is given per site (omit meter); a per-item factor is the "
                    "process input's ef_tco2_per_t");
   }
-  f.value = *value;
   f.pos = r.pos();
   for (const auto& other : site->factors) {
     if (other.key == f.key && other.meter == f.meter) {
@@ -166,8 +191,8 @@ absl::Status ParseFactor(Site* site, const toml::table& t, size_t i) {
 
 absl::Status ParseInstrument(Site* site, const toml::table& t, size_t i) {
   Instrument in;
-  Fields r(site, t, absl::StrCat("[[instrument]] #", i + 1));
-  if (auto s = r.Text("id", &in.id, true); !s.ok()) return s;
+  Reader r(site, t, absl::StrCat("[[instrument]] #", i + 1));
+  if (auto s = Text(r, "id", &in.id, true); !s.ok()) return s;
   for (char c : in.id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '-' || c == '.';
@@ -178,30 +203,9 @@ absl::Status ParseInstrument(Site* site, const toml::table& t, size_t i) {
                                         kMaxSiteIdBytes, " bytes)"));
     }
   }
-  Fields ri(site, t, absl::StrCat("instrument '", in.id, "'"));
-  ri.Text("id", &in.id, true).IgnoreError();  // marks it used; checked above
-  std::optional<double> mwh, factor;
-  std::string for_site, unit;
-  absl::Status s = ri.Choice("type", &in.type, InstrumentTypes());
-  if (s.ok()) s = ri.Number("mwh", &mwh, true, true);
-  if (s.ok()) s = ri.Text("period", &in.period, true);
-  if (s.ok()) s = ri.Meter(&in.meter);
-  if (s.ok()) s = ri.Text("site", &for_site, false);
-  if (s.ok()) s = ri.Number("factor", &factor, false, false);
-  if (s.ok()) s = ri.Text("unit", &unit, false);
-  if (s.ok()) s = ri.TextList("certificates", &in.certificates);
-  if (s.ok()) s = ri.Text("source", &in.source, true);
-  if (!s.ok()) return s;
-  if (!for_site.empty() && for_site != site->id) {
-    return ri.Error("site", absl::StrCat("\"", for_site, "\" is not this site (\"", site->id,
-                                         "\"); an instrument counts only for the site it names"));
-  }
-  if (!unit.empty()) {
-    if (!factor) return ri.Error("unit", "given without factor");
-    in.unit = unit;
-  }
-  in.mwh = *mwh;
-  in.factor = factor;
+  Reader ri(site, t, absl::StrCat("instrument '", in.id, "'"));
+  if (absl::Status s = ri.Fields(InstrumentFields(), &in); !s.ok()) return s;
+  if (t.contains("unit") && !in.factor) return ri.Error("unit", "given without factor");
   in.pos = ri.pos();
   for (const auto& other : site->instruments) {
     if (other.id == in.id) {
@@ -226,57 +230,78 @@ absl::Status ParseFactorTables(Site* site, const toml::table& root) {
 }
 
 void FactorTablesToToml(const Site& site, toml::table* root) {
-  toml::array factors;
-  for (const auto& f : site.factors) {
-    toml::table t;
-    t.insert_or_assign("key", f.key);
-    if (!f.meter.empty()) t.insert_or_assign("meter", f.meter);
-    t.insert_or_assign("value", f.value);
-    t.insert_or_assign("unit", f.unit);
-    t.insert_or_assign("origin", f.origin);
-    t.insert_or_assign("source", f.source);
-    t.insert_or_assign("confidence", f.confidence);
-    factors.push_back(std::move(t));
-  }
+  toml::array factors, instruments;
+  for (const auto& f : site.factors) factors.push_back(TomlOf(FactorFields(), f));
   if (!factors.empty()) root->insert_or_assign("factor", std::move(factors));
-  toml::array instruments;
-  for (const auto& in : site.instruments) {
-    toml::table t;
-    t.insert_or_assign("id", in.id);
-    t.insert_or_assign("type", in.type);
-    t.insert_or_assign("mwh", in.mwh);
-    t.insert_or_assign("period", in.period);
-    if (!in.meter.empty()) t.insert_or_assign("meter", in.meter);
-    if (in.factor) {
-      t.insert_or_assign("factor", *in.factor);
-      t.insert_or_assign("unit", in.unit);
-    }
-    if (!in.certificates.empty()) {
-      toml::array a;
-      for (const auto& c : in.certificates) a.push_back(c);
-      t.insert_or_assign("certificates", std::move(a));
-    }
-    t.insert_or_assign("source", in.source);
-    instruments.push_back(std::move(t));
-  }
+  for (const auto& in : site.instruments) instruments.push_back(TomlOf(InstrumentFields(), in));
   if (!instruments.empty()) root->insert_or_assign("instrument", std::move(instruments));
 }
 
 void FactorTablesToJson(const Site& site, nlohmann::json* j) {
-  using nlohmann::json;
-  for (const auto& f : site.factors) {
-    json x = {{"key", f.key},       {"value", f.value},   {"unit", f.unit},
-              {"origin", f.origin}, {"source", f.source}, {"confidence", f.confidence}};
-    if (!f.meter.empty()) x["meter"] = f.meter;
-    (*j)["factors"].push_back(x);
-  }
+  for (const auto& f : site.factors) (*j)["factors"].push_back(JsonOf(FactorFields(), f));
   for (const auto& in : site.instruments) {
-    json x = {{"id", in.id},         {"type", in.type},     {"mwh", in.mwh},
-              {"period", in.period}, {"source", in.source}, {"certificates", in.certificates}};
-    if (!in.meter.empty()) x["meter"] = in.meter;
-    if (in.factor) x["factor"] = *in.factor, x["unit"] = in.unit;
-    (*j)["instruments"].push_back(x);
+    (*j)["instruments"].push_back(JsonOf(InstrumentFields(), in));
   }
+}
+
+const std::vector<Field<FactorOverride>>& FactorFields() {
+  using F = FactorOverride;
+  static const auto* t = new std::vector<Field<F>>{
+      {"key",
+       [](Reader& r, F* f) -> absl::Status {
+         if (auto s = Text(r, "key", &f->key, true); !s.ok()) return s;
+         if (KnownKeyShape(f->key)) return absl::OkStatus();
+         return r.Error("key", absl::StrCat("unknown factor key \"", f->key,
+                                            "\"; known: grid, residual_mix, heat, "
+                                            "fuel.<carrier>.ncv|cc|of, process.<reference key>"));
+       },
+       [](const F& f) { return TextValue(f.key, Json::kAlways); },
+       [](const F& f) { return TextValue(f.key, Json::kAlways); }},
+      MeterField(&F::meter),
+      RequiredNumber("value", &F::value, false),
+      TextField("unit", &F::unit, true),
+      ChoiceField("origin", &F::origin, FactorOrigins),
+      TextField("source", &F::source, true),
+      ChoiceField("confidence", &F::confidence, Confidences),
+  };
+  return *t;
+}
+
+const std::vector<Field<Instrument>>& InstrumentFields() {
+  using I = Instrument;
+  // `unit` is the unit of `factor`: written with it, read only when given (else the default).
+  auto unit = [](const I& in) { return in.factor ? FieldValue{in.unit} : FieldValue{}; };
+  static const auto* t = new std::vector<Field<I>>{
+      {"id", nullptr, [](const I& in) { return TextValue(in.id, Json::kAlways); },
+       [](const I& in) { return TextValue(in.id, Json::kAlways); }},
+      ChoiceField("type", &I::type, InstrumentTypes),
+      RequiredNumber("mwh", &I::mwh, true),
+      TextField("period", &I::period, true),
+      MeterField(&I::meter),
+      // Only this site may be named: an instrument counts for the site it names.
+      {"site",
+       [](Reader& r, I*) -> absl::Status {
+         std::string for_site;
+         if (auto s = Text(r, "site", &for_site, false); !s.ok()) return s;
+         if (for_site.empty() || for_site == r.site().id) return absl::OkStatus();
+         return r.Error("site",
+                        absl::StrCat("\"", for_site, "\" is not this site (\"", r.site().id,
+                                     "\"); an instrument counts only for the site it names"));
+       },
+       [](const I&) { return FieldValue{}; }, [](const I&) { return FieldValue{}; }},
+      {"factor", [](Reader& r, I* in) { return Number(r, "factor", &in->factor, false, false); },
+       [](const I& in) { return NumberValue(in.factor); },
+       [](const I& in) { return NumberValue(in.factor); }},
+      {"unit", [](Reader& r, I* in) { return Text(r, "unit", &in->unit, false); }, unit, unit},
+      {"certificates",
+       [](Reader& r, I* in) { return TextList(r, "certificates", &in->certificates); },
+       [](const I& in) {
+         return in.certificates.empty() ? FieldValue{} : FieldValue{in.certificates};
+       },
+       [](const I& in) { return FieldValue{in.certificates}; }},
+      TextField("source", &I::source, true),
+  };
+  return *t;
 }
 
 }  // namespace internal

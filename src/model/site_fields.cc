@@ -9,20 +9,6 @@
 namespace dc::model::internal {
 namespace {
 
-// Whether the JSON form always has the key (also empty or at its default) or only when set.
-// The TOML leaves out what is empty or absent either way (absent reads back as the default).
-enum class Json { kAlways, kIfSet };
-
-FieldValue TextValue(const std::string& s, Json when) {
-  if (when == Json::kIfSet && s.empty()) return std::monostate{};
-  return s;
-}
-
-FieldValue NumberValue(const std::optional<double>& v) {
-  if (!v) return std::monostate{};
-  return *v;
-}
-
 template <typename T>
 Field<T> Text(std::string_view key, std::string T::*m, bool required, Json json,
               size_t max_bytes = kMaxSiteTextBytes) {
@@ -53,7 +39,7 @@ Field<T> NonEmpty(std::string_view key, std::string T::*m, std::string_view dflt
           value, value};
 }
 
-// One of the names of `table()`; `unset`, the default, is left out of the JSON when kIfSet.
+// One of the names of `table()`; `unset`, the default, is left out of both outputs when kIfSet.
 template <typename T, typename E>
 Field<T> Enum(std::string_view key, E T::*m, const std::vector<Named<E>>& (*table)(), bool required,
               Json json, E unset) {
@@ -63,9 +49,11 @@ Field<T> Enum(std::string_view key, E T::*m, const std::vector<Named<E>>& (*tabl
     }
     return std::monostate{};  // a value without a name (Integration::kNone)
   };
-  return {
-      key, [=](Reader& r, T* t) { return r.Enum(key, &(t->*m), table(), required); }, name,
-      [=](const T& t) { return json == Json::kIfSet && t.*m == unset ? FieldValue{} : name(t); }};
+  auto value = [=](const T& t) {
+    return json == Json::kIfSet && t.*m == unset ? FieldValue{} : name(t);
+  };
+  return {key, [=](Reader& r, T* t) { return r.Enum(key, &(t->*m), table(), required); }, value,
+          value};
 }
 
 enum class Rule { kAny, kPositive, kFraction };
@@ -233,6 +221,17 @@ const std::vector<Field<Product>>& ProductFields() {
       {"areas", ReadAreas,
        [](const P& p) { return p.areas.empty() ? FieldValue{} : FieldValue{p.areas}; },
        [](const P& p) { return FieldValue{p.areas}; }},
+  };
+  return *t;
+}
+
+const std::vector<Field<Process>>& ProcessFields() {
+  using P = Process;
+  static const auto* t = new std::vector<Field<P>>{
+      ParsedElsewhere<P>("method", [](const P& p) { return std::string(Name(p.method)); }),
+      Text("id", &P::id, false, Json::kAlways),
+      Text("area", &P::area, false, Json::kIfSet),
+      Enum("tier", &P::tier, Tiers, false, Json::kIfSet, Tier::kGuideline),
   };
   return *t;
 }

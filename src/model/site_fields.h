@@ -11,11 +11,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "model/site.h"
+#include "model/site_factors.h"
+#include "nlohmann/json.hpp"
+#include "toml++/toml.h"
 
 namespace dc::model::internal {
 
@@ -35,12 +39,64 @@ struct Field {
   std::function<FieldValue(const T&)> json;
 };
 
+// What most fields write: a text (nothing when empty and kIfSet), an optional number.
+enum class Json { kAlways, kIfSet };
+inline FieldValue TextValue(const std::string& s, Json when) {
+  if (when == Json::kIfSet && s.empty()) return std::monostate{};
+  return s;
+}
+inline FieldValue NumberValue(const std::optional<double>& v) {
+  if (!v) return std::monostate{};
+  return *v;
+}
+
+// A field's value into a TOML table (nothing for monostate).
+inline void PutValue(toml::table* t, std::string_view key, const FieldValue& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) t->insert_or_assign(key, *s);
+  if (const auto* d = std::get_if<double>(&v)) t->insert_or_assign(key, *d);
+  if (const auto* i = std::get_if<int64_t>(&v)) t->insert_or_assign(key, *i);
+  if (const auto* l = std::get_if<std::vector<std::string>>(&v)) {
+    toml::array a;
+    for (const auto& x : *l) a.push_back(x);
+    t->insert_or_assign(key, std::move(a));
+  }
+}
+
+inline void JsonValue(nlohmann::json* j, std::string_view key, const FieldValue& v) {
+  std::visit(
+      [&](const auto& x) {
+        if constexpr (!std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) {
+          (*j)[std::string(key)] = x;
+        }
+      },
+      v);
+}
+
+// A section's entry as a TOML table and as a JSON object.
+template <typename T>
+toml::table TomlOf(const std::vector<Field<T>>& fields, const T& v) {
+  toml::table t;
+  for (const auto& f : fields) PutValue(&t, f.key, f.toml(v));
+  return t;
+}
+
+template <typename T>
+nlohmann::json JsonOf(const std::vector<Field<T>>& fields, const T& v) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& f : fields) JsonValue(&j, f.key, f.json(v));
+  return j;
+}
+
 const std::vector<Field<Site>>& SiteFields();
 const std::vector<Field<Meter>>& MeterFields();
 const std::vector<Field<LabValue>>& LabFields();
 const std::vector<Field<VirtualMeter>>& VirtualMeterFields();
 const std::vector<Field<Product>>& ProductFields();
+// A process's own keys; its method's keys come from ProcessSchemas() (site.cc).
+const std::vector<Field<Process>>& ProcessFields();
 const std::vector<Field<ProcessItem>>& ItemFields();
+const std::vector<Field<FactorOverride>>& FactorFields();  // site_factors.cc
+const std::vector<Field<Instrument>>& InstrumentFields();  // site_factors.cc
 
 }  // namespace dc::model::internal
 

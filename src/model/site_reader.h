@@ -151,6 +151,7 @@ class Reader {
   }
   const Positions& pos() const { return pos_; }
   const toml::table& table() const { return t_; }
+  const Site& site() const { return *site_; }
 
  protected:
   Site* site_;

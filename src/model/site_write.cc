@@ -1,7 +1,5 @@
 // Writing a Site back: TOML (SiteToToml) and the JSON form (SiteToJson).
 #include <sstream>
-#include <type_traits>
-#include <variant>
 
 #include "model/site.h"
 #include "model/site_factors_internal.h"
@@ -12,52 +10,8 @@
 
 namespace dc::model {
 
-namespace {
-
-using internal::Field;
-using internal::FieldValue;
-
-// A field's value into a TOML table (nothing for monostate).
-void PutValue(toml::table* t, std::string_view key, const FieldValue& v) {
-  if (const auto* s = std::get_if<std::string>(&v)) t->insert_or_assign(key, *s);
-  if (const auto* d = std::get_if<double>(&v)) t->insert_or_assign(key, *d);
-  if (const auto* i = std::get_if<int64_t>(&v)) t->insert_or_assign(key, *i);
-  if (const auto* l = std::get_if<std::vector<std::string>>(&v)) {
-    toml::array a;
-    for (const auto& x : *l) a.push_back(x);
-    t->insert_or_assign(key, std::move(a));
-  }
-}
-
-void JsonValue(nlohmann::json* j, std::string_view key, const FieldValue& v) {
-  std::visit(
-      [&](const auto& x) {
-        if constexpr (!std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) {
-          (*j)[std::string(key)] = x;
-        }
-      },
-      v);
-}
-
-template <typename T>
-toml::table TomlOf(const std::vector<Field<T>>& fields, const T& v) {
-  toml::table t;
-  for (const auto& f : fields) PutValue(&t, f.key, f.toml(v));
-  return t;
-}
-
-template <typename T>
-nlohmann::json JsonOf(const std::vector<Field<T>>& fields, const T& v) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& f : fields) JsonValue(&j, f.key, f.json(v));
-  return j;
-}
-
-void PutStr(toml::table* t, std::string_view key, std::string_view v) {
-  if (!v.empty()) t->insert_or_assign(key, std::string(v));
-}
-
-}  // namespace
+using internal::JsonOf;
+using internal::TomlOf;
 
 std::string SiteToToml(const Site& site) {
   toml::table root;
@@ -82,11 +36,7 @@ std::string SiteToToml(const Site& site) {
   if (!products.empty()) root.insert_or_assign("product", std::move(products));
   toml::array processes;
   for (const auto& p : site.processes) {
-    toml::table t;
-    PutStr(&t, "method", Name(p.method));
-    PutStr(&t, "id", p.id);
-    if (p.tier != Tier::kGuideline) PutStr(&t, "tier", Name(p.tier));
-    PutStr(&t, "area", p.area);
+    toml::table t = TomlOf(internal::ProcessFields(), p);
     bool inline_item = p.meters.count("meter") > 0;
     for (const auto& [k, v] : p.meters) t.insert_or_assign(k, v);
     for (const auto& [k, v] : p.numbers) t.insert_or_assign(k, v);
@@ -125,9 +75,7 @@ nlohmann::json SiteToJson(const Site& site) {
   for (const auto& p : site.products) j["products"].push_back(JsonOf(internal::ProductFields(), p));
   j["processes"] = json::array();
   for (const auto& p : site.processes) {
-    json x = {{"method", Name(p.method)}, {"id", p.id}};
-    if (p.tier != Tier::kGuideline) x["tier"] = Name(p.tier);
-    if (!p.area.empty()) x["area"] = p.area;
+    json x = JsonOf(internal::ProcessFields(), p);
     for (const auto& [k, v] : p.meters) x[k] = v;
     for (const auto& [k, v] : p.numbers) x[k] = v;
     for (const auto& [k, v] : p.strings) x[k] = v;
