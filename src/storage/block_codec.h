@@ -1,0 +1,254 @@
+// Internals of the block codec shared by its files (block.cc: blocks; block_stats.cc: stats):
+// the format's constants (docs/formats/block.md), byte-level output and bounds-checked input,
+// not part of storage/block.h.
+#ifndef DC_STORAGE_BLOCK_CODEC_H_
+#define DC_STORAGE_BLOCK_CODEC_H_
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/strings.h"
+#include "storage/block.h"
+
+namespace dc::block_codec {
+
+// ---- Format constants (docs/formats/block.md) ----------------------------------------
+// Block header byte.
+constexpr uint8_t kCodecMask = 0x03;    // bits 0-1: value codec
+constexpr uint8_t kCodecDecimal = 0;    //   integers m with v = m / 10^e, FOR-packed
+constexpr uint8_t kCodecGorilla = 1;    //   Gorilla XOR bit stream
+constexpr uint8_t kFlagQuality = 0x04;  // bit 2: a quality run-length section follows
+constexpr uint8_t kFlagRegular = 0x08;  // bit 3: no timestamp dod stream (all dod = 0)
+constexpr int kGroupShift = 4;          // bits 4-5: group size code c, groups of 16 << c
+constexpr uint8_t kGroupCodeMask = 0x30;
+constexpr int kMaxGroupCode = 2;  // 16, 32, 64
+constexpr uint8_t kHeaderReserved = 0xC0;
+// Decimal parameter byte: bits 0-4 exponent e, bits 5-6 difference order, bit 7 exceptions.
+constexpr uint8_t kExpMask = 0x1F;
+constexpr int kOrderShift = 5;
+constexpr uint8_t kOrderMask = 0x60;
+constexpr uint8_t kDecimalExceptions = 0x80;  // NaN/±inf/-0.0 stored raw after the stream
+constexpr int kMaxExp = 18;
+constexpr int kMaxOrder = 2;
+// Integer streams: groups of 16 << c values, header byte = width | kGroupNewBase.
+constexpr int kMinGroup = 16;
+constexpr int kMaxGroup = kMinGroup << kMaxGroupCode;
+constexpr uint8_t kGroupNewBase = 0x80;
+constexpr uint8_t kGroupWidthMask = 0x7F;
+// Scaled varints: byte = k (0..kMaxScale) | kScaleNegative, then varint(|x| / 10^k).
+constexpr int kMaxScale = 19;
+constexpr uint8_t kScaleNegative = 0x80;
+constexpr uint8_t kScaleMask = 0x1F;
+// Stats: field order and masks.
+enum StatField { kFirst = 0, kLast, kMin, kMax, kSum, kNumStatFields };
+constexpr uint8_t kAllFieldsRaw = (1 << kNumStatFields) - 1;
+constexpr uint8_t kStatsNondecreasing = 0x20;   // in the raw-mask byte
+constexpr uint8_t kStatsFinite = 0x40;          // in the raw-mask byte
+constexpr uint8_t kStatsHasCorrections = 0x80;  // in the exponent byte
+
+constexpr double kPow10d[kMaxExp + 1] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
+                                         1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+constexpr uint64_t kPow10u[kMaxScale + 1] = {1ull,
+                                             10ull,
+                                             100ull,
+                                             1000ull,
+                                             10000ull,
+                                             100000ull,
+                                             1000000ull,
+                                             10000000ull,
+                                             100000000ull,
+                                             1000000000ull,
+                                             10000000000ull,
+                                             100000000000ull,
+                                             1000000000000ull,
+                                             10000000000000ull,
+                                             100000000000000ull,
+                                             1000000000000000ull,
+                                             10000000000000000ull,
+                                             100000000000000000ull,
+                                             1000000000000000000ull,
+                                             10000000000000000000ull};
+
+// ---- Small helpers ---------------------------------------------------------------------
+inline uint64_t Bits(double v) { return std::bit_cast<uint64_t>(v); }
+inline double FromBits(uint64_t b) { return std::bit_cast<double>(b); }
+inline uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline int64_t UnZigZag(uint64_t u) { return static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1)); }
+inline int64_t WrapSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+inline int64_t WrapAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+inline int BitWidth(uint64_t u) { return u == 0 ? 0 : 64 - std::countl_zero(u); }
+inline int VarintLen(uint64_t u) { return u == 0 ? 1 : (BitWidth(u) + 6) / 7; }
+inline size_t PackedBytes(size_t cnt, int w) { return (cnt * static_cast<size_t>(w) + 7) / 8; }
+inline uint64_t Load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;  // little-endian host (x86-64, aarch64)
+}
+inline void Store64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
+
+// Calls f(std::integral_constant<uint64_t, 10^k>) so that dividing by it compiles to a
+// multiply-shift instead of a 64-bit division. REQUIRES: 0 <= k <= kMaxScale.
+template <int K = 0, typename F>
+inline auto WithPow10(int k, F f) {
+  if constexpr (K == kMaxScale) {
+    return f(std::integral_constant<uint64_t, kPow10u[K]>{});
+  } else {
+    return k == K ? f(std::integral_constant<uint64_t, kPow10u[K]>{}) : WithPow10<K + 1>(k, f);
+  }
+}
+inline uint64_t DivPow10(uint64_t u, int k) {
+  return WithPow10(k, [u](auto p) { return u / p(); });
+}
+inline bool DivisibleByPow10(uint64_t u, int k) {
+  return WithPow10(k, [u](auto p) { return u % p() == 0; });
+}
+inline int TrailingDecimalZeros(uint64_t u) {
+  if (u == 0) return kMaxScale;
+  int k = 0;
+  while (k < kMaxScale && u % kPow10u[k + 1] == 0) ++k;
+  return k;
+}
+
+// v == m / 10^e exactly (bit for bit, as DecodeBlock computes it)? Sets *m.
+inline bool DecimalExact(double v, int e, int64_t* m) {
+  double x = v * kPow10d[e];
+  if (!(std::fabs(x) <= 4.0e18)) return false;  // also rejects NaN
+  int64_t r = static_cast<int64_t>(x < 0 ? x - 0.5 : x + 0.5);
+  *m = r;
+  return Bits(static_cast<double>(r) / kPow10d[e]) == Bits(v);
+}
+
+// Output buffer over a std::string: grows geometrically, written through raw pointers.
+class Sink {
+ public:
+  explicit Sink(std::string* s) : s_(s), start_(s->size()), pos_(start_) {}
+  ~Sink() { s_->resize(pos_); }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+
+  uint8_t* Raw(size_t k) {
+    // Grows in proportion to what this Sink wrote (not to what *s_ held before), so that
+    // appending many blocks to one large string stays linear.
+    if (s_->size() < pos_ + k) s_->resize(pos_ + k + 2 * (pos_ - start_) + 64);
+    uint8_t* p = reinterpret_cast<uint8_t*>(s_->data()) + pos_;
+    pos_ += k;
+    return p;
+  }
+  void Byte(uint8_t b) { *Raw(1) = b; }
+  void Varint(uint64_t u) {
+    uint8_t* p = Raw(10);
+    int n = 0;
+    while (u >= 0x80) {
+      p[n++] = static_cast<uint8_t>(u | 0x80);
+      u >>= 7;
+    }
+    p[n++] = static_cast<uint8_t>(u);
+    pos_ -= 10 - n;
+  }
+  void Fixed64(uint64_t u) { Store64(Raw(8), u); }
+  // k = number of trailing decimal zeros removed; sign kept in the scale byte.
+  void Scaled(uint64_t magnitude, bool negative) {
+    int k = TrailingDecimalZeros(magnitude);
+    if (magnitude == 0) k = 0;
+    Byte(static_cast<uint8_t>(k | (negative ? kScaleNegative : 0)));
+    Varint(magnitude / kPow10u[k]);
+  }
+  void ScaledSigned(int64_t v) {
+    uint64_t mag = v < 0 ? ~static_cast<uint64_t>(v) + 1 : static_cast<uint64_t>(v);
+    Scaled(mag, v < 0);
+  }
+  size_t pos() const { return pos_; }
+  void Truncate(size_t pos) { pos_ = pos; }
+  uint8_t* At(size_t pos) { return reinterpret_cast<uint8_t*>(s_->data()) + pos; }
+
+ private:
+  std::string* s_;
+  size_t start_;
+  size_t pos_;
+};
+
+// Bounds-checked input. Every getter returns false instead of reading past the end.
+struct Source {
+  const uint8_t* begin;
+  const uint8_t* p;
+  const uint8_t* end;
+  explicit Source(std::string_view d)
+      : begin(reinterpret_cast<const uint8_t*>(d.data())), p(begin), end(begin + d.size()) {}
+  size_t offset() const { return static_cast<size_t>(p - begin); }
+  size_t left() const { return static_cast<size_t>(end - p); }
+  bool Byte(uint8_t* b) {
+    if (p == end) return false;
+    *b = *p++;
+    return true;
+  }
+  bool Varint(uint64_t* u) {
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p == end) return false;
+      uint8_t b = *p++;
+      if (shift == 63 && b > 1) return false;  // more than 64 bits
+      r |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (b < 0x80) {
+        *u = r;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool Fixed64(uint64_t* u) {
+    if (left() < 8) return false;
+    *u = Load64(p);
+    p += 8;
+    return true;
+  }
+  bool Scaled(uint64_t* magnitude, bool* negative) {
+    uint8_t b;
+    uint64_t q;
+    if (!Byte(&b) || (b & ~(kScaleMask | kScaleNegative)) || (b & kScaleMask) > kMaxScale ||
+        !Varint(&q))
+      return false;
+    uint64_t f = kPow10u[b & kScaleMask];
+    if (q > std::numeric_limits<uint64_t>::max() / f) return false;
+    *magnitude = q * f;
+    *negative = (b & kScaleNegative) != 0;
+    return true;
+  }
+  bool ScaledSigned(int64_t* v) {
+    uint64_t mag;
+    bool neg;
+    if (!Scaled(&mag, &neg)) return false;
+    if (neg ? mag > (1ull << 63) : mag >= (1ull << 63)) return false;
+    *v = static_cast<int64_t>(neg ? ~mag + 1 : mag);
+    return true;
+  }
+};
+
+inline absl::Status Corrupt(std::string_view what, const Source& src) {
+  return absl::DataLossError(absl::StrCat("corrupt block: ", AV(what), " at byte ", src.offset()));
+}
+
+// How one group of an integer stream is written.
+struct GroupPlan {
+  int width;
+  bool new_base;
+  int64_t base;
+};
+
+}  // namespace dc::block_codec
+
+#endif  // DC_STORAGE_BLOCK_CODEC_H_
