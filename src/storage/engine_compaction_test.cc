@@ -30,6 +30,15 @@ std::string TempDir(const std::string& name) {
   return d;
 }
 
+// A test store: no fsync, the background thread only if asked for.
+StoreOptions TestOptions(const std::string& dir, bool background) {
+  StoreOptions o;
+  o.dir = dir;
+  o.fsync.mode = FsyncPolicy::Mode::kOff;
+  o.background = background;
+  return o;
+}
+
 // Segment files per partition, from the file names (partition-fileno.dcs).
 std::map<std::string, int> FilesPerPartition(const std::string& dir) {
   std::map<std::string, int> out;
@@ -53,10 +62,7 @@ class Trickle : public ::testing::TestWithParam<int64_t> {};
 TEST_P(Trickle, FilesPerPartitionStayBoundedAndAggregatesExact) {
   const int64_t width = GetParam();
   std::string dir = TempDir("trickle" + std::to_string(width / kNanosPerDay));
-  StoreOptions o;
-  o.dir = dir;
-  o.fsync.mode = FsyncPolicy::Mode::kOff;
-  o.background = false;
+  StoreOptions o = TestOptions(dir, false);
   o.partition_ns = width;
   auto store = Store::Open(o);
   ASSERT_TRUE(store.ok()) << store.status();
@@ -121,10 +127,7 @@ TEST_P(Trickle, FilesPerPartitionStayBoundedAndAggregatesExact) {
 // files only, tiered merges between flushes, then retention: every aggregate equals the model.
 TEST(Compaction, TieredMergesAndRetentionKeepAggregatesExact) {
   std::string dir = TempDir("retention");
-  StoreOptions o;
-  o.dir = dir;
-  o.fsync.mode = FsyncPolicy::Mode::kOff;
-  o.background = false;
+  StoreOptions o = TestOptions(dir, false);
   o.block_zone = "UTC";  // partitions at multiples of 30 days from the epoch
   auto store = Store::Open(o);
   ASSERT_TRUE(store.ok()) << store.status();
@@ -182,10 +185,7 @@ void WriteTwoFiles(Store* store, Model* m, int series, int points) {
 // only makes it longer); Compact() is not paced.
 TEST(Compaction, PacedMergeKeepsItsByteBudget) {
   std::string dir = TempDir("paced");
-  StoreOptions o;
-  o.dir = dir;
-  o.fsync.mode = FsyncPolicy::Mode::kOff;
-  o.background = false;
+  StoreOptions o = TestOptions(dir, false);
   o.compaction_bytes_per_sec = 1 << 20;
   auto store = Store::Open(o);
   ASSERT_TRUE(store.ok()) << store.status();
@@ -218,9 +218,7 @@ TEST(Compaction, PacedMergeKeepsItsByteBudget) {
 // every point is there after reopening (the merge's inputs stayed).
 TEST(Compaction, CloseAbandonsAPacedMergeAndLosesNothing) {
   std::string dir = TempDir("paced_close");
-  StoreOptions o;
-  o.dir = dir;
-  o.fsync.mode = FsyncPolicy::Mode::kOff;
+  StoreOptions o = TestOptions(dir, true);
   o.compaction_bytes_per_sec = 16 << 10;
   Model m;
   {
