@@ -72,6 +72,15 @@ Field<T> Number(std::string_view key, std::optional<double> T::*m, Rule rule) {
           [=](const T& t) { return NumberValue(t.*m); }};
 }
 
+// The fuel properties a meter and each of its lab values may give (absent: reference defaults).
+template <typename T>
+void AddFuelProperties(std::vector<Field<T>>* fields) {
+  fields->push_back(Number("ncv_gj_per_t", &T::ncv_gj_per_t, Rule::kPositive));
+  fields->push_back(Number("ncv_gj_per_10k_nm3", &T::ncv_gj_per_10k_nm3, Rule::kPositive));
+  fields->push_back(Number("carbon_tc_per_gj", &T::carbon_tc_per_gj, Rule::kPositive));
+  fields->push_back(Number("oxidation", &T::oxidation, Rule::kFraction));
+}
+
 // A key the section's parser reads itself (an id, a formula); written from `value`.
 template <typename T>
 Field<T> ParsedElsewhere(std::string_view key, std::function<std::string(const T&)> value) {
@@ -159,43 +168,41 @@ const std::vector<Field<Site>>& SiteFields() {
 const std::vector<Field<Meter>>& MeterFields() {
   using M = Meter;
   auto rollover = [](const M& m) { return m.rollover > 0 ? FieldValue{m.rollover} : FieldValue{}; };
-  static const auto* t = new std::vector<Field<M>>{
-      ParsedElsewhere<M>("id", [](const M& m) { return m.id; }),
-      Text("carrier", &M::carrier, true, Json::kAlways),
-      Enum("kind", &M::kind, MeterKinds, true, Json::kAlways, MeterKind::kInterval),
-      Text("unit", &M::unit, true, Json::kAlways),
-      Enum("flow", &M::flow, Flows, false, Json::kAlways, Flow::kPurchased),
-      Enum("integrate", &M::integrate, Integrations, false, Json::kIfSet, Integration::kNone),
-      Text("area", &M::area, false, Json::kIfSet),
-      Text("series", &M::series, false, Json::kIfSet, kMaxSeriesKeyBytes),
-      // Only a counter rolls over (checked by the parser, which knows the kind by then).
-      {"rollover",
-       [](Reader& r, M* m) {
-         std::optional<double> v;
-         absl::Status s = r.Positive("rollover", &v);
-         if (v) m->rollover = *v;
-         return s;
-       },
-       rollover, rollover},
-      Number("ncv_gj_per_t", &M::ncv_gj_per_t, Rule::kPositive),
-      Number("ncv_gj_per_10k_nm3", &M::ncv_gj_per_10k_nm3, Rule::kPositive),
-      Number("carbon_tc_per_gj", &M::carbon_tc_per_gj, Rule::kPositive),
-      Number("oxidation", &M::oxidation, Rule::kFraction),
-      Number("enthalpy_kj_per_kg", &M::enthalpy_kj_per_kg, Rule::kPositive),
-      Number("temperature_c", &M::temperature_c, Rule::kAny),
-  };
+  static const auto* t = [&] {
+    auto* v = new std::vector<Field<M>>{
+        ParsedElsewhere<M>("id", [](const M& m) { return m.id; }),
+        Text("carrier", &M::carrier, true, Json::kAlways),
+        Enum("kind", &M::kind, MeterKinds, true, Json::kAlways, MeterKind::kInterval),
+        Text("unit", &M::unit, true, Json::kAlways),
+        Enum("flow", &M::flow, Flows, false, Json::kAlways, Flow::kPurchased),
+        Enum("integrate", &M::integrate, Integrations, false, Json::kIfSet, Integration::kNone),
+        Text("area", &M::area, false, Json::kIfSet),
+        Text("series", &M::series, false, Json::kIfSet, kMaxSeriesKeyBytes),
+        // Only a counter rolls over (checked by the parser, which knows the kind by then).
+        {"rollover",
+         [](Reader& r, M* m) {
+           std::optional<double> v;
+           absl::Status s = r.Positive("rollover", &v);
+           if (v) m->rollover = *v;
+           return s;
+         },
+         rollover, rollover},
+    };
+    AddFuelProperties(v);
+    v->push_back(Number("enthalpy_kj_per_kg", &M::enthalpy_kj_per_kg, Rule::kPositive));
+    v->push_back(Number("temperature_c", &M::temperature_c, Rule::kAny));
+    return v;
+  }();
   return *t;
 }
 
 const std::vector<Field<LabValue>>& LabFields() {
   using L = LabValue;
-  static const auto* t = new std::vector<Field<L>>{
-      Text("period", &L::period, true, Json::kAlways),
-      Number("ncv_gj_per_t", &L::ncv_gj_per_t, Rule::kPositive),
-      Number("ncv_gj_per_10k_nm3", &L::ncv_gj_per_10k_nm3, Rule::kPositive),
-      Number("carbon_tc_per_gj", &L::carbon_tc_per_gj, Rule::kPositive),
-      Number("oxidation", &L::oxidation, Rule::kFraction),
-  };
+  static const auto* t = [] {
+    auto* v = new std::vector<Field<L>>{Text("period", &L::period, true, Json::kAlways)};
+    AddFuelProperties(v);
+    return v;
+  }();
   return *t;
 }
 
