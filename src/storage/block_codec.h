@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
+#include "common/varint.h"
 #include "storage/block.h"
 
 namespace dc::block_codec {
@@ -81,10 +82,8 @@ constexpr uint64_t kPow10u[kMaxScale + 1] = {1ull,
 // ---- Small helpers ---------------------------------------------------------------------
 inline uint64_t Bits(double v) { return std::bit_cast<uint64_t>(v); }
 inline double FromBits(uint64_t b) { return std::bit_cast<double>(b); }
-inline uint64_t ZigZag(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-inline int64_t UnZigZag(uint64_t u) { return static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1)); }
+using dc::UnZigZag;
+using dc::ZigZag;
 inline int64_t WrapSub(int64_t a, int64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
 }
@@ -197,18 +196,10 @@ struct Source {
     return true;
   }
   bool Varint(uint64_t* u) {
-    uint64_t r = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p == end) return false;
-      uint8_t b = *p++;
-      if (shift == 63 && b > 1) return false;  // more than 64 bits
-      r |= static_cast<uint64_t>(b & 0x7F) << shift;
-      if (b < 0x80) {
-        *u = r;
-        return true;
-      }
-    }
-    return false;
+    const uint8_t* next = GetVarint64(p, end, u);
+    if (next == nullptr) return false;
+    p = next;
+    return true;
   }
   bool Fixed64(uint64_t* u) {
     if (left() < 8) return false;
@@ -222,9 +213,10 @@ struct Source {
     if (!Byte(&b) || (b & ~(kScaleMask | kScaleNegative)) || (b & kScaleMask) > kMaxScale ||
         !Varint(&q))
       return false;
-    uint64_t f = kPow10u[b & kScaleMask];
-    if (q > std::numeric_limits<uint64_t>::max() / f) return false;
-    *magnitude = q * f;
+    // Overflows iff q > (2^64 - 1) / 10^k (a multiply, not a 64-bit division per call).
+    uint64_t m;
+    if (__builtin_mul_overflow(q, kPow10u[b & kScaleMask], &m)) return false;
+    *magnitude = m;
     *negative = (b & kScaleNegative) != 0;
     return true;
   }

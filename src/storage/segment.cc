@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/crc32c.h"
 #include "common/strings.h"
+#include "common/varint.h"
 #include "storage/segment_format.h"
 
 namespace dc {
@@ -32,27 +33,13 @@ uint64_t Fixed64At(std::string_view s, size_t pos) {
   for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(s[pos + i]);
   return v;
 }
-void PutVarint64(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
 // Reads a varint from *in and advances it; false if truncated or longer than 10 bytes.
 bool GetVarint64(std::string_view* in, uint64_t* v) {
-  uint64_t result = 0;
-  for (size_t i = 0; i < in->size() && i < 10; ++i) {
-    uint64_t byte = static_cast<uint8_t>((*in)[i]);
-    if (i == 9 && byte > 1) return false;  // would overflow 64 bits
-    result |= (byte & 0x7f) << (7 * i);
-    if ((byte & 0x80) == 0) {
-      in->remove_prefix(i + 1);
-      *v = result;
-      return true;
-    }
-  }
-  return false;
+  const auto* p = reinterpret_cast<const uint8_t*>(in->data());
+  const uint8_t* next = dc::GetVarint64(p, p + in->size(), v);
+  if (next == nullptr) return false;
+  in->remove_prefix(static_cast<size_t>(next - p));
+  return true;
 }
 
 uint32_t MaskedCrc(std::string_view s) { return crc32c::Mask(crc32c::Value(s)); }

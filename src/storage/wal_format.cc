@@ -7,24 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "common/crc32c.h"
 #include "common/strings.h"
+#include "common/varint.h"
 
 namespace dc {
 namespace wal {
 namespace {
-
-char* PutVarint64(char* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
-}
-
-uint64_t ZigZag(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1)); }
 
 uint32_t MaskedCrc(const char* p, size_t n) { return crc32c::Mask(crc32c::Extend(0, p, n)); }
 
@@ -35,17 +22,11 @@ class Reader {
   size_t pos() const { return pos_; }
   size_t left() const { return s_.size() - pos_; }
   bool Varint(uint64_t* v) {
-    uint64_t r = 0;
-    for (int shift = 0; shift < 64 && pos_ < s_.size(); shift += 7) {
-      uint8_t b = static_cast<uint8_t>(s_[pos_++]);
-      if (shift == 63 && b > 1) return false;  // more than 64 bits
-      r |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (b < 0x80) {
-        *v = r;
-        return true;
-      }
-    }
-    return false;
+    const auto* p = reinterpret_cast<const uint8_t*>(s_.data());
+    const uint8_t* next = GetVarint64(p + pos_, p + s_.size(), v);
+    if (next == nullptr) return false;
+    pos_ = static_cast<size_t>(next - p);
+    return true;
   }
   std::string_view Bytes(size_t n) {
     std::string_view out = s_.substr(pos_, n);
