@@ -528,6 +528,15 @@ absl::StatusOr<ScratchDir> ScratchDir::Make(const std::string& parent, const std
   return d;
 }
 
+absl::StatusOr<ScratchDir> ScratchDir::At(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return absl::NotFoundError(path + " is not a directory");
+  ScratchDir d;
+  d.path = path;
+  d.keep = true;
+  return d;
+}
+
 ScratchDir::~ScratchDir() {
   if (!keep && !path.empty()) {
     std::error_code ec;

@@ -108,6 +108,8 @@ struct ScratchDir {
   bool keep = false;
   // Creates `parent`/`prefix`-XXXXXX.
   static absl::StatusOr<ScratchDir> Make(const std::string& parent, const std::string& prefix);
+  // An existing directory (kept by an earlier run); NotFoundError if it is not a directory.
+  static absl::StatusOr<ScratchDir> At(const std::string& path);
   ScratchDir() = default;
   ScratchDir(ScratchDir&& o) noexcept : path(std::move(o.path)), keep(o.keep) { o.path.clear(); }
   ScratchDir& operator=(ScratchDir&&) = delete;

@@ -12,7 +12,9 @@
 // Options: --meters N, --days D (366), --reps N (10), --max-seconds S per query and server (30,
 // at least 3 reps), --servers LIST (dualcarbon,influxdb,clickhouse), --connections N (2),
 // --dualcarbon PATH, --influxd PATH, --clickhouse PATH, --fsync POLICY, --keep 1, --settle S
-// (seconds every server is left alone between its ingest and its queries; 0).
+// (seconds every server is left alone between its ingest and its queries; 0), --reuse DIR (the
+// directory a --keep 1 run of the same --meters and --days left: its servers are started on
+// their data and only queried, to compare query changes without a new ingest).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -403,13 +405,16 @@ absl::StatusOr<P50s> RunPeer(const Peer& peer, const Server& server, const Plant
   const std::string w = "query_peers." + peer.name;
   const size_t bodies = static_cast<size_t>((plant.points() + kBatchLines - 1) / kBatchLines);
   auto t0 = Clock::now();
-  absl::Status ingest = PostAll(
-      server.port, peer.write_target, peer.content_type, bodies,
-      [&](size_t i) { return Body(plant, peer.tsv, i); }, std::stoi(args.Get("connections", "2")),
-      peer.write_ok);
+  absl::Status ingest = args.Get("reuse", "").empty()
+                            ? PostAll(
+                                  server.port, peer.write_target, peer.content_type, bodies,
+                                  [&](size_t i) { return Body(plant, peer.tsv, i); },
+                                  std::stoi(args.Get("connections", "2")), peer.write_ok)
+                            : absl::OkStatus();
   if (!ingest.ok()) return absl::InternalError(absl::StrCat("ingest: ", ingest.ToString()));
-  Report(w.c_str(), "ingest_points_per_s", static_cast<double>(plant.points()) / SecondsSince(t0),
-         "points/s");
+  if (args.Get("reuse", "").empty())
+    Report(w.c_str(), "ingest_points_per_s", static_cast<double>(plant.points()) / SecondsSince(t0),
+           "points/s");
   // --settle S: the same quiet time for every server between its ingest and its queries, for
   // background merges (dualcarbon's compaction, ClickHouse's merges, InfluxDB's compactions).
   const double settle = std::stod(args.Get("settle", "0"));
@@ -463,12 +468,13 @@ DC_BENCH(query_peers,
   plant.days = std::stoi(args.Get("days", "366"));
   std::vector<std::string> servers =
       absl::StrSplit(args.Get("servers", "dualcarbon,influxdb,clickhouse"), ',');
-  auto tmp = ScratchDir::Make(args.work_dir, "query_peers");
+  const std::string reuse = args.Get("reuse", "");
+  auto tmp = reuse.empty() ? ScratchDir::Make(args.work_dir, "query_peers") : ScratchDir::At(reuse);
   if (!tmp.ok()) {
     std::fprintf(stderr, "%s\n", tmp.status().ToString().c_str());
     return 1;
   }
-  tmp->keep = args.Get("keep", "0") == "1";
+  tmp->keep = !reuse.empty() || args.Get("keep", "0") == "1";
   std::vector<QueryDef> queries = MakeQueries(plant);
   std::vector<Answer> refs;
   for (const QueryDef& q : queries) refs.push_back(Reference(q, plant));
