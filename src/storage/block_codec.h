@@ -1,6 +1,7 @@
-// Internals of the block codec shared by its files (block.cc: blocks; block_stats.cc: stats):
+// Internals of the block codec shared by its files (block.cc: blocks, integer streams,
+// timestamps, quality; block_values.cc: decimal and Gorilla values; block_stats.cc: stats):
 // the format's constants (docs/formats/block.md), byte-level output and bounds-checked input,
-// not part of storage/block.h.
+// and the functions one file defines for another. Not part of storage/block.h.
 #ifndef DC_STORAGE_BLOCK_CODEC_H_
 #define DC_STORAGE_BLOCK_CODEC_H_
 
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -240,6 +242,74 @@ struct GroupPlan {
   bool new_base;
   int64_t base;
 };
+
+// ---- Integer streams (block.cc) ----------------------------------------------------------
+// Min and max of each chunk of kMinGroup values of a stream: groups of 16, 32 and 64 are
+// planned from these without another pass over the values.
+struct Chunks {
+  const int64_t* lo;
+  const int64_t* hi;
+  size_t m;  // stream length
+};
+
+// The min and max of each chunk of x[0, m) into lo[] and hi[]; returns them as Chunks.
+Chunks ChunkMinMax(const int64_t* x, size_t m, int64_t* lo, int64_t* hi);
+// Plans every group (of `group` values) of a stream into plans (nullable); returns the
+// stream's size in bytes.
+size_t PlanStream(const Chunks& ch, size_t group, GroupPlan* plans);
+// Writes x[0, m) as groups of `group` values, as planned by PlanStream.
+void WriteStream(const int64_t* x, size_t m, size_t group, const GroupPlan* plans, Sink* out);
+// Reads one group of `cnt` values into dst. *base carries the frame between groups.
+bool GetGroup(Source* src, size_t cnt, int64_t* base, int64_t* dst);
+
+// Per-thread scratch, reused across calls (no per-point allocation).
+struct Scratch {
+  std::vector<int64_t> dod, m, d1, d2;  // integer sequences
+  std::vector<int64_t> lo[4], hi[4];    // their chunk minima and maxima (ChunkMinMax)
+  std::vector<GroupPlan> plans;
+  std::vector<size_t> exc;  // exception indexes
+  void Reserve(size_t n) {
+    if (m.size() < n) {
+      exc.resize(n);
+      dod.resize(n);
+      m.resize(n);
+      d1.resize(n);
+      d2.resize(n);
+      for (int i = 0; i < 4; ++i) {
+        lo[i].resize(n / kMinGroup + 1);
+        hi[i].resize(n / kMinGroup + 1);
+      }
+      plans.resize(n / kMinGroup + 1);
+    }
+  }
+  Chunks MinMax(int i, const int64_t* x, size_t len) {
+    return ChunkMinMax(x, len, lo[i].data(), hi[i].data());
+  }
+};
+
+// ---- Values (block_values.cc) ------------------------------------------------------------
+// The decimal section's difference order and size for one group size.
+struct DecimalPlan {
+  int order = 0;
+  size_t bytes = 0;
+};
+
+// Decimal: FindDecimal, ExceptionBytes, PutExceptions, OrderSeq, PlanDecimal and PutDecimal
+// encode (on sc.m/d1/d2, with sc.exc the exceptions' indexes); GetDecimal decodes.
+bool FindDecimal(std::span<const Sample> pts, int64_t* m, int* exp, size_t* exc, size_t* nexc);
+size_t ExceptionBytes(const size_t* exc, size_t ne);
+void PutExceptions(std::span<const Sample> pts, const size_t* exc, size_t ne, Sink* out);
+const int64_t* OrderSeq(const Scratch& sc, int order, size_t n, size_t* len);
+DecimalPlan PlanDecimal(const Scratch& sc, const Chunks* ch, size_t n, size_t group);
+void PutDecimal(Scratch& sc, const Chunks* ch, size_t n, int e, const DecimalPlan& dp, size_t group,
+                bool exceptions, Sink* out);
+absl::Status GetDecimal(Source* src, size_t n, size_t group, Sample* out);
+
+// Gorilla XOR: the bits it takes for the points' values, writing them, reading them back.
+size_t GorillaBits(std::span<const Sample> pts);
+void PutGorilla(std::span<const Sample> pts, Sink* out);
+// Decodes n values into out[i].v; *used = bytes consumed.
+bool GorillaDecode(const uint8_t* p, size_t nbytes, size_t n, Sample* out, size_t* used);
 
 }  // namespace dc::block_codec
 
