@@ -203,6 +203,8 @@ class Engine final : public Store {
   void InsertInSteps(const PointBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
+  using KeyPoints = std::pair<std::string, std::vector<Sample>>;
+  absl::Status SortedSeries(const Head& imm, std::vector<KeyPoints>* out);
   absl::Status CompactLocked(size_t min_segments) ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
   absl::StatusOr<bool> CompactStepLocked(bool quiet) ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
   // Merges `segs` (one partition's, adjacent in seq order), installs the result and removes

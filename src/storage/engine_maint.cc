@@ -120,10 +120,34 @@ void Engine::InstallLocked(const std::vector<std::shared_ptr<SegmentReader>>& ad
   version_ = std::move(v);
 }
 
+// The series of a frozen head in key order, each one's points sorted (newest write wins). Key
+// order first (the point vectors still empty, so cheap to move), then the points; a store
+// closing stops it (a million series take seconds), leaving imm_ and its WAL files for the next
+// Open. `imm` is immutable: only keys_ needs the lock.
+absl::Status Engine::SortedSeries(const Head& imm, std::vector<KeyPoints>* out) {
+  std::vector<std::pair<std::string, const SeriesHead*>> keyed;
+  keyed.reserve(imm.series.size());
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& [id, h] : imm.series) keyed.emplace_back(keys_[id], &h);
+  }
+  std::sort(keyed.begin(), keyed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  out->clear();
+  out->reserve(keyed.size());
+  for (size_t k = 0; k < keyed.size(); ++k) {
+    if (k % 4096 == 0 && closing_.load(std::memory_order_relaxed)) {
+      return absl::CancelledError("store closing");
+    }
+    out->emplace_back(std::move(keyed[k].first), keyed[k].second->Sorted());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Engine::FlushLocked() {
   std::shared_ptr<Head> imm;
   uint64_t wal_file = 0;
-  std::vector<std::pair<std::string, std::vector<Sample>>> series;
+  std::vector<KeyPoints> series;
   bool swap;
   {
     absl::MutexLock l(&mu_);
@@ -144,16 +168,8 @@ absl::Status Engine::FlushLocked() {
     absl::MutexLock l(&mu_);
     imm = imm_;
     wal_file = imm_wal_file_;
-    series.reserve(imm->series.size());
-    for (const auto& [id, h] : imm->series) series.emplace_back(keys_[id], std::vector<Sample>{});
   }
-  // imm is immutable now: no lock needed to read it.
-  {
-    size_t k = 0;
-    for (const auto& [id, h] : imm->series) series[k++].second = h.Sorted();
-  }
-  std::sort(series.begin(), series.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (absl::Status s = SortedSeries(*imm, &series); !s.ok()) return s;
   std::vector<std::shared_ptr<SegmentReader>> segs;
   absl::Status s = WriteSegments(series, 0, &segs);
   if (!s.ok()) return s;
