@@ -25,9 +25,11 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "bench.h"
+#include "common/strings.h"
 #include "common/time.h"
 #include "nlohmann/json.hpp"
 #include "peers.h"
@@ -86,18 +88,23 @@ std::string Body(const Shape& s, int64_t b) {
   return out;
 }
 
-int64_t RssBytes(pid_t pid) {
+// A field of /proc/PID/status in bytes ("VmRSS", "RssAnon", "RssFile"); 0 if absent.
+int64_t StatusBytes(pid_t pid, std::string_view field) {
   std::ifstream f(absl::StrCat("/proc/", pid, "/status"));
   std::string line;
+  const std::string prefix = absl::StrCat(AV(field), ":");
   while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
+    if (line.rfind(prefix, 0) == 0) {
       int64_t kb = 0;
-      (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(6, line.size() - 9)), &kb);
+      absl::string_view v = absl::StripAsciiWhitespace(line.substr(prefix.size()));
+      if (absl::EndsWith(v, "kB")) v.remove_suffix(2);
+      (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(v), &kb);
       return kb * 1024;
     }
   }
   return 0;
 }
+int64_t RssBytes(pid_t pid) { return StatusBytes(pid, "VmRSS"); }
 
 absl::StatusOr<nlohmann::json> GetJson(int port, const std::string& path) {
   auto c = HttpClient::Connect(port);
@@ -206,6 +213,11 @@ void ReportRss(const Ctx& cx, const Server& srv, const char* what) {
   cx.Report(absl::StrCat("rss_", what).c_str(), static_cast<double>(rss) / (1 << 20), "MiB");
   cx.Report(absl::StrCat("rss_per_series_", what).c_str(),
             static_cast<double>(rss) / static_cast<double>(cx.shape.series), "B");
+  // Of which anonymous (heap) memory; the rest is the mapped segment files' pages, page cache
+  // the kernel can drop.
+  const int64_t anon = StatusBytes(srv.proc->pid(), "RssAnon");
+  cx.Report(absl::StrCat("rss_anon_per_series_", what).c_str(),
+            static_cast<double>(anon) / static_cast<double>(cx.shape.series), "B");
 }
 
 // SIGTERM, timed until the process has exited.
