@@ -248,18 +248,22 @@ class MergePacer {
       : rate_(static_cast<double>(bytes_per_sec)), stop_(stop) {}
   absl::Status After(uint64_t bytes_written) {
     if (rate_ <= 0) return absl::OkStatus();
+    // Checked after every series, not only while ahead of the budget: a merge that decodes
+    // and re-encodes is often slower than its budget and never sleeps (SIGTERM waited for it).
+    if (stop_.load(std::memory_order_relaxed)) return Abandoned();
     const auto due = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                   std::chrono::duration<double>(bytes_written / rate_));
     for (auto now = Clock::now(); now < due; now = Clock::now()) {
-      if (stop_.load(std::memory_order_relaxed)) {
-        return absl::CancelledError("store closing: a paced merge was abandoned");
-      }
+      if (stop_.load(std::memory_order_relaxed)) return Abandoned();
       std::this_thread::sleep_for(std::min<Clock::duration>(due - now, kStep));
     }
     return absl::OkStatus();
   }
 
  private:
+  static absl::Status Abandoned() {
+    return absl::CancelledError("store closing: a paced merge was abandoned");
+  }
   using Clock = std::chrono::steady_clock;
   static constexpr std::chrono::milliseconds kStep{20};
   const double rate_;  // bytes per second; <= 0: unpaced
