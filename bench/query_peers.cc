@@ -404,15 +404,15 @@ absl::StatusOr<P50s> RunPeer(const Peer& peer, const Server& server, const Plant
                              const Args& args) {
   const std::string w = "query_peers." + peer.name;
   const size_t bodies = static_cast<size_t>((plant.points() + kBatchLines - 1) / kBatchLines);
+  const bool ingesting = args.Get("reuse", "").empty();  // --reuse: the data is there
   auto t0 = Clock::now();
-  absl::Status ingest = args.Get("reuse", "").empty()
-                            ? PostAll(
-                                  server.port, peer.write_target, peer.content_type, bodies,
-                                  [&](size_t i) { return Body(plant, peer.tsv, i); },
-                                  std::stoi(args.Get("connections", "2")), peer.write_ok)
-                            : absl::OkStatus();
+  absl::Status ingest = ingesting ? PostAll(
+                                        server.port, peer.write_target, peer.content_type, bodies,
+                                        [&](size_t i) { return Body(plant, peer.tsv, i); },
+                                        std::stoi(args.Get("connections", "2")), peer.write_ok)
+                                  : absl::OkStatus();
   if (!ingest.ok()) return absl::InternalError(absl::StrCat("ingest: ", ingest.ToString()));
-  if (args.Get("reuse", "").empty())
+  if (ingesting)
     Report(w.c_str(), "ingest_points_per_s", static_cast<double>(plant.points()) / SecondsSince(t0),
            "points/s");
   // --settle S: the same quiet time for every server between its ingest and its queries, for

@@ -86,10 +86,10 @@ server::ServeConfig BuildConfig(const ServeFlags& f) {
   return cfg;
 }
 
-// At first start (no token yet) an admin token is created and printed once.
 // The store after a clean close, left for the kernel to free (Serve, at the end).
 Store* g_closed_store = nullptr;
 
+// At first start (no token yet) an admin token is created and printed once.
 std::unique_ptr<server::TokenStore> OpenTokens(const std::string& dir) {
   auto tokens = server::TokenStore::Open(dir);
   if (!tokens.ok()) Fail(tokens.status());
