@@ -370,6 +370,7 @@ absl::Status Phase3(const Ctx& cx) {
   if (absl::Status s = ListAll(cx, *srv); !s.ok()) return s;
   ReportRss(cx, *srv, "head_empty_after_list");
   if (absl::Status s = Queries(cx, srv->port); !s.ok()) return s;
+  ReportRss(cx, *srv, "head_empty_after_queries");
   Terminate(*srv);
   return absl::OkStatus();
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -135,6 +136,17 @@ class MmapFile final : public RandomAccessFile {
   std::string_view Contents() const override {
     if (base_ == nullptr) return fallback_;
     return {static_cast<const char*>(base_), size_};
+  }
+  void Release(uint64_t offset, uint64_t length) const override {
+    if (base_ == nullptr || offset >= size_) return;
+    length = std::min<uint64_t>(length, size_ - offset);
+    // Only whole pages inside the range: a partial page may hold bytes still in use.
+    static const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    uint64_t lo = (offset + page - 1) / page * page, hi = (offset + length) / page * page;
+    if (hi <= lo) return;
+    // MADV_DONTNEED on a read-only shared file mapping only drops this process's page table
+    // entries; the next access faults the same bytes back in from the page cache or the file.
+    ::madvise(static_cast<char*>(base_) + lo, hi - lo, MADV_DONTNEED);
   }
 
  private:

@@ -46,6 +46,13 @@ class RandomAccessFile {
   virtual uint64_t Size() const = 0;
   // Whole file contents, valid as long as the object lives (mmap where possible).
   virtual std::string_view Contents() const = 0;
+  // A hint that bytes [offset, offset + length) of Contents() will not be read again soon:
+  // a mapped file's whole pages in that range leave the process's resident set (they stay in
+  // the page cache, and a later read maps them back). Contents are unchanged. Default: no-op.
+  virtual void Release(uint64_t offset, uint64_t length) const {
+    (void)offset;
+    (void)length;
+  }
 };
 
 // What Env::Stat reports of a file.

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -83,6 +84,38 @@ TEST_F(EnvTest, RandomAccessFileMapsContentsAndHandlesEmptyFiles) {
   auto missing = env_->NewRandomAccessFile(Path("missing"));
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(missing.status().message()), HasSubstr(Path("missing")));
+}
+
+// RssFile of this process (/proc/self/status), bytes.
+int64_t RssFileBytes() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("RssFile:", 0) == 0) return std::stoll(line.substr(8)) * 1024;
+  }
+  return -1;
+}
+
+TEST_F(EnvTest, ReleaseDropsMappedPagesFromTheResidentSetAndKeepsTheContents) {
+  std::string data(16 << 20, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + i / 4096);
+  ASSERT_TRUE(WriteFileAtomic(env_, Path("big"), data).ok());
+  auto r = env_->NewRandomAccessFile(Path("big"));
+  ASSERT_TRUE(r.ok());
+  const int64_t before = RssFileBytes();
+  ASSERT_GE(before, 0);
+  EXPECT_EQ((*r)->Contents(), data);  // reads every page: all mapped in
+  const int64_t touched = RssFileBytes();
+  EXPECT_GE(touched - before, 12 << 20);
+  (*r)->Release(0, data.size());
+  const int64_t released = RssFileBytes();
+  EXPECT_LE(released - before, 4 << 20) << "touched " << touched << " released " << released;
+  EXPECT_EQ((*r)->Contents(), data);  // mapped back in, unchanged
+  // Ranges that are not page-aligned, empty, or past the end change nothing.
+  (*r)->Release(1, 3 * 4096 + 5);
+  (*r)->Release(data.size() - 10, 100);
+  (*r)->Release(data.size() + 4096, 4096);
+  (*r)->Release(5, 0);
+  EXPECT_EQ((*r)->Contents(), data);
 }
 
 TEST_F(EnvTest, DirectoryOperations) {

@@ -86,22 +86,88 @@ struct SeriesSlot {
   uint32_t number;
 };
 
-// An immutable set of segment files. What it keeps per series: 8 bytes per file holding the
-// series (a SeriesSlot), plus the reader's 12; block indexes stay in the mapped files.
+// Engine series id -> series number in one segment file. Dense (4 bytes per id of the file's id
+// range, looked up by index) when the file holds at least half of that range, as a flush or a
+// merge of a whole partition does; else the slots sorted by id (8 bytes each, binary search).
+// Files holding the same series share one map (Version::ShareOrMake): a stable set of meters
+// costs 4 bytes per series however many files and partitions hold it.
+class SlotMap {
+ public:
+  // ids[n] is the id of series number n.
+  explicit SlotMap(const std::vector<uint32_t>& ids) : size_(ids.size()), print_(Print(ids)) {
+    if (ids.empty()) return;
+    std::vector<SeriesSlot> slots;
+    slots.reserve(ids.size());
+    for (size_t n = 0; n < ids.size(); ++n) slots.push_back({ids[n], static_cast<uint32_t>(n)});
+    std::sort(slots.begin(), slots.end(),
+              [](const SeriesSlot& a, const SeriesSlot& b) { return a.id < b.id; });
+    base_ = slots.front().id;
+    const uint64_t range = uint64_t{slots.back().id} - base_ + 1;
+    if (range <= 2 * uint64_t{slots.size()}) {
+      dense_.assign(range, kAbsent);
+      for (const SeriesSlot& x : slots) dense_[x.id - base_] = x.number;
+    } else {
+      sparse_ = std::move(slots);
+    }
+  }
+  // The series number of `id`, or -1 if the file has no blocks of it.
+  int64_t NumberOf(uint32_t id) const {
+    if (!sparse_.empty()) {
+      auto s = std::lower_bound(sparse_.begin(), sparse_.end(), id,
+                                [](const SeriesSlot& x, uint32_t i) { return x.id < i; });
+      return s != sparse_.end() && s->id == id ? int64_t{s->number} : int64_t{-1};
+    }
+    if (id < base_ || id - base_ >= dense_.size()) return -1;
+    const uint32_t n = dense_[id - base_];
+    return n == kAbsent ? int64_t{-1} : int64_t{n};
+  }
+  // True if this is the map of `ids` (same series, same numbers).
+  bool Same(const std::vector<uint32_t>& ids, uint64_t print) const {
+    if (print != print_ || ids.size() != size_) return false;
+    for (size_t n = 0; n < ids.size(); ++n) {
+      if (NumberOf(ids[n]) != static_cast<int64_t>(n)) return false;
+    }
+    return true;
+  }
+  // A hash of the id sequence (FNV-1a over the ids).
+  static uint64_t Print(const std::vector<uint32_t>& ids) {
+    uint64_t h = 14695981039346656037ull;
+    for (uint32_t id : ids) h = (h ^ id) * 1099511628211ull;
+    return h;
+  }
+  uint64_t print() const { return print_; }
+
+ private:
+  static constexpr uint32_t kAbsent = UINT32_MAX;  // an index < 4 GiB holds fewer series
+  size_t size_;
+  uint64_t print_;
+  uint32_t base_ = 0;
+  std::vector<uint32_t> dense_;
+  std::vector<SeriesSlot> sparse_;
+};
+
+// An immutable set of segment files. What it keeps per series: the reader's ~8 bytes per file
+// holding the series, and 4-8 bytes per distinct set of series (a SlotMap); block indexes stay
+// in the mapped files.
 struct Version {
   // partition start -> segments, ascending seq
   std::map<int64_t, std::vector<std::shared_ptr<SegmentReader>>> parts;
-  // segment -> its series, by ascending id
-  absl::flat_hash_map<const SegmentReader*, std::shared_ptr<const std::vector<SeriesSlot>>> slots;
+  // segment -> its series
+  absl::flat_hash_map<const SegmentReader*, std::shared_ptr<const SlotMap>> slots;
 
+  // The map of a file whose series numbers have ids `ids`: one already in use if another file
+  // holds the same series, else a new one.
+  std::shared_ptr<const SlotMap> ShareOrMake(const std::vector<uint32_t>& ids) const {
+    const uint64_t print = SlotMap::Print(ids);
+    for (const auto& [seg, m] : slots) {
+      if (m->Same(ids, print)) return m;
+    }
+    return std::make_shared<const SlotMap>(ids);
+  }
   // The series number of `id` in `seg`, or -1 if it has no blocks there.
   int64_t NumberIn(const SegmentReader* seg, uint32_t id) const {
     auto it = slots.find(seg);
-    if (it == slots.end()) return -1;
-    const auto& v = *it->second;
-    auto s = std::lower_bound(v.begin(), v.end(), id,
-                              [](const SeriesSlot& x, uint32_t i) { return x.id < i; });
-    return s != v.end() && s->id == id ? int64_t{s->number} : int64_t{-1};
+    return it == slots.end() ? -1 : it->second->NumberOf(id);
   }
 };
 

@@ -108,14 +108,11 @@ void Engine::InstallLocked(const std::vector<std::shared_ptr<SegmentReader>>& ad
     segs.push_back(seg);
     std::sort(segs.begin(), segs.end(),
               [](const auto& a, const auto& b) { return a->meta().seq < b->meta().seq; });
-    std::vector<SeriesSlot> slots;
-    slots.reserve(seg->series_count());
-    for (SegmentReader::KeyCursor c(*seg); c.Valid(); c.Next()) {
-      slots.push_back(SeriesSlot{InternLocked(c.key()), c.number()});
-    }
-    std::sort(slots.begin(), slots.end(),
-              [](const SeriesSlot& a, const SeriesSlot& b) { return a.id < b.id; });
-    v->slots[seg.get()] = std::make_shared<const std::vector<SeriesSlot>>(std::move(slots));
+    std::vector<uint32_t> ids;
+    ids.reserve(seg->series_count());
+    for (SegmentReader::KeyCursor c(*seg); c.Valid(); c.Next())
+      ids.push_back(InternLocked(c.key()));
+    v->slots[seg.get()] = v->ShareOrMake(ids);
   }
   version_ = std::move(v);
 }

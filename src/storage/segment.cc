@@ -277,6 +277,11 @@ absl::StatusOr<std::unique_ptr<SegmentReader>> SegmentReader::Open(Env* env,
   r->data_ = r->file_->Contents();
   absl::Status s = r->Parse();
   if (!s.ok()) return s;
+  // Validation read the whole index; a query reads only its series' entries. Left mapped, the
+  // index of every file would stay in the resident set (~200 B per series a day into a
+  // million-series store); released, those pages stay in the page cache for the kernel to keep
+  // or reclaim, and each query maps back only the pages it reads.
+  r->file_->Release(r->block_area_end_, r->data_.size() - r->block_area_end_);
   return r;
 }
 
@@ -344,7 +349,8 @@ absl::Status SegmentReader::ParseIndex(std::string_view in) {
     return Corrupt(absl::StrCat("index: ", n, " series cannot fit in ", in.size(), " bytes"));
   }
   entry_pos_.reserve(n);
-  block_pos_.reserve(n);
+  std::vector<uint64_t> first_block;  // per series; kept compactly once all are known
+  first_block.reserve(n);
   uint64_t block_pos = fmt::kHeaderSize;
   std::string prev_key, key;
   for (uint64_t i = 0; i < n; ++i) {
@@ -354,7 +360,7 @@ absl::Status SegmentReader::ParseIndex(std::string_view in) {
                                   AV(what)));
     };
     entry_pos_.push_back(static_cast<uint32_t>(index_.size() - in.size()));
-    block_pos_.push_back(block_pos);
+    first_block.push_back(block_pos);
     uint64_t prefix = 0, suffix = 0, middle = 0;
     if (!GetVarint64(&in, &prefix) || !GetVarint64(&in, &suffix) || !GetVarint64(&in, &middle)) {
       return bad("truncated key lengths");
@@ -405,7 +411,24 @@ absl::Status SegmentReader::ParseIndex(std::string_view in) {
     return Corrupt(absl::StrCat("blocks end at offset ", block_pos, " but the index starts at ",
                                 block_area_end_));
   }
+  KeepBlockPositions(first_block);
   return absl::OkStatus();
+}
+
+void SegmentReader::KeepBlockPositions(const std::vector<uint64_t>& pos) {
+  block_base_.reserve((pos.size() + kBlockGroup - 1) / kBlockGroup);
+  block_delta_.reserve(pos.size());
+  for (size_t i = 0; i < pos.size(); ++i) {
+    if (i % kBlockGroup == 0) block_base_.push_back(pos[i]);
+    const uint64_t d = pos[i] - block_base_.back();  // ascending: never negative
+    if (d > UINT32_MAX) {  // a group of series spans over 4 GiB of blocks: keep them whole
+      block_base_ = {};
+      block_delta_ = {};
+      block_wide_ = pos;
+      return;
+    }
+    block_delta_.push_back(static_cast<uint32_t>(d));
+  }
 }
 
 void SegmentReader::KeyCursor::Load() {
@@ -440,7 +463,7 @@ absl::Status SegmentReader::ReadBlocks(uint32_t n, std::vector<BlockRef>* out,
   }
   in.remove_prefix(middle);
   if (!GetVarint64(&in, &count) || count > in.size() / 5) return changed();
-  uint64_t offset = block_pos_[n];
+  uint64_t offset = BlockPos(n);
   out->reserve(out->size() + count);
   for (uint64_t j = 0; j < count; ++j) {
     BlockRef ref;

@@ -87,9 +87,10 @@ class SegmentWriter {
 
 // A read-only view of one segment file. Thread-safe after Open.
 //
-// The index is validated whole at Open but not kept decoded: per series the reader keeps 12
+// The index is validated whole at Open but not kept decoded: per series the reader keeps ~8
 // bytes (where its index entry and its first block are); a series' keys and BlockRefs are
-// decoded from the mapped file when asked for.
+// decoded from the mapped file when asked for. After validation the index pages are released
+// from the process's resident set (RandomAccessFile::Release); queries map back what they read.
 class SegmentReader {
  public:
   // Maps the file (env->NewRandomAccessFile: Contents() is an mmap), checks magic, version,
@@ -134,13 +135,16 @@ class SegmentReader {
   absl::StatusOr<std::string_view> BlockData(const BlockRef& ref) const;
   uint64_t file_size() const { return data_.size(); }
   int64_t point_count() const { return point_count_; }  // sum of block counts
-  // Bytes of RAM the reader keeps per series (its index is in the mapped file).
-  static constexpr size_t kResidentBytesPerSeries = sizeof(uint32_t) + sizeof(uint64_t);
 
  private:
   SegmentReader() = default;
   absl::Status Parse();
   absl::Status ParseIndex(std::string_view index);
+  // Keeps `pos` (per series, ascending) as block_base_ + block_delta_, or whole if it must.
+  void KeepBlockPositions(const std::vector<uint64_t>& pos);
+  uint64_t BlockPos(uint32_t n) const {
+    return block_wide_.empty() ? block_base_[n / kBlockGroup] + block_delta_[n] : block_wide_[n];
+  }
   absl::Status Corrupt(std::string_view what) const;
 
   std::string path_;
@@ -149,9 +153,14 @@ class SegmentReader {
   std::string_view index_;
   uint64_t block_area_end_ = 0;  // == index offset
   SegmentMeta meta_;
-  // Per series, in key order: where its entry starts in index_, where its first block starts.
+  // Per series, in key order: where its entry starts in index_, and where its first block
+  // starts: block_base_[n / kBlockGroup] + block_delta_[n] (4 bytes per series, not 8), or
+  // block_wide_[n] in a file where kBlockGroup series' blocks can span more than 4 GiB.
+  static constexpr size_t kBlockGroup = 64;
   std::vector<uint32_t> entry_pos_;
-  std::vector<uint64_t> block_pos_;
+  std::vector<uint64_t> block_base_;
+  std::vector<uint32_t> block_delta_;
+  std::vector<uint64_t> block_wide_;
   int64_t point_count_ = 0;
 };
 
