@@ -277,11 +277,6 @@ absl::StatusOr<std::unique_ptr<SegmentReader>> SegmentReader::Open(Env* env,
   r->data_ = r->file_->Contents();
   absl::Status s = r->Parse();
   if (!s.ok()) return s;
-  // Validation read the whole index; a query reads only its series' entries. Left mapped, the
-  // index of every file would stay in the resident set (~200 B per series a day into a
-  // million-series store); released, those pages stay in the page cache for the kernel to keep
-  // or reclaim, and each query maps back only the pages it reads.
-  r->file_->Release(r->block_area_end_, r->data_.size() - r->block_area_end_);
   return r;
 }
 

@@ -89,8 +89,7 @@ class SegmentWriter {
 //
 // The index is validated whole at Open but not kept decoded: per series the reader keeps ~8
 // bytes (where its index entry and its first block are); a series' keys and BlockRefs are
-// decoded from the mapped file when asked for. After validation the index pages are released
-// from the process's resident set (RandomAccessFile::Release); queries map back what they read.
+// decoded from the mapped file when asked for.
 class SegmentReader {
  public:
   // Maps the file (env->NewRandomAccessFile: Contents() is an mmap), checks magic, version,
@@ -134,6 +133,10 @@ class SegmentReader {
   // if `ref` lies outside the file's block area). Valid as long as the reader lives.
   absl::StatusOr<std::string_view> BlockData(const BlockRef& ref) const;
   uint64_t file_size() const { return data_.size(); }
+  // Releases the index's pages from the process's resident set (RandomAccessFile::Release):
+  // Open validates the whole index, a query reads only its series' entries. The pages stay in
+  // the page cache; each later read maps back only what it touches.
+  void ReleaseIndex() const { file_->Release(block_area_end_, data_.size() - block_area_end_); }
   int64_t point_count() const { return point_count_; }  // sum of block counts
 
  private:
