@@ -213,9 +213,8 @@ TEST(Compaction, PacedMergeKeepsItsByteBudget) {
   fs::remove_all(dir);
 }
 
-// A head of twice head_max_points is flushed while a slow paced merge runs, not after it: the
-// merge (~90 s at 16 KiB/s) is still running when the head has gone to a segment file, and
-// every point is there.
+// A full head is flushed while a slow paced merge runs, not after it: the merge (~90 s at
+// 16 KiB/s) is still running when the head has gone to a segment file, and every point is there.
 TEST(Compaction, AFullHeadIsFlushedDuringAPacedMerge) {
   std::string dir = TempDir("flush_during_merge");
   Model m;
@@ -231,12 +230,12 @@ TEST(Compaction, AFullHeadIsFlushedDuringAPacedMerge) {
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_EQ((*store)->Stats().segments, 2);
   std::this_thread::sleep_for(std::chrono::milliseconds(800));  // the merge starts
-  // A head past 2 x head_max_points, in a later partition's time (a new day of every meter).
+  // A head past head_max_points, in a later partition's time (a new day of every meter).
   const int64_t base = 1735689600LL * kNanosPerSecond + 40 * kNanosPerDay;
   for (int s = 0; s < 100; ++s) {
     PointBatch b;
     const std::string key = "meter,id=p" + std::to_string(s) + " kwh";
-    for (int i = 0; i < 500; ++i) {
+    for (int i = 0; i < 300; ++i) {
       b.Add(key, base + i * kNanosPerMinute, s + i / 8.0);
       m[key][base + i * kNanosPerMinute] = s + i / 8.0;
     }

@@ -271,34 +271,6 @@ class MergePacer {
   const Clock::time_point start_ = Clock::now();
 };
 
-// A merge of a large partition takes tens of seconds, and the head fills meanwhile: flushed
-// only after the merge, a million-series head grew to 43 M points and its WAL to 891 MB (9 s to
-// replay). So between two series a merge flushes a head of twice head_max_points (below that,
-// the background loop's flush after the merge is soon enough). Flushing a million series takes
-// seconds and the head refills meanwhile: flushing whenever it was full again left the merge
-// no time at all (211 files after a day, none merged). So after a flush the merge runs for at
-// least as long as the flush took before it looks again. The flush's files get newer seqs than
-// the merge's output (which keeps its newest input's), so the inputs stay adjacent.
-class Engine::MergeHeadGuard {
- public:
-  // `e` is the merging engine.
-  absl::Status Check(Engine* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->maint_mu_) {
-    const auto now = Clock::now();
-    if (now < next_) return absl::OkStatus();
-    next_ = now + kLookEvery;  // HeadPoints takes mu_, which writers hold in steps
-    if (e->HeadPoints() < 2 * e->opt_.head_max_points) return absl::OkStatus();
-    absl::Status s = e->FlushLocked();
-    const auto end = Clock::now();
-    next_ = end + std::max<Clock::duration>(kLookEvery, end - now);
-    return s;
-  }
-
- private:
-  using Clock = std::chrono::steady_clock;
-  static constexpr std::chrono::milliseconds kLookEvery{100};
-  Clock::time_point next_ = Clock::now();
-};
-
 absl::StatusOr<std::shared_ptr<SegmentReader>> Engine::MergeSegments(
     std::span<const std::shared_ptr<SegmentReader>> segs, bool paced) {
   const SegmentMeta meta = segs.back()->meta();  // the partition, and the newest seq
@@ -318,7 +290,7 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Engine::MergeSegments(
   std::vector<BlockRef> refs;
   std::string scratch, key;
   MergePacer pacer(paced ? opt_.compaction_bytes_per_sec : 0, stopping_);
-  MergeHeadGuard head_guard;
+  auto next_head_check = std::chrono::steady_clock::now();
   // Series in key order across the inputs: the inputs holding the smallest key, by seq.
   while (true) {
     const std::string* min = nullptr;
@@ -339,7 +311,15 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Engine::MergeSegments(
             ? CopySeries(w->get(), *with[0].first, key, with[0].second, &refs)
             : MergeSeries(w->get(), meta.partition_end, key, with, &pts, &refs, &scratch);
     if (s.ok()) s = pacer.After((*w)->bytes_written());
-    if (s.ok()) s = head_guard.Check(this);
+    // A merge of a large partition takes tens of seconds; the head fills meanwhile. It is
+    // flushed here, between two series, rather than after the merge: else a million-series
+    // head grew to 43 M points and its WAL to 900 MB (9 s to replay) behind one merge. The
+    // flush's files get newer seqs than the merge's output, which keeps its inputs' newest seq.
+    // Looked at 10 times a second: HeadFull takes mu_, which writers hold in steps.
+    if (s.ok() && std::chrono::steady_clock::now() >= next_head_check) {
+      next_head_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+      if (HeadFull()) s = FlushLocked();
+    }
     if (!s.ok()) return s;
   }
   if (absl::Status s = (*w)->Finish(); !s.ok()) return s;
