@@ -280,14 +280,8 @@ class Engine final : public Store {
                                      bool paced) ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
   // One file carrying the newest seq, written series by series (one series' points in memory
   // at a time); a series found in one input only is copied block by block, undecoded.
-  // A full head is flushed between two series.
   absl::StatusOr<std::shared_ptr<SegmentReader>> MergeSegments(
-      std::span<const std::shared_ptr<SegmentReader>> segs, bool paced)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(maint_mu_);
-  bool HeadFull() ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock l(&mu_);
-    return mem_->points >= opt_.head_max_points;
-  }
+      std::span<const std::shared_ptr<SegmentReader>> segs, bool paced);
   absl::Status CopySeries(SegmentWriter* w, const SegmentReader& seg, const std::string& key,
                           uint32_t number, std::vector<BlockRef>* refs);
   // `in`: the (file, series number) of `key` in each input holding it, ascending seq.

@@ -213,54 +213,6 @@ TEST(Compaction, PacedMergeKeepsItsByteBudget) {
   fs::remove_all(dir);
 }
 
-// A full head is flushed while a slow paced merge runs, not after it: the merge (~90 s at
-// 16 KiB/s) is still running when the head has gone to a segment file, and every point is there.
-TEST(Compaction, AFullHeadIsFlushedDuringAPacedMerge) {
-  std::string dir = TempDir("flush_during_merge");
-  Model m;
-  {
-    auto store = Store::Open(TestOptions(dir, false));
-    ASSERT_TRUE(store.ok()) << store.status();
-    WriteTwoFiles(store->get(), &m, 100, 2880);
-  }
-  StoreOptions o = TestOptions(dir, true);
-  o.compaction_bytes_per_sec = 16 << 10;
-  o.head_max_points = 20'000;
-  auto store = Store::Open(o);
-  ASSERT_TRUE(store.ok()) << store.status();
-  ASSERT_EQ((*store)->Stats().segments, 2);
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // the merge starts
-  // A head past head_max_points, in a later partition's time (a new day of every meter).
-  const int64_t base = 1735689600LL * kNanosPerSecond + 40 * kNanosPerDay;
-  for (int s = 0; s < 100; ++s) {
-    PointBatch b;
-    const std::string key = "meter,id=p" + std::to_string(s) + " kwh";
-    for (int i = 0; i < 300; ++i) {
-      b.Add(key, base + i * kNanosPerMinute, s + i / 8.0);
-      m[key][base + i * kNanosPerMinute] = s + i / 8.0;
-    }
-    ASSERT_TRUE((*store)->Write(b).ok());
-  }
-  StoreStats st;
-  for (int i = 0; i < 100; ++i) {  // up to 10 s; the merge alone takes ~90 s
-    st = (*store)->Stats();
-    if (st.head_points == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_EQ(st.head_points, 0) << "the head waited for the merge";
-  EXPECT_EQ(st.compactions, 0) << "the merge finished: the test proves nothing";
-  EXPECT_EQ(st.segments, 3);  // the merge's two inputs and the flushed head
-  std::mt19937_64 rng(8);
-  CheckAgainstModel(store->get(), m, rng, 30);
-  ASSERT_TRUE((*store)->Close().ok());  // abandons the merge
-  store = decltype(store)(absl::UnknownError("closed"));
-  store = Store::Open(TestOptions(dir, false));
-  ASSERT_TRUE(store.ok()) << store.status();
-  CheckAgainstModel(store->get(), m, rng, 30);
-  store = decltype(store)(absl::UnknownError("closed"));
-  fs::remove_all(dir);
-}
-
 // Closing the store while the background thread is in a slow paced merge abandons the merge:
 // Close returns at once (the merge alone would take minutes), no temporary file is left, and
 // every point is there after reopening (the merge's inputs stayed).

@@ -290,7 +290,6 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Engine::MergeSegments(
   std::vector<BlockRef> refs;
   std::string scratch, key;
   MergePacer pacer(paced ? opt_.compaction_bytes_per_sec : 0, stopping_);
-  auto next_head_check = std::chrono::steady_clock::now();
   // Series in key order across the inputs: the inputs holding the smallest key, by seq.
   while (true) {
     const std::string* min = nullptr;
@@ -311,15 +310,6 @@ absl::StatusOr<std::shared_ptr<SegmentReader>> Engine::MergeSegments(
             ? CopySeries(w->get(), *with[0].first, key, with[0].second, &refs)
             : MergeSeries(w->get(), meta.partition_end, key, with, &pts, &refs, &scratch);
     if (s.ok()) s = pacer.After((*w)->bytes_written());
-    // A merge of a large partition takes tens of seconds; the head fills meanwhile. It is
-    // flushed here, between two series, rather than after the merge: else a million-series
-    // head grew to 43 M points and its WAL to 900 MB (9 s to replay) behind one merge. The
-    // flush's files get newer seqs than the merge's output, which keeps its inputs' newest seq.
-    // Looked at 10 times a second: HeadFull takes mu_, which writers hold in steps.
-    if (s.ok() && std::chrono::steady_clock::now() >= next_head_check) {
-      next_head_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
-      if (HeadFull()) s = FlushLocked();
-    }
     if (!s.ok()) return s;
   }
   if (absl::Status s = (*w)->Finish(); !s.ok()) return s;
