@@ -96,19 +96,18 @@ class SlotMap {
   // ids[n] is the id of series number n.
   explicit SlotMap(const std::vector<uint32_t>& ids) : size_(ids.size()), print_(Print(ids)) {
     if (ids.empty()) return;
-    std::vector<SeriesSlot> slots;
-    slots.reserve(ids.size());
-    for (size_t n = 0; n < ids.size(); ++n) slots.push_back({ids[n], static_cast<uint32_t>(n)});
-    std::sort(slots.begin(), slots.end(),
-              [](const SeriesSlot& a, const SeriesSlot& b) { return a.id < b.id; });
-    base_ = slots.front().id;
-    const uint64_t range = uint64_t{slots.back().id} - base_ + 1;
-    if (range <= 2 * uint64_t{slots.size()}) {
+    const auto [lo, hi] = std::minmax_element(ids.begin(), ids.end());
+    base_ = *lo;
+    const uint64_t range = uint64_t{*hi} - base_ + 1;
+    if (range <= 2 * uint64_t{ids.size()}) {  // dense: no sort needed
       dense_.assign(range, kAbsent);
-      for (const SeriesSlot& x : slots) dense_[x.id - base_] = x.number;
-    } else {
-      sparse_ = std::move(slots);
+      for (size_t n = 0; n < ids.size(); ++n) dense_[ids[n] - base_] = static_cast<uint32_t>(n);
+      return;
     }
+    sparse_.reserve(ids.size());
+    for (size_t n = 0; n < ids.size(); ++n) sparse_.push_back({ids[n], static_cast<uint32_t>(n)});
+    std::sort(sparse_.begin(), sparse_.end(),
+              [](const SeriesSlot& a, const SeriesSlot& b) { return a.id < b.id; });
   }
   // The series number of `id`, or -1 if the file has no blocks of it.
   int64_t NumberOf(uint32_t id) const {
@@ -135,7 +134,6 @@ class SlotMap {
     for (uint32_t id : ids) h = (h ^ id) * 1099511628211ull;
     return h;
   }
-  uint64_t print() const { return print_; }
 
  private:
   static constexpr uint32_t kAbsent = UINT32_MAX;  // an index < 4 GiB holds fewer series
