@@ -11,7 +11,8 @@ void Engine::StopBackground() {
     stop_ = true;
   }
   cv_.SignalAll();
-  if (bg_.joinable()) bg_.join();
+  if (flusher_.joinable()) flusher_.join();
+  if (compactor_.joinable()) compactor_.join();
 }
 
 absl::Status Engine::Close() {
@@ -144,7 +145,10 @@ absl::Status Engine::Init() {
     absl::StrAppend(&recovery_, report.ToString(), "\n");
   }
   last_flush_ns_ = env_->MonotonicNanos();
-  if (opt_.background) bg_ = std::thread([this] { BackgroundLoop(); });
+  if (opt_.background) {
+    flusher_ = std::thread([this] { FlushLoop(); });
+    compactor_ = std::thread([this] { CompactLoop(); });
+  }
   return absl::OkStatus();
 }
 
@@ -209,7 +213,7 @@ absl::Status Engine::Write(const PointBatch& batch) {
         absl::MutexLock l(&mu_);
         // Back-pressure: while a flush is running and the new head is full too, writers wait
         // (ending that flush needs only mu_).
-        while (!(stop_ || imm_ == nullptr || mem_->points < 2 * opt_.head_max_points)) {
+        while (!(stop_ || imm_ == nullptr || mem_->points < 2 * FlushPointsLocked())) {
           cv_.Wait(&mu_);
         }
       }
@@ -218,7 +222,7 @@ absl::Status Engine::Write(const PointBatch& batch) {
       lsn = *r;
       InsertInSteps(*in);
       absl::MutexLock l(&mu_);
-      need_flush = mem_->points >= opt_.head_max_points;
+      need_flush = mem_->points >= FlushPointsLocked();
     }
     if (record.capacity() > (16u << 20)) std::string().swap(record);  // no huge one-off buffer
   }

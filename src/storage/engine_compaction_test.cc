@@ -245,6 +245,59 @@ TEST(Compaction, CloseAbandonsAPacedMergeAndLosesNothing) {
   fs::remove_all(dir);
 }
 
+// Flushes and merges run on separate background threads: a flush while a slow paced merge is
+// rewriting the same series' points is not held up by it, and its newer values win over the
+// merge's output (which keeps the seq of its newest input, older than the flushed file's).
+TEST(Compaction, AFlushDuringAPacedMergeIsNotHeldUpAndItsWritesWin) {
+  std::string dir = TempDir("flush_during_merge");
+  StoreOptions o = TestOptions(dir, true);
+  o.compaction_bytes_per_sec = 256 << 10;  // the merge of ~1.5 MB takes at least 5 s
+  Model m;
+  auto store = Store::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status();
+  WriteTwoFiles(store->get(), &m, 100, 2880);
+  auto merging = [&] {
+    for (const auto& e : fs::directory_iterator(dir + "/segments")) {
+      if (e.path().extension() == ".tmp") return true;
+    }
+    return false;
+  };
+  for (int i = 0; i < 200 && !merging(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(merging()) << "the background merge did not start";
+  std::mt19937_64 rng(8);
+  const int64_t base = 1735689600LL * kNanosPerSecond;
+  PointBatch b;
+  for (int s = 0; s < 100; s += 3) {
+    const std::string key = "meter,id=p" + std::to_string(s) + " kwh";
+    for (int i = s % 7; i < 2880; i += 7) {
+      const int64_t t = base + i * kNanosPerMinute;
+      const double v = -static_cast<double>(rng() % 100'000) / 100.0;  // unlike any older value
+      b.Add(key, t, v);
+      m[key][t] = v;
+    }
+  }
+  ASSERT_TRUE((*store)->Write(b).ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE((*store)->Flush().ok());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(seconds, 3.0) << "the flush waited for the merge";
+  EXPECT_EQ((*store)->Stats().compactions, 0) << "the merge ended before the flush";
+  CheckAgainstModel(store->get(), m, rng, 20);
+  for (int i = 0; i < 600 && (*store)->Stats().compactions == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_GE((*store)->Stats().compactions, 1) << "the merge did not end in 60 s";
+  CheckAgainstModel(store->get(), m, rng, 30);
+  ASSERT_TRUE((*store)->Close().ok());
+  store = decltype(store)(absl::UnknownError("closed"));
+  store = Store::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status();
+  CheckAgainstModel(store->get(), m, rng, 30);
+  store = decltype(store)(absl::UnknownError("closed"));
+  fs::remove_all(dir);
+}
+
 INSTANTIATE_TEST_SUITE_P(Widths, Trickle, ::testing::Values(kNanosPerDay, 30 * kNanosPerDay));
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The engine's maintenance: flush (head -> segment files), compaction, retention, and the
 // background thread that triggers them.
 #include <chrono>
+#include <iterator>
 #include <thread>
 
 #include "storage/engine.h"
@@ -8,10 +9,14 @@
 namespace dc {
 namespace engine_internal {
 
-size_t Engine::BlockEnd(const std::vector<Sample>& pts, size_t i, int64_t part_end) const {
-  const Step day{Step::Unit::kDay, 1};
-  const int64_t local_day_end = NextBucket(BucketStart(pts[i].t, day, zone_), day, zone_);
-  const int64_t block_end = std::min(part_end, local_day_end);
+size_t Engine::BlockEnd(const std::vector<Sample>& pts, size_t i, int64_t part_end,
+                        LocalDay* day) const {
+  if (pts[i].t < day->start || pts[i].t >= day->end) {
+    const Step d{Step::Unit::kDay, 1};
+    day->start = BucketStart(pts[i].t, d, zone_);
+    day->end = NextBucket(day->start, d, zone_);
+  }
+  const int64_t block_end = std::min(part_end, day->end);
   size_t j = i + 1;
   // Cut: at the partition end, at local midnight, at max points, or at an hour boundary once
   // the block has min points.
@@ -34,45 +39,56 @@ absl::Status Engine::AddEncodedBlock(SegmentWriter* w, std::string_view key,
   return w->AddBlock(key, ComputeStats(block), *scratch);
 }
 
-absl::Status Engine::WriteSegments(
-    const std::vector<std::pair<std::string, std::vector<Sample>>>& series, uint64_t fixed_seq,
-    std::vector<std::shared_ptr<SegmentReader>>* out) {
+absl::Status Engine::WriteSegments(std::span<const FlushItem> series,
+                                   std::vector<std::shared_ptr<SegmentReader>>* out,
+                                   std::vector<std::vector<uint32_t>>* ids) {
   struct Part {
     std::unique_ptr<SegmentWriter> writer;
     std::string path;
+    std::vector<uint32_t> ids;  // by series number
   };
   std::map<int64_t, Part> parts;
   std::string encoded;
+  std::vector<Sample> pts;
+  LocalDay day;
   const int64_t pns = opt_.partition_ns;
-  auto writer_for = [&](int64_t p, int64_t p_end) -> absl::StatusOr<SegmentWriter*> {
+  auto part_for = [&](int64_t p, int64_t p_end) -> absl::StatusOr<Part*> {
     auto it = parts.find(p);
-    if (it != parts.end()) return it->second.writer.get();
+    if (it != parts.end()) return &it->second;
     SegmentMeta meta;
     uint64_t file_no;
     {
       absl::MutexLock l(&mu_);
       file_no = next_file_++;
-      meta.seq = fixed_seq ? fixed_seq : next_seq_++;
+      meta.seq = next_seq_++;
     }
     meta.partition_start = p;
     meta.partition_end = p_end;
     std::string path = SegmentPath(p, file_no);
     auto w = SegmentWriter::Create(env_, path, meta);
     if (!w.ok()) return w.status();
-    SegmentWriter* raw = w->get();
-    parts.emplace(p, Part{std::move(*w), path});
-    return raw;
+    return &parts.emplace(p, Part{std::move(*w), path, {}}).first->second;
   };
-  for (const auto& [key, pts] : series) {
+  // The heads are scattered over the heap (and in key order, not in memory order): each
+  // series' head, then its points, are fetched a few series ahead.
+  constexpr size_t kAhead = 8;
+  for (size_t k = 0; k < std::min(series.size(), kAhead); ++k) __builtin_prefetch(series[k].head);
+  for (size_t k = 0; k < series.size(); ++k) {
     if (closing_.load(std::memory_order_relaxed)) return absl::CancelledError("store closing");
+    if (k + kAhead < series.size()) __builtin_prefetch(series[k + kAhead].head);
+    if (k + kAhead / 2 < series.size()) series[k + kAhead / 2].head->Prefetch();
+    const FlushItem& item = series[k];
+    item.head->Range(INT64_MIN, INT64_MAX, &pts);
     size_t i = 0;
     while (i < pts.size()) {
-      const auto [part, part_end] = PartitionOf(pts[i].t, pns, partition_offset_);
-      const size_t j = BlockEnd(pts, i, part_end);
-      auto w = writer_for(part, part_end);
-      if (!w.ok()) return w.status();
-      absl::Status s =
-          AddEncodedBlock(*w, key, std::span<const Sample>(pts.data() + i, j - i), &encoded);
+      const auto [p, p_end] = PartitionOf(pts[i].t, pns, partition_offset_);
+      const size_t j = BlockEnd(pts, i, p_end, &day);
+      auto part = part_for(p, p_end);
+      if (!part.ok()) return part.status();
+      Part& pt = **part;
+      if (pt.ids.empty() || pt.ids.back() != item.id) pt.ids.push_back(item.id);
+      absl::Status s = AddEncodedBlock(pt.writer.get(), item.key,
+                                       std::span<const Sample>(pts.data() + i, j - i), &encoded);
       if (!s.ok()) return s;
       i = j;
     }
@@ -82,13 +98,19 @@ absl::Status Engine::WriteSegments(
     if (!s.ok()) return s;
     auto r = SegmentReader::Open(env_, part.path);
     if (!r.ok()) return r.status();
+    if ((*r)->series_count() != part.ids.size()) {
+      return absl::InternalError(absl::StrCat(part.path, ": ", (*r)->series_count(),
+                                              " series written, ", part.ids.size(), " expected"));
+    }
     out->push_back(std::shared_ptr<SegmentReader>(std::move(*r)));
+    ids->push_back(std::move(part.ids));
   }
   return absl::OkStatus();
 }
 
 void Engine::InstallLocked(const std::vector<std::shared_ptr<SegmentReader>>& add,
-                           const std::vector<const SegmentReader*>& remove) {
+                           const std::vector<const SegmentReader*>& remove,
+                           std::span<const std::vector<uint32_t>> add_ids) {
   auto v = std::make_shared<Version>(*version_);
   auto removed = [&](const SegmentReader* s) {
     return std::find(remove.begin(), remove.end(), s) != remove.end();
@@ -103,61 +125,89 @@ void Engine::InstallLocked(const std::vector<std::shared_ptr<SegmentReader>>& ad
     }
     for (const SegmentReader* r : remove) v->slots.erase(r);
   }
-  for (const auto& seg : add) {
+  std::vector<uint32_t> read;
+  for (size_t k = 0; k < add.size(); ++k) {
+    const auto& seg = add[k];
     auto& segs = v->parts[seg->meta().partition_start];
     segs.push_back(seg);
     std::sort(segs.begin(), segs.end(),
               [](const auto& a, const auto& b) { return a->meta().seq < b->meta().seq; });
-    std::vector<uint32_t> ids;
-    ids.reserve(seg->series_count());
-    for (SegmentReader::KeyCursor c(*seg); c.Valid(); c.Next())
-      ids.push_back(InternLocked(c.key()));
-    v->slots[seg.get()] = v->ShareOrMake(ids);
-    // Open validated the whole index and the walk above read every key: left mapped, every
+    const std::vector<uint32_t>* ids = k < add_ids.size() ? &add_ids[k] : nullptr;
+    if (ids == nullptr) {
+      read.clear();
+      read.reserve(seg->series_count());
+      for (SegmentReader::KeyCursor c(*seg); c.Valid(); c.Next())
+        read.push_back(InternLocked(c.key()));
+      ids = &read;
+    }
+    v->slots[seg.get()] = v->ShareOrMake(*ids);
+    // Open validated the whole index (and the walk above read every key): left mapped, every
     // file's index would stay resident (~40 B per series per file of a 1 M-series store).
     seg->ReleaseIndex();
   }
   version_ = std::move(v);
 }
 
-// The series of a frozen head in key order, each one's points sorted (newest write wins). Key
-// order first (the point vectors still empty, so cheap to move), then the points; a store
-// closing stops it (a million series take seconds), leaving imm_ and its WAL files for the next
-// Open. `imm` is immutable: only keys_ needs the lock.
-absl::Status Engine::SortedSeries(const Head& imm, std::vector<KeyPoints>* out) {
-  std::vector<std::pair<std::string, const SeriesHead*>> keyed;
-  keyed.reserve(imm.series.size());
-  {
-    absl::MutexLock l(&mu_);
-    for (const auto& [id, h] : imm.series) keyed.emplace_back(keys_[id], &h);
-  }
-  // Sorting a million keys takes ~0.5 s: the comparison looks at closing_ now and then and
-  // abandons the sort by an exception (std::sort leaves the elements valid, in some order).
+// Sorting a million keys takes ~0.5 s: the comparison looks at `closing` now and then and
+// abandons the sort by an exception (std::sort leaves the elements valid, in some order).
+template <typename It, typename Less>
+static absl::Status SortUnlessClosing(It begin, It end, Less less,
+                                      const std::atomic<bool>& closing) {
   struct Abandoned {};
   uint32_t compares = 0;
   try {
-    std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
-      if (++compares % 65536 == 0 && closing_.load(std::memory_order_relaxed)) throw Abandoned{};
-      return a.first < b.first;
+    std::sort(begin, end, [&](const auto& a, const auto& b) {
+      if (++compares % 65536 == 0 && closing.load(std::memory_order_relaxed)) throw Abandoned{};
+      return less(a, b);
     });
   } catch (const Abandoned&) {
     return absl::CancelledError("store closing");
   }
+  return absl::OkStatus();
+}
+
+// A store closing stops this, leaving imm_ and its WAL files for the next Open. `imm` is
+// immutable: only keys_ needs the lock (key bytes never move once registered).
+absl::Status Engine::FlushOrder(const Head& imm, std::vector<FlushItem>* out) {
   out->clear();
-  out->reserve(keyed.size());
-  for (size_t k = 0; k < keyed.size(); ++k) {
-    if (k % 4096 == 0 && closing_.load(std::memory_order_relaxed)) {
-      return absl::CancelledError("store closing");
-    }
-    out->emplace_back(std::move(keyed[k].first), keyed[k].second->Sorted());
+  if (imm.series.empty()) return absl::OkStatus();
+  uint32_t max_id = 0;
+  for (const auto& [id, h] : imm.series) max_id = std::max(max_id, id);
+  std::vector<std::string_view> key(size_t{max_id} + 1);
+  std::vector<const SeriesHead*> head(size_t{max_id} + 1, nullptr);
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& [id, h] : imm.series) key[id] = keys_[id];
   }
+  for (const auto& [id, h] : imm.series) head[id] = &h;
+  // The last order, for the series still here; then the ones it lacks, sorted, merged in.
+  std::vector<uint32_t> kept, fresh;
+  kept.reserve(imm.series.size());
+  std::vector<bool> in_kept(head.size(), false);
+  for (uint32_t id : flush_order_) {
+    if (id < head.size() && head[id] != nullptr) {
+      kept.push_back(id);
+      in_kept[id] = true;
+    }
+  }
+  for (const auto& [id, h] : imm.series) {
+    if (!in_kept[id]) fresh.push_back(id);
+  }
+  auto less = [&](uint32_t a, uint32_t b) { return key[a] < key[b]; };
+  if (absl::Status s = SortUnlessClosing(fresh.begin(), fresh.end(), less, closing_); !s.ok())
+    return s;
+  std::vector<uint32_t> order;
+  order.reserve(imm.series.size());
+  std::merge(kept.begin(), kept.end(), fresh.begin(), fresh.end(), std::back_inserter(order), less);
+  out->reserve(order.size());
+  for (uint32_t id : order) out->push_back({key[id], id, head[id]});
+  flush_order_ = std::move(order);
   return absl::OkStatus();
 }
 
 absl::Status Engine::FlushLocked() {
   std::shared_ptr<Head> imm;
   uint64_t wal_file = 0;
-  std::vector<KeyPoints> series;
   bool swap;
   {
     absl::MutexLock l(&mu_);
@@ -179,208 +229,21 @@ absl::Status Engine::FlushLocked() {
     imm = imm_;
     wal_file = imm_wal_file_;
   }
-  if (absl::Status s = SortedSeries(*imm, &series); !s.ok()) return s;
+  std::vector<FlushItem> series;
+  if (absl::Status s = FlushOrder(*imm, &series); !s.ok()) return s;
   std::vector<std::shared_ptr<SegmentReader>> segs;
-  absl::Status s = WriteSegments(series, 0, &segs);
+  std::vector<std::vector<uint32_t>> ids;
+  absl::Status s = WriteSegments(series, &segs, &ids);
   if (!s.ok()) return s;
   {
     absl::MutexLock l(&mu_);
-    InstallLocked(segs, {});
+    InstallLocked(segs, {}, ids);
     imm_ = nullptr;
   }
   cv_.SignalAll();
   last_flush_ns_ = env_->MonotonicNanos();
   // Every record in WAL files before the current one is now in segment files.
   return wal_->RemoveFilesBefore(wal_file);
-}
-
-absl::Status Engine::CopySeries(SegmentWriter* w, const SegmentReader& seg, const std::string& key,
-                                uint32_t number, std::vector<BlockRef>* refs) {
-  refs->clear();
-  if (absl::Status s = seg.ReadBlocks(number, refs); !s.ok()) return s;
-  for (const BlockRef& ref : *refs) {
-    auto data = seg.BlockData(ref);
-    if (!data.ok()) return data.status();
-    absl::Status s = w->AddBlock(key, ref.stats, *data);
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Engine::MergeSeries(SegmentWriter* w, int64_t partition_end, const std::string& key,
-                                 std::span<const std::pair<const SegmentReader*, uint32_t>> in,
-                                 std::vector<Sample>* pts, std::vector<BlockRef>* refs,
-                                 std::string* scratch) {
-  pts->clear();
-  std::vector<Sample> run;
-  for (const auto& [seg, number] : in) {  // ascending seq: a later one wins
-    run.clear();
-    refs->clear();
-    if (absl::Status s = seg->ReadBlocks(number, refs); !s.ok()) return s;
-    for (const BlockRef& ref : *refs) {
-      auto data = seg->BlockData(ref);
-      if (!data.ok()) return data.status();
-      absl::Status s = DecodeBlock(*data, ref.stats.count, &run);
-      if (!s.ok()) {
-        return absl::DataLossError(
-            absl::StrCat("compaction: block of ", key, " unreadable: ", s.message()));
-      }
-    }
-    *pts = MergeNewerWins(std::move(*pts), run);
-  }
-  for (size_t i = 0; i < pts->size();) {
-    const size_t j = BlockEnd(*pts, i, partition_end);
-    absl::Status s =
-        AddEncodedBlock(w, key, std::span<const Sample>(pts->data() + i, j - i), scratch);
-    if (!s.ok()) return s;
-    i = j;
-  }
-  return absl::OkStatus();
-}
-
-// Paces a merge to a budget of bytes written per second: after each series the merge sleeps
-// while it is ahead of the budget, 20 ms at a time, and gives up once `stop` is set (the
-// writer then removes its temporary file; the inputs stay). The steady clock, not the Env's:
-// a test Env's clock may stand still.
-class MergePacer {
- public:
-  MergePacer(int64_t bytes_per_sec, const std::atomic<bool>& stop)
-      : rate_(static_cast<double>(bytes_per_sec)), stop_(stop) {}
-  absl::Status After(uint64_t bytes_written) {
-    if (rate_ <= 0) return absl::OkStatus();
-    // Checked after every series, not only while ahead of the budget: a merge that decodes
-    // and re-encodes is often slower than its budget and never sleeps (SIGTERM waited for it).
-    if (stop_.load(std::memory_order_relaxed)) return Abandoned();
-    const auto due = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                  std::chrono::duration<double>(bytes_written / rate_));
-    for (auto now = Clock::now(); now < due; now = Clock::now()) {
-      if (stop_.load(std::memory_order_relaxed)) return Abandoned();
-      std::this_thread::sleep_for(std::min<Clock::duration>(due - now, kStep));
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  static absl::Status Abandoned() {
-    return absl::CancelledError("store closing: a paced merge was abandoned");
-  }
-  using Clock = std::chrono::steady_clock;
-  static constexpr std::chrono::milliseconds kStep{20};
-  const double rate_;  // bytes per second; <= 0: unpaced
-  const std::atomic<bool>& stop_;
-  const Clock::time_point start_ = Clock::now();
-};
-
-absl::StatusOr<std::shared_ptr<SegmentReader>> Engine::MergeSegments(
-    std::span<const std::shared_ptr<SegmentReader>> segs, bool paced) {
-  const SegmentMeta meta = segs.back()->meta();  // the partition, and the newest seq
-  uint64_t file_no;
-  {
-    absl::MutexLock l(&mu_);
-    file_no = next_file_++;
-  }
-  const std::string path = SegmentPath(meta.partition_start, file_no);
-  auto w = SegmentWriter::Create(env_, path, meta);
-  if (!w.ok()) return w.status();
-  std::vector<SegmentReader::KeyCursor> cursors;
-  cursors.reserve(segs.size());
-  for (const auto& seg : segs) cursors.emplace_back(*seg);
-  std::vector<std::pair<const SegmentReader*, uint32_t>> with;
-  std::vector<Sample> pts;
-  std::vector<BlockRef> refs;
-  std::string scratch, key;
-  MergePacer pacer(paced ? opt_.compaction_bytes_per_sec : 0, stopping_);
-  // Series in key order across the inputs: the inputs holding the smallest key, by seq.
-  while (true) {
-    const std::string* min = nullptr;
-    for (const auto& c : cursors) {
-      if (c.Valid() && (min == nullptr || c.key() < *min)) min = &c.key();
-    }
-    if (min == nullptr) break;
-    key = *min;
-    with.clear();
-    for (size_t k = 0; k < segs.size(); ++k) {
-      if (cursors[k].Valid() && cursors[k].key() == key) {
-        with.emplace_back(segs[k].get(), cursors[k].number());
-        cursors[k].Next();
-      }
-    }
-    absl::Status s =
-        with.size() == 1
-            ? CopySeries(w->get(), *with[0].first, key, with[0].second, &refs)
-            : MergeSeries(w->get(), meta.partition_end, key, with, &pts, &refs, &scratch);
-    if (s.ok()) s = pacer.After((*w)->bytes_written());
-    if (!s.ok()) return s;
-  }
-  if (absl::Status s = (*w)->Finish(); !s.ok()) return s;
-  compactions_.fetch_add(1);
-  compaction_bytes_.fetch_add(static_cast<int64_t>((*w)->bytes_written()));
-  auto r = SegmentReader::Open(env_, path);
-  if (!r.ok()) return r.status();
-  return std::shared_ptr<SegmentReader>(std::move(*r));
-}
-
-absl::Status Engine::MergeAndInstallLocked(std::span<const std::shared_ptr<SegmentReader>> segs,
-                                           bool paced) {
-  auto merged = MergeSegments(segs, paced);
-  if (!merged.ok()) return merged.status();
-  std::vector<const SegmentReader*> remove;
-  std::vector<std::string> paths;
-  for (const auto& seg : segs) {
-    remove.push_back(seg.get());
-    paths.push_back(seg->path());
-  }
-  {
-    absl::MutexLock l(&mu_);
-    InstallLocked({*merged}, remove);
-  }
-  return RemoveObsoleteLocked(std::move(paths));
-}
-
-absl::Status Engine::CompactLocked(size_t min_segments) {
-  std::shared_ptr<const Version> v;
-  {
-    absl::MutexLock l(&mu_);
-    v = version_;
-  }
-  for (const auto& [part, segs] : v->parts) {
-    if (segs.size() < min_segments) continue;
-    absl::Status s = MergeAndInstallLocked(segs, false);
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
-static size_t TierWindowStart(std::span<const std::shared_ptr<SegmentReader>> segs) {
-  size_t j = segs.size() - 1;
-  uint64_t acc = segs[j]->file_size();
-  while (j > 0 && segs[j - 1]->file_size() <= kTierRatio * acc &&
-         acc + segs[j - 1]->file_size() <= kMaxMergeInputBytes) {
-    --j;
-    acc += segs[j]->file_size();
-  }
-  return j;
-}
-
-absl::StatusOr<bool> Engine::CompactStepLocked(bool quiet) {
-  std::shared_ptr<const Version> v;
-  {
-    absl::MutexLock l(&mu_);
-    v = version_;
-  }
-  const int64_t now = env_->NowNanos();
-  for (const auto& [part, segs] : v->parts) {
-    if (segs.size() < 2) continue;
-    std::span<const std::shared_ptr<SegmentReader>> all(segs);
-    size_t j = TierWindowStart(all);
-    // A partition that has ended gets one file once ingest is quiet.
-    if (quiet && segs.front()->meta().partition_end <= now) j = 0;
-    if (segs.size() - j < 2) continue;
-    absl::Status s = MergeAndInstallLocked(all.subspan(j), true);
-    if (!s.ok()) return s;
-    return true;
-  }
-  return false;
 }
 
 absl::Status Engine::RemoveObsoleteLocked(std::vector<std::string> paths) {
@@ -425,32 +288,51 @@ absl::StatusOr<int> Engine::DropPartitionsBefore(int64_t cutoff_ns) {
   return dropped;
 }
 
-void Engine::BackgroundLoop() {
+static void ReportMaintenance(const absl::Status& s) {
+  if (!s.ok() && !absl::IsCancelled(s))  // cancelled: the store is closing
+    std::fprintf(stderr, "dualcarbon: background maintenance: %s\n", s.ToString().c_str());
+}
+
+void Engine::FlushLoop() {
   LowerThisThreadPriority();  // flushes and compactions yield the CPU to queries
   constexpr int64_t kMaxHeadAgeNs = 15 * kNanosPerMinute;
+  constexpr int64_t kIdleNs = 30 * kNanosPerSecond;
+  mu_.Lock();
+  while (!stop_) {
+    cv_.WaitWithTimeout(&mu_, absl::Milliseconds(200));
+    if (stop_) break;
+    const int64_t now = env_->MonotonicNanos();
+    const bool full = mem_->points >= FlushPointsLocked();
+    const bool old = mem_->points > 0 && now - mem_->created_ns > kMaxHeadAgeNs;
+    // A large head with no write for a while (the end of a bulk load) goes to segment files,
+    // where queries read block stats instead of aggregating the head's points one by one. A
+    // trickle's small head waits for its age, so slow polling does not make tiny files.
+    const bool idle = mem_->points >= opt_.head_max_points / 8 && now - mem_->written_ns > kIdleNs;
+    mu_.Unlock();
+    if (full || old || idle) ReportMaintenance(Flush());
+    mu_.Lock();
+  }
+  mu_.Unlock();
+}
+
+void Engine::CompactLoop() {
+  LowerThisThreadPriority();
   constexpr int64_t kCompactQuietNs = 30 * kNanosPerSecond;
   int64_t last_retention = 0;
   mu_.Lock();
   while (!stop_) {
     cv_.WaitWithTimeout(&mu_, absl::Milliseconds(200));
     if (stop_) break;
-    const int64_t now = env_->MonotonicNanos();
-    const bool full = mem_->points >= opt_.head_max_points;
-    const bool old = mem_->points > 0 && now - mem_->created_ns > kMaxHeadAgeNs;
-    // A large head with no write for a while (the end of a bulk load) goes to segment files,
-    // where queries read block stats instead of aggregating the head's points one by one. A
-    // trickle's small head waits for its age, so slow polling does not make tiny files.
-    const bool idle =
-        mem_->points >= opt_.head_max_points / 8 && now - mem_->written_ns > kCompactQuietNs;
     mu_.Unlock();
     absl::Status s;
-    if (full || old || idle) s = Flush();
-    if (s.ok()) {
+    {
       // One merge per tick: bounded I/O, and maint_mu_ is released between merges.
       absl::MutexLock m(&maint_mu_);
-      auto merged = CompactStepLocked(env_->MonotonicNanos() - last_flush_ns_ > kCompactQuietNs);
+      const bool quiet = env_->MonotonicNanos() - last_flush_ns_.load() > kCompactQuietNs;
+      auto merged = CompactStepLocked(quiet);
       if (!merged.ok()) s = merged.status();
     }
+    const int64_t now = env_->MonotonicNanos();
     if (s.ok() && now - last_retention > kNanosPerMinute) {
       last_retention = now;
       if (opt_.retention_ns > 0) {
@@ -461,8 +343,7 @@ void Engine::BackgroundLoop() {
         s = RemoveObsoleteLocked({});  // files an earlier compaction could not remove
       }
     }
-    if (!s.ok() && !absl::IsCancelled(s))  // cancelled: the store is closing
-      std::fprintf(stderr, "dualcarbon: background maintenance: %s\n", s.ToString().c_str());
+    ReportMaintenance(s);
     mu_.Lock();
   }
   mu_.Unlock();

@@ -26,9 +26,10 @@ void SeriesHead::Grow() {
   cap_ = cap;
 }
 
-std::vector<Sample> SeriesHead::Range(int64_t lo, int64_t hi) const {
-  std::vector<Sample> out;
-  if (size_ == 0 || hi <= tmin_ || lo > tmax_) return out;
+void SeriesHead::Range(int64_t lo, int64_t hi, std::vector<Sample>* res) const {
+  std::vector<Sample>& out = *res;
+  out.clear();
+  if (size_ == 0 || hi <= tmin_ || lo > tmax_) return;
   const int64_t* t = T();
   const double* v = V();
   const Quality* q = Q();
@@ -41,7 +42,7 @@ std::vector<Sample> SeriesHead::Range(int64_t lo, int64_t hi) const {
       size_t i = static_cast<size_t>(it - t);
       out.push_back(Sample{t[i], v[i], q[i]});
     }
-    return out;
+    return;
   }
   std::vector<uint32_t> idx;
   idx.reserve(size_);
@@ -58,7 +59,6 @@ std::vector<Sample> SeriesHead::Range(int64_t lo, int64_t hi) const {
       out.push_back(Sample{t[i], v[i], q[i]});
     }
   }
-  return out;
 }
 
 }  // namespace dc

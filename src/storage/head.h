@@ -45,10 +45,21 @@ class SeriesHead {
     ++size_;
   }
   size_t size() const { return size_; }
+  // Asks the CPU for the points' first cache lines (of times and of values).
+  void Prefetch() const {
+    __builtin_prefetch(buf_);
+    __builtin_prefetch(static_cast<const char*>(buf_) + size_t{cap_} * sizeof(int64_t));
+  }
   int64_t tmin() const { return tmin_; }
   int64_t tmax() const { return tmax_; }
-  // Points with lo <= t < hi, sorted, last write wins.
-  std::vector<Sample> Range(int64_t lo, int64_t hi) const;
+  // Points with lo <= t < hi, sorted, last write wins: into *out (replacing its contents, so a
+  // caller walking many series reuses one vector), or as a new vector.
+  void Range(int64_t lo, int64_t hi, std::vector<Sample>* out) const;
+  std::vector<Sample> Range(int64_t lo, int64_t hi) const {
+    std::vector<Sample> out;
+    Range(lo, hi, &out);
+    return out;
+  }
   // All points, sorted, last write wins.
   std::vector<Sample> Sorted() const { return Range(INT64_MIN, INT64_MAX); }
 

@@ -36,9 +36,12 @@ struct StoreOptions {
   FsyncPolicy fsync;                         // default interval:100
   int64_t partition_ns = 30 * kNanosPerDay;  // span of one partition of a NEW store (see STORE)
   int64_t head_max_points = 4'000'000;       // flush head to segments past this many points
-  int64_t wal_segment_bytes = 64 << 20;      // rotate WAL files at this size
-  int block_min_points = 720;   // a block closes at an hour boundary once it has this many
-  int block_max_points = 8192;  // ... and unconditionally at this many
+  // ... or past this many points a series, if more: a flush's cost and a file's size are mostly
+  // per series, so a head of a million series flushes 8 M points at a time, not 4 points each.
+  int64_t head_points_per_series = 8;
+  int64_t wal_segment_bytes = 64 << 20;  // rotate WAL files at this size
+  int block_min_points = 720;            // a block closes at an hour boundary once it has this many
+  int block_max_points = 8192;           // ... and unconditionally at this many
   // Blocks never cross local midnight in this zone, so calendar aggregates (days, weeks,
   // months, years) in it read block stats only, never decoding points. Set it to the plants'
   // zone; other zones still get correct results, decoding the blocks that straddle a bucket.
@@ -48,7 +51,7 @@ struct StoreOptions {
   // never takes the disk from ingest and queries. Flushes, Compact() and retention are not
   // paced; a paced merge is abandoned (its inputs stay) when the store closes.
   int64_t compaction_bytes_per_sec = int64_t{48} << 20;
-  bool background = true;  // background flush/compaction/fsync thread
+  bool background = true;  // background threads: flush, and compaction/retention
 };
 
 enum class Agg { kSum, kMean, kMin, kMax, kCount, kFirst, kLast, kIncrease };
